@@ -1,0 +1,11 @@
+# WACTOR_SANITIZE=address  -> ASan + UBSan;  WACTOR_SANITIZE=thread -> TSan.
+set(WACTOR_SANITIZE "" CACHE STRING "address | thread | empty")
+if(WACTOR_SANITIZE STREQUAL "address")
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+elseif(WACTOR_SANITIZE STREQUAL "thread")
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+elseif(NOT WACTOR_SANITIZE STREQUAL "")
+  message(FATAL_ERROR "WACTOR_SANITIZE must be address, thread or empty, not '${WACTOR_SANITIZE}'")
+endif()

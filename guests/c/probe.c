@@ -1,0 +1,189 @@
+/* A scriptable test guest: each message is a command, and everything it sees is logged, so
+ * tests can drive real wasm through the host and check exactly what arrived.
+ *
+ * Every message is logged first as:  msg from=<sender> req=<id> payload=<payload>
+ * Commands (payload text):
+ *   send <target> <payload>            send; logs "send rc=<rc>"
+ *   request <target> <ms> <payload>    request; logs "request id=<id>"
+ *   burst <n> <target> <payload>       n sends; logs "burst sent=<ok> refused=<failed>"
+ *   defer                              keep the current request unanswered (answered by flush)
+ *   flush <payload>                    respond to every deferred request; logs "flush rc=<rc>"
+ *   fail                               return 7 from the handler
+ *   trap                               execute `unreachable`
+ *   count                              logs "count=<n>" (messages seen by this instance)
+ *   data...                            counted in `received`
+ *   report                             logs "received=<n>"
+ *   cancel <id>                        logs "cancel rc=<rc>"
+ *   badptr                             imports called with out-of-bounds pointers; logs their results
+ *   whoami                             logs "self=<id> len=<n>"
+ * A request that no command answered gets "echo:<payload>".
+ * Callbacks are logged as:  callback id=<id> status=<s> payload=<payload>
+ * init logs "init config=<config>". */
+#define WACTOR_IMPLEMENTATION
+#define WACTOR_WANT_CALLBACK
+#define WACTOR_WANT_INIT
+#include "wactor.h"
+
+static int seen;
+static int received;
+static wactor_i64 deferred[64];
+static int ndeferred;
+
+static char line_buf[4096];
+
+static void logline(wactor_text* t) { wactor_log_raw(WACTOR_INFO, t->buf, t->len); }
+
+/* Next space-separated word of [*p, end). */
+static void word(const char** p, const char* end, const char** w, int* wlen) {
+  while (*p < end && **p == ' ') ++*p;
+  *w = *p;
+  while (*p < end && **p != ' ') ++*p;
+  *wlen = (int)(*p - *w);
+  if (*p < end) ++*p; /* one separator */
+}
+
+int wactor_on_init(const char* config, int len) {
+  wactor_text t = {line_buf, 0, sizeof line_buf};
+  wactor_text_str(&t, "init config=");
+  wactor_text_put(&t, config, len);
+  logline(&t);
+  return 0;
+}
+
+int wactor_on_message(const char* sender, int sender_len, const wactor_u8* payload, int len) {
+  const char* p = (const char*)payload;
+  const char* end = p + len;
+  wactor_i64 req = wactor_current_request();
+  int answered = 0;
+  ++seen;
+  wactor_text t = {line_buf, 0, sizeof line_buf};
+  wactor_text_str(&t, "msg from=");
+  wactor_text_put(&t, sender, sender_len);
+  wactor_text_str(&t, " req=");
+  wactor_text_i64(&t, req);
+  wactor_text_str(&t, " payload=");
+  wactor_text_put(&t, payload, len);
+  logline(&t);
+  t.len = 0;
+
+  const char* cmd;
+  int cmdlen;
+  const char* q = p;
+  word(&q, end, &cmd, &cmdlen);
+  if (wactor_starts_with(cmd, cmdlen, "send") && cmdlen == 4) {
+    const char* target;
+    int tlen;
+    word(&q, end, &target, &tlen);
+    int rc = wactor_send_raw(target, tlen, q, (int)(end - q));
+    wactor_text_str(&t, "send rc=");
+    wactor_text_i64(&t, rc);
+    logline(&t);
+  } else if (cmdlen == 7 && wactor_starts_with(cmd, cmdlen, "request")) {
+    const char* target;
+    int tlen;
+    word(&q, end, &target, &tlen);
+    wactor_i64 ms = wactor_parse_i64(&q, end);
+    if (q < end) ++q;
+    wactor_i64 id = wactor_request_raw(target, tlen, q, (int)(end - q), (int)ms);
+    wactor_text_str(&t, "request id=");
+    wactor_text_i64(&t, id);
+    logline(&t);
+  } else if (cmdlen == 5 && wactor_starts_with(cmd, cmdlen, "burst")) {
+    wactor_i64 n = wactor_parse_i64(&q, end);
+    if (q < end) ++q;
+    const char* target;
+    int tlen;
+    word(&q, end, &target, &tlen);
+    int ok = 0, bad = 0;
+    for (wactor_i64 i = 0; i < n; ++i) {
+      if (wactor_send_raw(target, tlen, q, (int)(end - q)) == 0) ++ok; else ++bad;
+    }
+    wactor_text_str(&t, "burst sent=");
+    wactor_text_i64(&t, ok);
+    wactor_text_str(&t, " refused=");
+    wactor_text_i64(&t, bad);
+    logline(&t);
+  } else if (cmdlen == 5 && wactor_starts_with(cmd, cmdlen, "defer")) {
+    if (req > 0 && ndeferred < 64) deferred[ndeferred++] = req;
+    answered = 1;
+  } else if (cmdlen == 5 && wactor_starts_with(cmd, cmdlen, "flush")) {
+    for (int i = 0; i < ndeferred; ++i) {
+      int rc = wactor_respond(deferred[i], q, (int)(end - q));
+      t.len = 0;
+      wactor_text_str(&t, "flush id=");
+      wactor_text_i64(&t, deferred[i]);
+      wactor_text_str(&t, " rc=");
+      wactor_text_i64(&t, rc);
+      logline(&t);
+    }
+    ndeferred = 0;
+  } else if (cmdlen == 4 && wactor_starts_with(cmd, cmdlen, "fail")) {
+    return 7;
+  } else if (cmdlen == 4 && wactor_starts_with(cmd, cmdlen, "trap")) {
+    __builtin_trap();
+  } else if (cmdlen == 5 && wactor_starts_with(cmd, cmdlen, "count")) {
+    wactor_text_str(&t, "count=");
+    wactor_text_i64(&t, seen);
+    logline(&t);
+  } else if (wactor_starts_with(cmd, cmdlen, "data")) {
+    ++received;
+  } else if (cmdlen == 6 && wactor_starts_with(cmd, cmdlen, "report")) {
+    wactor_text_str(&t, "received=");
+    wactor_text_i64(&t, received);
+    logline(&t);
+  } else if (cmdlen == 6 && wactor_starts_with(cmd, cmdlen, "cancel")) {
+    wactor_i64 id = wactor_parse_i64(&q, end);
+    int rc = wactor_cancel(id);
+    wactor_text_str(&t, "cancel rc=");
+    wactor_text_i64(&t, rc);
+    logline(&t);
+  } else if (cmdlen == 6 && wactor_starts_with(cmd, cmdlen, "badptr")) {
+    const char* huge = (const char*)0xFFFFFF00;
+    int a = wactor_send_raw(huge, 200, "x", 1);
+    int b = wactor_send_raw("probe", 5, (const char*)0x7FFFFFFF, 0x7FFFFFFF);
+    wactor_i64 c = wactor_request_raw("probe", 5, huge, 1000, 0);
+    int d = wactor_self_id((char*)0xFFFFFFF0, 64);
+    int e = wactor_send_raw("\xff\xfe", 2, "x", 1);
+    int f = wactor_respond_raw(req > 0 ? req : 1, 5, "x", 1);
+    wactor_log_raw(WACTOR_INFO, huge, 1000); /* reported by the host, no status */
+    wactor_text_str(&t, "badptr");
+    wactor_i64 r[6] = {a, b, c, d, e, f};
+    for (int i = 0; i < 6; ++i) {
+      wactor_text_str(&t, " ");
+      wactor_text_i64(&t, r[i]);
+    }
+    logline(&t);
+  } else if (cmdlen == 6 && wactor_starts_with(cmd, cmdlen, "whoami")) {
+    char buf[4];
+    int n = wactor_self_id(buf, sizeof buf);
+    char full[128];
+    int m = wactor_self_id(full, sizeof full);
+    wactor_text_str(&t, "self=");
+    wactor_text_put(&t, full, m < 128 ? m : 128);
+    wactor_text_str(&t, " len=");
+    wactor_text_i64(&t, n);
+    wactor_text_str(&t, " prefix=");
+    wactor_text_put(&t, buf, n < 4 ? n : 4);
+    logline(&t);
+  }
+  if (req > 0 && !answered) {
+    /* Answer unless a command already did (flush answers others, not this one). */
+    char* out = (char*)wactor_scratch(len + 5);
+    wactor_memcpy(out, "echo:", 5);
+    wactor_memcpy(out + 5, payload, len);
+    wactor_respond(req, out, len + 5);
+  }
+  return 0;
+}
+
+int wactor_on_callback(wactor_i64 request_id, int status, const wactor_u8* payload, int len) {
+  wactor_text t = {line_buf, 0, sizeof line_buf};
+  wactor_text_str(&t, "callback id=");
+  wactor_text_i64(&t, request_id);
+  wactor_text_str(&t, " status=");
+  wactor_text_i64(&t, status);
+  wactor_text_str(&t, " payload=");
+  wactor_text_put(&t, payload, len);
+  logline(&t);
+  return 0;
+}

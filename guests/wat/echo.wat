@@ -1,0 +1,23 @@
+;; A minimal responder written by hand: logs each payload and answers requests with it.
+(module
+  (import "wactor" "respond" (func $respond (param i64 i32 i32 i32) (result i32)))
+  (import "wactor" "current-request" (func $current_request (result i64)))
+  (import "wactor" "log" (func $log (param i32 i32 i32)))
+  (memory (export "memory") 1)
+  (global $heap (mut i32) (i32.const 1024))
+  ;; bump allocator; the arena restarts after each message
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $heap))
+    (global.set $heap (i32.add (global.get $heap) (local.get 3)))
+    (if (i32.gt_u (global.get $heap) (i32.mul (memory.size) (i32.const 65536)))
+      (then (if (i32.eq (memory.grow (i32.const 1)) (i32.const -1)) (then (return (i32.const 0))))))
+    (local.get $p))
+  (func (export "handle-message") (param $s i32) (param $sl i32) (param $p i32) (param $pl i32) (result i32)
+    (local $req i64)
+    (call $log (i32.const 2) (local.get $p) (local.get $pl))
+    (local.set $req (call $current_request))
+    (if (i64.gt_s (local.get $req) (i64.const 0))
+      (then (drop (call $respond (local.get $req) (i32.const 0) (local.get $p) (local.get $pl)))))
+    (global.set $heap (i32.const 1024))
+    (i32.const 0)))

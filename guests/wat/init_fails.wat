@@ -1,0 +1,6 @@
+;; init returns 3: the runtime refuses to start.
+(module
+  (memory (export "memory") 1)
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (i32.const 16))
+  (func (export "init") (param i32 i32) (result i32) (i32.const 3))
+  (func (export "handle-message") (param i32 i32 i32 i32) (result i32) (i32.const 0)))

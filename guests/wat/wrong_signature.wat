@@ -1,0 +1,5 @@
+;; handle-message with the wrong type: refused at load.
+(module
+  (memory (export "memory") 1)
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (i32.const 16))
+  (func (export "handle-message") (param i32 i32) (result i32) (i32.const 0)))

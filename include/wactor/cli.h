@@ -1,0 +1,34 @@
+// The wactor command line as a library: option structs and one entry point per command.
+// src/main.cpp only calls cli::main().
+#pragma once
+
+#include <chrono>
+#include <iosfwd>
+#include <optional>
+#include <string>
+
+namespace wactor::cli {
+
+// Exit statuses.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitError = 1;    // bad input or a failed run
+inline constexpr int kExitUsage = 2;    // bad command line
+inline constexpr int kExitNotIdle = 3;  // --until-idle gave up after --max-seconds
+
+struct RunOptions {
+  std::string manifest;
+  bool until_idle = false;
+  std::optional<double> max_seconds;  // with --until-idle: give up after this long
+  std::optional<unsigned> workers;    // overrides the manifest
+};
+
+struct InspectOptions {
+  std::string wasm;
+};
+
+int run(const RunOptions& options, std::ostream& err);
+int inspect(const InspectOptions& options, std::ostream& out, std::ostream& err);
+// Parses argv and dispatches; returns the process exit status.
+int main(int argc, char** argv);
+
+}  // namespace wactor::cli

@@ -1,0 +1,105 @@
+// The wactor runtime: components (wasm instances with mailboxes) on a shared worker pool,
+// messaging each other through the host.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "wactor/clock.h"
+#include "wactor/result.h"
+
+namespace wactor {
+
+struct ComponentSpec {
+  std::string id;               // [A-Za-z0-9_.-]{1,128}, unique
+  std::vector<std::uint8_t> wasm;  // module bytes
+  std::string origin;           // where the bytes came from (a path), for messages
+  std::string config;           // passed to init
+  std::size_t mailbox_capacity = 0;  // 0: the runtime default
+};
+
+// One line a guest logged. Called from worker threads, possibly concurrently.
+using LogSink = std::function<void(std::string_view component, std::int32_t level, std::string_view text)>;
+
+// Something the operator should know: kind is "trap", "restarted", "down", "dropped",
+// "bad-log-call", "orphaned-reply", "handler-error". Called from worker threads.
+struct RuntimeEvent {
+  std::string_view component;
+  std::string_view kind;
+  std::string_view detail;
+};
+using EventSink = std::function<void(const RuntimeEvent&)>;
+
+struct RuntimeOptions {
+  std::string engine = "interp";
+  unsigned workers = 0;  // 0: one per hardware thread
+  std::chrono::milliseconds default_timeout{30'000};
+  std::size_t mailbox_capacity = 1024;
+  std::size_t max_payload_bytes = 1u << 20;
+  // nullptr: the system clock, and a timer thread fires timeouts. With another clock (a
+  // ManualClock in tests) the caller fires them with Runtime::expire_timers().
+  const Clock* clock = nullptr;
+  LogSink log;       // default: stdout "<id> <LEVEL> <text>"
+  EventSink events;  // default: stderr
+};
+
+struct ComponentStats {
+  std::uint64_t messages_handled = 0;
+  std::uint64_t callbacks_handled = 0;
+  std::uint64_t handler_errors = 0;
+  std::uint64_t traps = 0;
+  std::uint64_t restarts = 0;
+  std::uint64_t refused_queue_full = 0;
+  std::uint64_t dropped_while_down = 0;
+  std::size_t mailbox_depth = 0;
+  std::size_t mailbox_high_water = 0;
+};
+
+class Runtime {
+ public:
+  // Loads and checks every module (nothing runs yet). Errors name the component and file.
+  [[nodiscard]] static Result<std::unique_ptr<Runtime>> create(RuntimeOptions options,
+                                                               std::vector<ComponentSpec> components);
+  ~Runtime();  // stops
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  // Instantiates every component and runs its init, in order, before any message is
+  // handled; then starts the workers. Messages sent during init are queued.
+  [[nodiscard]] Status start();
+
+  // Delivers a message from the host (sender "$host"). Returns an abi::GuestStatus. @threadsafe
+  std::int32_t post(std::string_view target, std::string payload);
+
+  // Waits until no message is queued or being handled and no request is pending.
+  // False if `timeout` passed first. @threadsafe
+  bool wait_idle(std::chrono::milliseconds timeout);
+  [[nodiscard]] bool idle() const;
+
+  // Ends every request whose deadline has passed on the runtime's clock. @threadsafe
+  void expire_timers();
+
+  // Stops the workers, calls each component's shutdown, ends what is pending with
+  // status 4 (target down). Idempotent.
+  void stop();
+
+  [[nodiscard]] Result<ComponentStats> stats(std::string_view component) const;
+  [[nodiscard]] std::size_t pending_requests() const;
+  [[nodiscard]] std::vector<std::string> component_ids() const;
+
+  class Impl;
+
+ private:
+  explicit Runtime(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// True if `id` is a valid component id.
+[[nodiscard]] bool valid_component_id(std::string_view id);
+
+}  // namespace wactor

@@ -1,0 +1,203 @@
+/* wactor guest SDK for C — ABI v1. Header-only and freestanding (no libc):
+ *   clang --target=wasm32 -nostdlib -Wl,--no-entry -Wl,--export-dynamic -fuse-ld=lld
+ *
+ * Define WACTOR_IMPLEMENTATION in exactly one translation unit before including this header:
+ * it then provides `cabi_realloc` and the exported `handle-message` / `handle-callback` /
+ * `init` entry points, which call the functions you write:
+ *
+ *   int wactor_on_message(const char* sender, int sender_len, const wactor_u8* payload, int len);
+ *   int wactor_on_callback(wactor_i64 request_id, int status, const wactor_u8* payload, int len); // WACTOR_WANT_CALLBACK
+ *   int wactor_on_init(const char* config, int len);                                         // WACTOR_WANT_INIT
+ *
+ * Memory: buffers the host hands you (sender, payload, config) and anything from
+ * wactor_scratch() live in a scratch arena that is reset after each handler returns.
+ * Copy what must outlive the handler into your own static storage.
+ * See docs/ABI.md for the normative contract. */
+#ifndef WACTOR_H_
+#define WACTOR_H_
+
+typedef unsigned char wactor_u8;
+typedef unsigned int wactor_u32;
+typedef long long wactor_i64;
+
+
+
+#define WACTOR_IMPORT(name) __attribute__((import_module("wactor"), import_name(name)))
+#define WACTOR_EXPORT(name) __attribute__((export_name(name)))
+
+/* Status codes returned by the imports (docs/ABI.md). */
+enum {
+  WACTOR_OK = 0,
+  WACTOR_NOT_FOUND = -1,
+  WACTOR_DENIED = -2,
+  WACTOR_QUEUE_FULL = -3,
+  WACTOR_INVALID_ARGUMENT = -4,
+  WACTOR_TOO_LARGE = -5
+};
+/* Callback statuses passed to handle-callback. */
+enum {
+  WACTOR_CB_OK = 0,
+  WACTOR_CB_ERROR_REPLY = 1,
+  WACTOR_CB_TIMEOUT = 2,
+  WACTOR_CB_CANCELLED = 3,
+  WACTOR_CB_TARGET_DOWN = 4
+};
+enum { WACTOR_TRACE = 0, WACTOR_DEBUG = 1, WACTOR_INFO = 2, WACTOR_WARN = 3, WACTOR_ERROR = 4 };
+
+/* Raw imports. */
+WACTOR_IMPORT("send") int wactor_send_raw(const char* target, int target_len, const void* payload, int payload_len);
+WACTOR_IMPORT("request") wactor_i64 wactor_request_raw(const char* target, int target_len, const void* payload,
+                                                       int payload_len, int timeout_ms);
+WACTOR_IMPORT("respond") int wactor_respond_raw(wactor_i64 request_id, int is_error, const void* payload,
+                                                int payload_len);
+WACTOR_IMPORT("current-request") wactor_i64 wactor_current_request(void);
+WACTOR_IMPORT("cancel") int wactor_cancel(wactor_i64 request_id);
+WACTOR_IMPORT("self-id") int wactor_self_id(char* buf, int cap);
+WACTOR_IMPORT("log") void wactor_log_raw(int level, const char* msg, int len);
+WACTOR_IMPORT("now-ms") wactor_i64 wactor_now_ms(void);
+
+/* ---- small freestanding helpers ---- */
+static inline int wactor_strlen(const char* s) {
+  int n = 0;
+  while (s[n]) ++n;
+  return n;
+}
+static inline void wactor_memcpy(void* dst, const void* src, int n) {
+  wactor_u8* d = (wactor_u8*)dst;
+  const wactor_u8* s = (const wactor_u8*)src;
+  for (int i = 0; i < n; ++i) d[i] = s[i];
+}
+static inline int wactor_memeq(const void* a, const void* b, int n) {
+  const wactor_u8* x = (const wactor_u8*)a;
+  const wactor_u8* y = (const wactor_u8*)b;
+  for (int i = 0; i < n; ++i)
+    if (x[i] != y[i]) return 0;
+  return 1;
+}
+/* Does [p, p+len) start with the NUL-terminated prefix? */
+static inline int wactor_starts_with(const void* p, int len, const char* prefix) {
+  int n = wactor_strlen(prefix);
+  return len >= n && wactor_memeq(p, prefix, n);
+}
+
+/* Convenience wrappers taking NUL-terminated strings. */
+static inline int wactor_send(const char* target, const void* payload, int len) {
+  return wactor_send_raw(target, wactor_strlen(target), payload, len);
+}
+static inline wactor_i64 wactor_request(const char* target, const void* payload, int len, int timeout_ms) {
+  return wactor_request_raw(target, wactor_strlen(target), payload, len, timeout_ms);
+}
+static inline int wactor_respond(wactor_i64 request_id, const void* payload, int len) {
+  return wactor_respond_raw(request_id, 0, payload, len);
+}
+static inline int wactor_respond_error(wactor_i64 request_id, const void* payload, int len) {
+  return wactor_respond_raw(request_id, 1, payload, len);
+}
+static inline void wactor_log(int level, const char* msg) { wactor_log_raw(level, msg, wactor_strlen(msg)); }
+
+/* A tiny text builder for log lines and payloads (no printf without libc). */
+typedef struct {
+  char* buf;
+  int len;
+  int cap;
+} wactor_text;
+
+static inline void wactor_text_put(wactor_text* t, const void* p, int n) {
+  if (n > t->cap - t->len) n = t->cap - t->len;
+  wactor_memcpy(t->buf + t->len, p, n);
+  t->len += n;
+}
+static inline void wactor_text_str(wactor_text* t, const char* s) { wactor_text_put(t, s, wactor_strlen(s)); }
+static inline void wactor_text_i64(wactor_text* t, wactor_i64 v) {
+  char tmp[24];
+  int n = 0;
+  unsigned long long u = v < 0 ? (unsigned long long)(-(v + 1)) + 1 : (unsigned long long)v;
+  do {
+    tmp[n++] = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  if (v < 0) tmp[n++] = '-';
+  while (n) wactor_text_put(t, &tmp[--n], 1);
+}
+/* Parses a decimal integer (optional '-') at *p within end; advances *p. */
+static inline wactor_i64 wactor_parse_i64(const char** p, const char* end) {
+  wactor_i64 sign = 1, v = 0;
+  if (*p < end && **p == '-') {
+    sign = -1;
+    ++*p;
+  }
+  while (*p < end && **p >= '0' && **p <= '9') {
+    v = v * 10 + (**p - '0');
+    ++*p;
+  }
+  return sign * v;
+}
+
+/* Scratch memory valid until the current handler returns. */
+void* wactor_scratch(int size);
+
+#ifdef WACTOR_IMPLEMENTATION
+
+extern unsigned char __heap_base;
+static wactor_u32 wactor_heap_top_;  /* next free byte */
+static wactor_u32 wactor_heap_mark_; /* where the arena restarts after each handler */
+
+static wactor_u32 wactor_align_(wactor_u32 v, wactor_u32 a) { return (v + a - 1) & ~(a - 1); }
+
+static void* wactor_alloc_(wactor_u32 size, wactor_u32 align) {
+  if (wactor_heap_mark_ == 0) wactor_heap_mark_ = wactor_heap_top_ = (wactor_u32)&__heap_base;
+  if (align == 0 || (align & (align - 1))) align = 1;
+  wactor_u32 p = wactor_align_(wactor_heap_top_, align);
+  wactor_u32 end = p + size;
+  if (end < p) return 0;
+  wactor_u32 have = (wactor_u32)__builtin_wasm_memory_size(0) * 65536u;
+  if (end > have) {
+    wactor_u32 pages = (end - have + 65535u) / 65536u;
+    if (__builtin_wasm_memory_grow(0, pages) == (unsigned long)-1) return 0;
+  }
+  wactor_heap_top_ = end;
+  return (void*)p;
+}
+
+void* wactor_scratch(int size) { return wactor_alloc_((wactor_u32)size, 8); }
+
+static void wactor_reset_arena_(void) { wactor_heap_top_ = wactor_heap_mark_; }
+
+WACTOR_EXPORT("cabi_realloc")
+void* cabi_realloc(void* old_ptr, int old_size, int align, int new_size) {
+  void* p = wactor_alloc_((wactor_u32)new_size, (wactor_u32)align);
+  if (p && old_ptr) wactor_memcpy(p, old_ptr, old_size < new_size ? old_size : new_size);
+  return p;
+}
+
+int wactor_on_message(const char* sender, int sender_len, const wactor_u8* payload, int len);
+
+WACTOR_EXPORT("handle-message")
+int wactor_handle_message_(const char* sender, int sender_len, const wactor_u8* payload, int len) {
+  int rc = wactor_on_message(sender, sender_len, payload, len);
+  wactor_reset_arena_();
+  return rc;
+}
+
+#ifdef WACTOR_WANT_CALLBACK
+int wactor_on_callback(wactor_i64 request_id, int status, const wactor_u8* payload, int len);
+WACTOR_EXPORT("handle-callback")
+int wactor_handle_callback_(wactor_i64 request_id, int status, const wactor_u8* payload, int len) {
+  int rc = wactor_on_callback(request_id, status, payload, len);
+  wactor_reset_arena_();
+  return rc;
+}
+#endif
+
+#ifdef WACTOR_WANT_INIT
+int wactor_on_init(const char* config, int len);
+WACTOR_EXPORT("init")
+int wactor_init_(const char* config, int len) {
+  int rc = wactor_on_init(config, len);
+  wactor_reset_arena_();
+  return rc;
+}
+#endif
+
+#endif /* WACTOR_IMPLEMENTATION */
+#endif /* WACTOR_H_ */

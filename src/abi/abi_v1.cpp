@@ -1,0 +1,374 @@
+#include "abi/abi_v1.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+namespace wactor::abi {
+namespace {
+
+using engine::CallerMemory;
+using engine::HostFunction;
+using engine::HostOutcome;
+using engine::Signature;
+using engine::Val;
+using engine::ValType;
+
+constexpr ValType I32 = ValType::kI32;
+constexpr ValType I64 = ValType::kI64;
+
+struct Named {
+  std::string_view name;
+  Signature sig;
+};
+
+const std::array<Named, 8>& import_table() {
+  static const std::array<Named, 8> t = {{
+      {"send", {{I32, I32, I32, I32}, {I32}}},
+      {"request", {{I32, I32, I32, I32, I32}, {I64}}},
+      {"respond", {{I64, I32, I32, I32}, {I32}}},
+      {"current-request", {{}, {I64}}},
+      {"cancel", {{I64}, {I32}}},
+      {"self-id", {{I32, I32}, {I32}}},
+      {"log", {{I32, I32, I32}, {}}},
+      {"now-ms", {{}, {I64}}},
+  }};
+  return t;
+}
+
+const Signature kReallocSig{{I32, I32, I32, I32}, {I32}};
+const Signature kHandleMessageSig{{I32, I32, I32, I32}, {I32}};
+const Signature kHandleCallbackSig{{I64, I32, I32, I32}, {I32}};
+const Signature kInitSig{{I32, I32}, {I32}};
+const Signature kNoArgStatusSig{{}, {I32}};
+
+struct ExportRule {
+  std::string_view name;
+  const Signature* sig;
+  bool required;
+};
+
+const std::array<ExportRule, 6>& export_rules() {
+  static const std::array<ExportRule, 6> r = {{
+      {"cabi_realloc", &kReallocSig, true},
+      {"handle-message", &kHandleMessageSig, true},
+      {"handle-callback", &kHandleCallbackSig, false},
+      {"init", &kInitSig, false},
+      {"health", &kNoArgStatusSig, false},
+      {"shutdown", &kNoArgStatusSig, false},
+  }};
+  return r;
+}
+
+// The guest region [ptr, ptr+len) of the caller's memory, or empty optional if out of bounds.
+std::optional<std::span<std::uint8_t>> region(CallerMemory& mem, std::int32_t ptr, std::int32_t len) {
+  auto bytes = mem.bytes();
+  const std::uint64_t p = static_cast<std::uint32_t>(ptr);
+  const std::uint64_t l = static_cast<std::uint32_t>(len);
+  if (p + l > bytes.size()) return std::nullopt;
+  return bytes.subspan(p, l);
+}
+
+std::string_view as_text(std::span<const std::uint8_t> s) {
+  return {reinterpret_cast<const char*>(s.data()), s.size()};
+}
+
+HostFunction make(std::string_view name, engine::HostCallback fn) {
+  const auto& table = import_table();
+  auto it = std::find_if(table.begin(), table.end(), [&](const Named& n) { return n.name == name; });
+  return HostFunction{std::string(kImportModule), std::string(name), it->sig, std::move(fn)};
+}
+
+}  // namespace
+
+bool valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  const std::size_t n = s.size();
+  while (i < n) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t len = 0;
+    std::uint32_t cp = 0;
+    if (c < 0x80) { ++i; continue; }
+    if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; }
+    else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; }
+    else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; }
+    else return false;
+    if (i + len > n) return false;
+    for (std::size_t k = 1; k < len; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)) return false;
+    if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += len;
+  }
+  return true;
+}
+
+std::vector<std::string> abi_problems(const engine::ModuleInfo& info) {
+  std::vector<std::string> problems;
+  for (const auto& imp : info.imports) {
+    const std::string qual = imp.module + "." + imp.name;
+    if (imp.module != kImportModule) {
+      problems.push_back("unknown import " + qual + " (only module '" + std::string(kImportModule) +
+                         "' is provided)");
+      continue;
+    }
+    if (imp.kind != engine::ExternKind::kFunc) {
+      problems.push_back("import " + qual + " is a " + std::string(engine::extern_kind_name(imp.kind)) +
+                         "; only functions are provided");
+      continue;
+    }
+    const auto& table = import_table();
+    auto it = std::find_if(table.begin(), table.end(), [&](const Named& n) { return n.name == imp.name; });
+    if (it == table.end()) {
+      problems.push_back("unknown import " + qual);
+    } else if (!(it->sig == imp.sig)) {
+      problems.push_back("import " + qual + " has type " + imp.sig.to_string() + ", expected " + it->sig.to_string());
+    }
+  }
+  const auto* mem = info.find_export("memory");
+  if (mem == nullptr) {
+    problems.push_back("missing export 'memory'");
+  } else if (mem->kind != engine::ExternKind::kMemory) {
+    problems.push_back("export 'memory' is a " + std::string(engine::extern_kind_name(mem->kind)) + ", expected a memory");
+  }
+  for (const auto& rule : export_rules()) {
+    const auto* e = info.find_export(rule.name);
+    if (e == nullptr) {
+      if (rule.required) problems.push_back("missing export '" + std::string(rule.name) + "'");
+    } else if (e->kind != engine::ExternKind::kFunc) {
+      problems.push_back("export '" + std::string(rule.name) + "' is a " +
+                         std::string(engine::extern_kind_name(e->kind)) + ", expected a function");
+    } else if (!(e->sig == *rule.sig)) {
+      problems.push_back("export '" + std::string(rule.name) + "' has type " + e->sig.to_string() + ", expected " +
+                         rule.sig->to_string());
+    }
+  }
+  return problems;
+}
+
+Status check_module(const engine::ModuleInfo& info, std::string_view origin) {
+  auto problems = abi_problems(info);
+  if (problems.empty()) return {};
+  std::string msg = std::string(origin) + ": does not satisfy wactor ABI v1: " + problems.front();
+  if (problems.size() > 1) msg += " (and " + std::to_string(problems.size() - 1) + " more problems)";
+  return make_error(ErrorCode::kAbiViolation, std::move(msg));
+}
+
+std::vector<HostFunction> make_imports(GuestHost& host) {
+  GuestHost* h = &host;
+  std::vector<HostFunction> fns;
+  fns.push_back(make("send", [h](CallerMemory& m, const Val* a, Val* r) {
+    auto target = region(m, a[0].i32, a[1].i32);
+    auto payload = region(m, a[2].i32, a[3].i32);
+    if (!target || !payload || !valid_utf8(as_text(*target))) {
+      r[0].i32 = kInvalidArgument;
+    } else {
+      r[0].i32 = h->send(as_text(*target), *payload);
+    }
+    return HostOutcome::ok();
+  }));
+  fns.push_back(make("request", [h](CallerMemory& m, const Val* a, Val* r) {
+    auto target = region(m, a[0].i32, a[1].i32);
+    auto payload = region(m, a[2].i32, a[3].i32);
+    if (!target || !payload || !valid_utf8(as_text(*target)) || a[4].i32 < 0) {
+      r[0].i64 = kInvalidArgument;
+    } else {
+      r[0].i64 = h->request(as_text(*target), *payload, a[4].i32);
+    }
+    return HostOutcome::ok();
+  }));
+  fns.push_back(make("respond", [h](CallerMemory& m, const Val* a, Val* r) {
+    auto payload = region(m, a[2].i32, a[3].i32);
+    if (!payload || (a[1].i32 != 0 && a[1].i32 != 1) || a[0].i64 <= 0) {
+      r[0].i32 = kInvalidArgument;
+    } else {
+      r[0].i32 = h->respond(a[0].i64, a[1].i32 == 1, *payload);
+    }
+    return HostOutcome::ok();
+  }));
+  fns.push_back(make("current-request", [h](CallerMemory&, const Val*, Val* r) {
+    r[0].i64 = h->current_request();
+    return HostOutcome::ok();
+  }));
+  fns.push_back(make("cancel", [h](CallerMemory&, const Val* a, Val* r) {
+    r[0].i32 = a[0].i64 <= 0 ? static_cast<std::int32_t>(kInvalidArgument) : h->cancel(a[0].i64);
+    return HostOutcome::ok();
+  }));
+  fns.push_back(make("self-id", [h](CallerMemory& m, const Val* a, Val* r) {
+    auto buf = region(m, a[0].i32, a[1].i32);
+    if (!buf) {
+      r[0].i32 = kInvalidArgument;
+      return HostOutcome::ok();
+    }
+    std::string_view id = h->self_id();
+    std::memcpy(buf->data(), id.data(), std::min(id.size(), buf->size()));
+    r[0].i32 = static_cast<std::int32_t>(id.size());
+    return HostOutcome::ok();
+  }));
+  fns.push_back(make("log", [h](CallerMemory& m, const Val* a, Val*) {
+    auto msg = region(m, a[1].i32, a[2].i32);
+    if (a[0].i32 < kTrace || a[0].i32 > kError) {
+      h->bad_log_call("level " + std::to_string(a[0].i32) + " is not 0..4");
+    } else if (!msg) {
+      h->bad_log_call("message pointer/length out of bounds");
+    } else if (!valid_utf8(as_text(*msg))) {
+      h->bad_log_call("message is not valid UTF-8");
+    } else {
+      h->log(a[0].i32, as_text(*msg));
+    }
+    return HostOutcome::ok();
+  }));
+  fns.push_back(make("now-ms", [h](CallerMemory&, const Val*, Val* r) {
+    r[0].i64 = h->now_ms();
+    return HostOutcome::ok();
+  }));
+  return fns;
+}
+
+namespace {
+Result<std::optional<engine::ExportIndex>> optional_export(engine::Instance& inst, std::string_view name,
+                                                           const Signature& sig) {
+  auto r = inst.find_function(name, sig);
+  if (r.ok()) return std::optional<engine::ExportIndex>(*r);
+  if (r.error().code == ErrorCode::kNotFound) return std::optional<engine::ExportIndex>();
+  return std::move(r).take_error();
+}
+
+Result<std::int32_t> call_status(engine::Instance& inst, engine::ExportIndex fn, std::span<const Val> args) {
+  Val result{};
+  WACTOR_TRY(inst.call(fn, args, std::span<Val>(&result, 1)));
+  return result.i32;
+}
+}  // namespace
+
+Result<GuestExports> GuestExports::resolve(engine::Instance& instance) {
+  GuestExports g;
+  auto realloc_fn = instance.find_function("cabi_realloc", kReallocSig);
+  if (!realloc_fn.ok()) return std::move(realloc_fn).take_error();
+  g.realloc_ = *realloc_fn;
+  auto hm = instance.find_function("handle-message", kHandleMessageSig);
+  if (!hm.ok()) return std::move(hm).take_error();
+  g.handle_message_ = *hm;
+  auto hc = optional_export(instance, "handle-callback", kHandleCallbackSig);
+  if (!hc.ok()) return std::move(hc).take_error();
+  g.handle_callback_ = *hc;
+  auto in = optional_export(instance, "init", kInitSig);
+  if (!in.ok()) return std::move(in).take_error();
+  g.init_ = *in;
+  auto he = optional_export(instance, "health", kNoArgStatusSig);
+  if (!he.ok()) return std::move(he).take_error();
+  g.health_ = *he;
+  auto sh = optional_export(instance, "shutdown", kNoArgStatusSig);
+  if (!sh.ok()) return std::move(sh).take_error();
+  g.shutdown_ = *sh;
+  return g;
+}
+
+Result<std::int32_t> GuestExports::place(engine::Instance& instance, std::span<const std::uint8_t> bytes) {
+  if (bytes.empty()) return 0;
+  std::array<Val, 4> args{};
+  args[2].i32 = 1;
+  args[3].i32 = static_cast<std::int32_t>(bytes.size());
+  auto ptr = call_status(instance, realloc_, args);
+  if (!ptr.ok()) return ptr;
+  auto mem = instance.memory();
+  const std::uint64_t p = static_cast<std::uint32_t>(*ptr);
+  if (p == 0) {
+    return make_error(ErrorCode::kResourceExhausted,
+                      "cabi_realloc returned 0 for " + std::to_string(bytes.size()) + " bytes (guest out of memory)");
+  }
+  if (p + bytes.size() > mem.size()) {
+    return make_error(ErrorCode::kGuestError, "cabi_realloc returned " + std::to_string(p) +
+                                                  ", out of bounds for " + std::to_string(bytes.size()) + " bytes");
+  }
+  std::memcpy(mem.data() + p, bytes.data(), bytes.size());
+  return *ptr;
+}
+
+Result<std::int32_t> GuestExports::init(engine::Instance& instance, std::span<const std::uint8_t> config) {
+  if (!init_) return 0;
+  auto ptr = place(instance, config);
+  if (!ptr.ok()) return ptr;
+  std::array<Val, 2> args{};
+  args[0].i32 = *ptr;
+  args[1].i32 = static_cast<std::int32_t>(config.size());
+  return call_status(instance, *init_, args);
+}
+
+Result<std::int32_t> GuestExports::handle_message(engine::Instance& instance, std::string_view sender,
+                                                  std::span<const std::uint8_t> payload) {
+  auto sp = place(instance, {reinterpret_cast<const std::uint8_t*>(sender.data()), sender.size()});
+  if (!sp.ok()) return sp;
+  auto pp = place(instance, payload);
+  if (!pp.ok()) return pp;
+  std::array<Val, 4> args{};
+  args[0].i32 = *sp;
+  args[1].i32 = static_cast<std::int32_t>(sender.size());
+  args[2].i32 = *pp;
+  args[3].i32 = static_cast<std::int32_t>(payload.size());
+  return call_status(instance, handle_message_, args);
+}
+
+Result<std::int32_t> GuestExports::handle_callback(engine::Instance& instance, std::int64_t request_id,
+                                                   std::int32_t status, std::span<const std::uint8_t> payload) {
+  if (!handle_callback_) {
+    return make_error(ErrorCode::kFailedPrecondition, "component does not export handle-callback");
+  }
+  auto pp = place(instance, payload);
+  if (!pp.ok()) return pp;
+  std::array<Val, 4> args{};
+  args[0].i64 = request_id;
+  args[1].i32 = status;
+  args[2].i32 = *pp;
+  args[3].i32 = static_cast<std::int32_t>(payload.size());
+  return call_status(instance, *handle_callback_, args);
+}
+
+Result<std::int32_t> GuestExports::shutdown(engine::Instance& instance) {
+  if (!shutdown_) return 0;
+  return call_status(instance, *shutdown_, {});
+}
+
+Result<std::int32_t> GuestExports::health(engine::Instance& instance) {
+  if (!health_) return 0;
+  return call_status(instance, *health_, {});
+}
+
+std::string_view guest_status_name(std::int32_t status) {
+  switch (status) {
+    case kOk: return "ok";
+    case kNotFound: return "not found";
+    case kDenied: return "denied";
+    case kQueueFull: return "queue full";
+    case kInvalidArgument: return "invalid argument";
+    case kTooLarge: return "too large";
+    default: return "unknown status";
+  }
+}
+
+std::string_view callback_status_name(std::int32_t status) {
+  switch (status) {
+    case kCallbackOk: return "ok";
+    case kCallbackErrorReply: return "error reply";
+    case kCallbackTimeout: return "timeout";
+    case kCallbackCancelled: return "cancelled";
+    case kCallbackTargetDown: return "target down";
+    default: return "unknown";
+  }
+}
+
+std::string_view log_level_name(std::int32_t level) {
+  switch (level) {
+    case kTrace: return "TRACE";
+    case kDebug: return "DEBUG";
+    case kInfo: return "INFO";
+    case kWarn: return "WARN";
+    case kError: return "ERROR";
+    default: return "?";
+  }
+}
+
+}  // namespace wactor::abi

@@ -1,0 +1,80 @@
+// Guest ABI v1: which imports a guest may use and which exports it must have, the host
+// import implementations (argument checking), and the calls into guest exports.
+// Knows nothing of messaging: it talks to a GuestHost.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "wactor/abi.h"
+#include "wactor/engine.h"
+#include "wactor/result.h"
+
+namespace wactor::abi {
+
+// What the host does for one component's guest. Arguments are already checked (pointers in
+// bounds, ids valid UTF-8); return values go straight back to the guest.
+// Called only from the thread currently running that component's guest.
+class GuestHost {
+ public:
+  virtual ~GuestHost() = default;
+  virtual std::int32_t send(std::string_view target, std::span<const std::uint8_t> payload) = 0;
+  virtual std::int64_t request(std::string_view target, std::span<const std::uint8_t> payload,
+                               std::int32_t timeout_ms) = 0;
+  virtual std::int32_t respond(std::int64_t request_id, bool is_error, std::span<const std::uint8_t> payload) = 0;
+  virtual std::int64_t current_request() = 0;
+  virtual std::int32_t cancel(std::int64_t request_id) = 0;
+  virtual std::string_view self_id() = 0;
+  virtual void log(std::int32_t level, std::string_view message) = 0;
+  // A log call whose arguments were invalid (it cannot return a status): report it.
+  virtual void bad_log_call(std::string_view why) = 0;
+  virtual std::int64_t now_ms() = 0;
+};
+
+// Checks a module against ABI v1: every import known with its exact type; memory,
+// cabi_realloc and handle-message exported; optional exports with their exact types.
+// The error names the file (`origin`) and what is wrong.
+[[nodiscard]] Status check_module(const engine::ModuleInfo& info, std::string_view origin);
+
+// One line per problem, empty when the module satisfies ABI v1 (for `wactor inspect`).
+[[nodiscard]] std::vector<std::string> abi_problems(const engine::ModuleInfo& info);
+
+// The `wactor` imports bound to `host`; `host` must outlive every instance using them.
+[[nodiscard]] std::vector<engine::HostFunction> make_imports(GuestHost& host);
+
+// True if `bytes` is well-formed UTF-8.
+[[nodiscard]] bool valid_utf8(std::string_view bytes);
+
+// The resolved exports of one instance, and the calls the host makes into it.
+class GuestExports {
+ public:
+  [[nodiscard]] static Result<GuestExports> resolve(engine::Instance& instance);
+
+  [[nodiscard]] bool has_callback() const { return handle_callback_.has_value(); }
+
+  // cabi_realloc(0, 0, 1, len) and copy; returns the guest pointer (0 for empty data).
+  [[nodiscard]] Result<std::int32_t> place(engine::Instance& instance, std::span<const std::uint8_t> bytes);
+
+  // Each returns the guest's status code, or kTrap / kGuestError.
+  [[nodiscard]] Result<std::int32_t> init(engine::Instance& instance, std::span<const std::uint8_t> config);
+  [[nodiscard]] Result<std::int32_t> handle_message(engine::Instance& instance, std::string_view sender,
+                                                    std::span<const std::uint8_t> payload);
+  [[nodiscard]] Result<std::int32_t> handle_callback(engine::Instance& instance, std::int64_t request_id,
+                                                     std::int32_t status, std::span<const std::uint8_t> payload);
+  [[nodiscard]] Result<std::int32_t> shutdown(engine::Instance& instance);
+  [[nodiscard]] Result<std::int32_t> health(engine::Instance& instance);
+
+ private:
+  engine::ExportIndex realloc_ = 0;
+  engine::ExportIndex handle_message_ = 0;
+  std::optional<engine::ExportIndex> handle_callback_;
+  std::optional<engine::ExportIndex> init_;
+  std::optional<engine::ExportIndex> health_;
+  std::optional<engine::ExportIndex> shutdown_;
+};
+
+}  // namespace wactor::abi

@@ -1,0 +1,153 @@
+#include "actor/component.h"
+
+#include <span>
+
+namespace wactor::actor {
+namespace {
+std::span<const std::uint8_t> bytes_of(std::string_view s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+}  // namespace
+
+Component::Component(std::uint32_t index, std::string id, std::string config,
+                     std::shared_ptr<const engine::Module> module, std::size_t mailbox_capacity, Router& router)
+    : index_(index),
+      id_(std::move(id)),
+      config_(std::move(config)),
+      module_(std::move(module)),
+      has_callback_(module_->info().find_export("handle-callback") != nullptr),
+      router_(router),
+      mailbox_(mailbox_capacity),
+      imports_(abi::make_imports(*this)) {}
+
+Status Component::start_instance() {
+  exports_.reset();
+  instance_.reset();
+  auto inst = module_->instantiate(imports_);
+  if (!inst.ok()) return std::move(inst).take_error();
+  auto exports = abi::GuestExports::resolve(**inst);
+  if (!exports.ok()) return std::move(exports).take_error();
+  instance_ = std::move(inst).value();
+  exports_ = std::move(exports).value();
+  auto rc = exports_->init(*instance_, bytes_of(config_));
+  if (!rc.ok()) {
+    instance_.reset();
+    exports_.reset();
+    return make_error(rc.error().code, "init failed: " + rc.error().message);
+  }
+  if (*rc != 0) {
+    instance_.reset();
+    exports_.reset();
+    return make_error(ErrorCode::kGuestError, "init returned " + std::to_string(*rc));
+  }
+  down_.store(false, std::memory_order_release);
+  return {};
+}
+
+void Component::stop_instance() {
+  if (instance_ && exports_) {
+    auto rc = exports_->shutdown(*instance_);
+    if (!rc.ok()) router_.report(*this, "shutdown-failed", rc.error().message);
+  }
+  exports_.reset();
+  instance_.reset();
+  down_.store(true, std::memory_order_release);
+  router_.instance_lost(*this);
+}
+
+bool Component::run_batch() {
+  for (int n = 0; n < kBatch; ++n) {
+    Envelope e;
+    if (!mailbox_.pop(e)) return false;  // idle: the mailbox cleared the scheduled flag
+    handle(e);
+    router_.envelope_done();
+  }
+  // Batch used up: run again later if anything is left (fairness between components).
+  return mailbox_.keep_scheduled();
+}
+
+void Component::handle(Envelope& e) {
+  if (e.kind == Envelope::Kind::kMessage) {
+    handle_message(e);
+  } else {
+    handle_callback(e);
+  }
+}
+
+void Component::handle_message(Envelope& e) {
+  if (!instance_) {
+    counters_.dropped_while_down.fetch_add(1, std::memory_order_relaxed);
+    if (e.request_id != 0) {
+      router_.request_target_down(*this, e.request_id);
+    } else {
+      router_.report(*this, "dropped", "message from '" + std::string(e.sender) + "' arrived while the component is down");
+    }
+    return;
+  }
+  current_request_ = e.request_id;
+  if (e.request_id != 0) router_.request_received(*this, e.request_id);
+  auto rc = exports_->handle_message(*instance_, e.sender, bytes_of(e.payload));
+  current_request_ = 0;
+  counters_.messages_handled.fetch_add(1, std::memory_order_relaxed);
+  if (!rc.ok()) {
+    if (e.request_id != 0) router_.request_failed(*this, e.request_id, rc.error().to_string());
+    recover("handle-message failed: " + rc.error().to_string());
+    return;
+  }
+  if (*rc != 0) {
+    counters_.handler_errors.fetch_add(1, std::memory_order_relaxed);
+    if (e.request_id != 0) {
+      router_.request_failed(*this, e.request_id, "handle-message returned " + std::to_string(*rc));
+    }
+  }
+}
+
+void Component::handle_callback(Envelope& e) {
+  if (!instance_) {
+    counters_.dropped_while_down.fetch_add(1, std::memory_order_relaxed);
+    router_.report(*this, "dropped", "callback for request " + std::to_string(e.request_id) +
+                                         " arrived while the component is down");
+    return;
+  }
+  auto rc = exports_->handle_callback(*instance_, e.request_id, e.status, bytes_of(e.payload));
+  counters_.callbacks_handled.fetch_add(1, std::memory_order_relaxed);
+  if (!rc.ok()) {
+    recover("handle-callback failed: " + rc.error().to_string());
+  } else if (*rc != 0) {
+    counters_.handler_errors.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void Component::recover(std::string_view reason) {
+  counters_.traps.fetch_add(1, std::memory_order_relaxed);
+  router_.report(*this, "trap", reason);
+  // The old instance's unanswered requests cannot be answered by a fresh one.
+  exports_.reset();
+  instance_.reset();
+  router_.instance_lost(*this);
+  counters_.restarts.fetch_add(1, std::memory_order_relaxed);
+  auto st = start_instance();
+  if (!st.ok()) {
+    down_.store(true, std::memory_order_release);
+    router_.report(*this, "down", "restart failed: " + st.error().to_string());
+    return;
+  }
+  router_.report(*this, "restarted", "fresh instance after failure");
+}
+
+std::int32_t Component::send(std::string_view target, std::span<const std::uint8_t> payload) {
+  return router_.send(*this, target, payload);
+}
+std::int64_t Component::request(std::string_view target, std::span<const std::uint8_t> payload,
+                                std::int32_t timeout_ms) {
+  return router_.request(*this, target, payload, timeout_ms);
+}
+std::int32_t Component::respond(std::int64_t id, bool is_error, std::span<const std::uint8_t> payload) {
+  return router_.respond(*this, id, is_error, payload);
+}
+std::int32_t Component::cancel(std::int64_t id) { return router_.cancel(*this, id); }
+void Component::log(std::int32_t level, std::string_view message) { router_.log(*this, level, message); }
+void Component::bad_log_call(std::string_view why) { router_.report(*this, "bad-log-call", why); }
+std::int64_t Component::now_ms() { return router_.now_ms(); }
+
+}  // namespace wactor::actor

@@ -1,0 +1,85 @@
+// One component: a persistent wasm instance with a mailbox, run by the shared worker pool.
+// Its instance is touched only by the worker currently running it (the mailbox's scheduled
+// flag guarantees there is at most one).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "abi/abi_v1.h"
+#include "actor/mailbox.h"
+#include "actor/router.h"
+#include "actor/scheduler.h"
+#include "wactor/engine.h"
+#include "wactor/result.h"
+
+namespace wactor::actor {
+
+struct ComponentCounters {
+  std::atomic<std::uint64_t> messages_handled{0};
+  std::atomic<std::uint64_t> callbacks_handled{0};
+  std::atomic<std::uint64_t> handler_errors{0};
+  std::atomic<std::uint64_t> traps{0};
+  std::atomic<std::uint64_t> restarts{0};
+  std::atomic<std::uint64_t> refused_queue_full{0};
+  std::atomic<std::uint64_t> dropped_while_down{0};
+};
+
+class Component final : public Runnable, private abi::GuestHost {
+ public:
+  Component(std::uint32_t index, std::string id, std::string config, std::shared_ptr<const engine::Module> module,
+            std::size_t mailbox_capacity, Router& router);
+
+  std::uint32_t index() const { return index_; }
+  const std::string& id() const { return id_; }
+  Mailbox& mailbox() { return mailbox_; }
+  ComponentCounters& counters() { return counters_; }
+  bool can_receive_callbacks() const { return has_callback_; }
+  bool down() const { return down_.load(std::memory_order_acquire); }
+
+  // Creates a fresh instance and runs its init. Only while the component is not running.
+  [[nodiscard]] Status start_instance();
+  // Calls shutdown (if exported) and drops the instance. Only while not running.
+  void stop_instance();
+
+  bool run_batch() override;
+
+ private:
+  void handle(Envelope& e);
+  void handle_message(Envelope& e);
+  void handle_callback(Envelope& e);
+  // The instance failed: report, end what it received, and start a fresh one.
+  void recover(std::string_view reason);
+
+  // abi::GuestHost
+  std::int32_t send(std::string_view target, std::span<const std::uint8_t> payload) override;
+  std::int64_t request(std::string_view target, std::span<const std::uint8_t> payload,
+                       std::int32_t timeout_ms) override;
+  std::int32_t respond(std::int64_t id, bool is_error, std::span<const std::uint8_t> payload) override;
+  std::int64_t current_request() override { return current_request_; }
+  std::int32_t cancel(std::int64_t id) override;
+  std::string_view self_id() override { return id_; }
+  void log(std::int32_t level, std::string_view message) override;
+  void bad_log_call(std::string_view why) override;
+  std::int64_t now_ms() override;
+
+  const std::uint32_t index_;
+  const std::string id_;
+  const std::string config_;
+  const std::shared_ptr<const engine::Module> module_;  // shared with every restart of this component
+  const bool has_callback_;
+  Router& router_;
+  Mailbox mailbox_;
+  std::vector<engine::HostFunction> imports_;  // bound to this component
+  ComponentCounters counters_;
+  std::unique_ptr<engine::Instance> instance_;
+  std::optional<abi::GuestExports> exports_;
+  std::int64_t current_request_ = 0;
+  std::atomic<bool> down_{false};
+  static constexpr int kBatch = 64;
+};
+
+}  // namespace wactor::actor

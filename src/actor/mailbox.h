@@ -1,0 +1,74 @@
+// A bounded FIFO mailbox that also tracks whether its actor is scheduled, so an actor is
+// on the run queue at most once and handles one message at a time. @threadsafe
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <mutex>
+
+#include "actor/envelope.h"
+
+namespace wactor::actor {
+
+class Mailbox {
+ public:
+  explicit Mailbox(std::size_t capacity) : capacity_(capacity) {}
+
+  enum class Push { kQueued, kQueuedNeedsSchedule, kFull };
+  // Callbacks answer requests already accepted, so they bypass the capacity.
+  Push push(Envelope&& e, bool bypass_capacity) {
+    std::lock_guard lock(mu_);
+    if (!bypass_capacity && queue_.size() >= capacity_) return Push::kFull;
+    queue_.push_back(std::move(e));
+    if (queue_.size() > high_water_) high_water_ = queue_.size();
+    if (scheduled_) return Push::kQueued;
+    scheduled_ = true;
+    return Push::kQueuedNeedsSchedule;
+  }
+
+  // Takes the next envelope; when empty, marks the actor unscheduled and returns false.
+  bool pop(Envelope& out) {
+    std::lock_guard lock(mu_);
+    if (queue_.empty()) {
+      scheduled_ = false;
+      return false;
+    }
+    out = std::move(queue_.front());
+    queue_.pop_front();
+    return true;
+  }
+
+  // After a full batch: true (still scheduled) if work is waiting, else unschedules.
+  bool keep_scheduled() {
+    std::lock_guard lock(mu_);
+    if (queue_.empty()) scheduled_ = false;
+    return scheduled_;
+  }
+
+  // Marks the actor scheduled if work is waiting (used when it becomes runnable again).
+  bool schedule_if_pending() {
+    std::lock_guard lock(mu_);
+    if (scheduled_ || queue_.empty()) return false;
+    scheduled_ = true;
+    return true;
+  }
+
+  std::size_t size() const {
+    std::lock_guard lock(mu_);
+    return queue_.size();
+  }
+  std::size_t high_water() const {
+    std::lock_guard lock(mu_);
+    return high_water_;
+  }
+  std::size_t capacity() const { return capacity_; }
+
+ private:
+  const std::size_t capacity_;
+  mutable std::mutex mu_;
+  std::deque<Envelope> queue_;
+  std::size_t high_water_ = 0;
+  bool scheduled_ = false;
+};
+
+}  // namespace wactor::actor

@@ -1,0 +1,42 @@
+// What an actor needs from the runtime around it. The calling component is always passed
+// explicitly; nothing is carried in globals or thread-locals.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace wactor::actor {
+
+class Component;
+
+class Router {
+ public:
+  virtual ~Router() = default;
+  // Guest imports (arguments already checked by the ABI layer); results go to the guest.
+  virtual std::int32_t send(Component& from, std::string_view target, std::span<const std::uint8_t> payload) = 0;
+  virtual std::int64_t request(Component& from, std::string_view target, std::span<const std::uint8_t> payload,
+                               std::int32_t timeout_ms) = 0;
+  virtual std::int32_t respond(Component& from, std::int64_t request_id, bool is_error,
+                               std::span<const std::uint8_t> payload) = 0;
+  virtual std::int32_t cancel(Component& from, std::int64_t request_id) = 0;
+  virtual std::int64_t now_ms() = 0;
+  virtual void log(Component& from, std::int32_t level, std::string_view message) = 0;
+
+  // Outcomes of handling.
+  // The target's handler has started on this request.
+  virtual void request_received(Component& target, std::int64_t request_id) = 0;
+  // The handler failed (non-zero status or trap) on a request: answer it with an error if still open.
+  virtual void request_failed(Component& target, std::int64_t request_id, std::string reason) = 0;
+  // The request reached a component that is down: end it with status 4 (target down).
+  virtual void request_target_down(Component& target, std::int64_t request_id) = 0;
+  // The instance is gone (trap, restart, stop): end every request it received and did not answer.
+  virtual void instance_lost(Component& target) = 0;
+  // Something worth telling the operator (trap, restart, a bad log call, a dropped message).
+  virtual void report(Component& c, std::string_view kind, std::string_view detail) = 0;
+  // One envelope taken from a mailbox has been fully handled.
+  virtual void envelope_done() = 0;
+};
+
+}  // namespace wactor::actor

@@ -1,0 +1,206 @@
+#include "wactor/cli.h"
+
+#include <atomic>
+#include <csignal>
+#include <iostream>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "cli/files.h"
+#include "wactor/manifest.h"
+#include "wactor/runtime.h"
+
+namespace wactor::cli {
+namespace {
+
+constexpr std::string_view kMainHelp =
+    "usage: wactor <command> [options]\n"
+    "\n"
+    "Runs WebAssembly components as actors that message each other.\n"
+    "\n"
+    "commands:\n"
+    "  run <app.toml>     run the components a manifest lists\n"
+    "  inspect <x.wasm>   show a module's imports and exports and whether it satisfies ABI v1\n"
+    "\n"
+    "Run 'wactor <command> --help' for a command's options. Docs: docs/CLI.md, docs/MANIFEST.md, docs/ABI.md\n";
+
+constexpr std::string_view kRunHelp =
+    "usage: wactor run <app.toml> [--until-idle] [--max-seconds S] [--workers N]\n"
+    "\n"
+    "Loads every [[component]] of the manifest, runs each init in order, delivers the\n"
+    "[[message]] entries, then handles messages until stopped (SIGINT/SIGTERM).\n"
+    "Each guest log call prints one line on stdout: <component> <LEVEL> <text>.\n"
+    "\n"
+    "options:\n"
+    "  --until-idle      exit 0 once no message is queued or being handled and no request is pending\n"
+    "  --max-seconds S   with --until-idle: give up after S seconds (exit 3)\n"
+    "  --workers N       worker threads (overrides [runtime] workers)\n"
+    "  -h, --help        show this help\n"
+    "\n"
+    "exit status: 0 ok, 1 bad input or failed start, 2 bad command line, 3 not idle in time\n";
+
+constexpr std::string_view kInspectHelp =
+    "usage: wactor inspect <x.wasm>\n"
+    "\n"
+    "Prints the module's imports and exports with their types, and whether it satisfies\n"
+    "wactor guest ABI v1 (and if not, every reason). Exit 0 if it does, 1 if not.\n";
+
+std::atomic<int> g_signal{0};  // set by the signal handler; only read by run()
+extern "C" void on_signal(int sig) { g_signal.store(sig); }
+
+bool is_help(std::string_view a) { return a == "-h" || a == "--help"; }
+
+int usage_error(std::string_view msg, std::string_view help) {
+  std::cerr << "wactor: " << msg << "\n\n" << help;
+  return kExitUsage;
+}
+
+int parse_run(const std::vector<std::string_view>& args) {
+  RunOptions o;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const auto a = args[i];
+    auto value = [&](std::string_view name) -> std::optional<std::string> {
+      if (i + 1 >= args.size()) return std::nullopt;
+      (void)name;
+      return std::string(args[++i]);
+    };
+    if (is_help(a)) {
+      std::cout << kRunHelp;
+      return kExitOk;
+    } else if (a == "--until-idle") {
+      o.until_idle = true;
+    } else if (a == "--max-seconds") {
+      auto v = value(a);
+      if (!v) return usage_error("--max-seconds needs a value", kRunHelp);
+      try {
+        std::size_t used = 0;
+        double s = std::stod(*v, &used);
+        if (used != v->size() || !(s > 0)) throw std::invalid_argument("");
+        o.max_seconds = s;
+      } catch (const std::exception&) {
+        return usage_error("--max-seconds: '" + *v + "' is not a positive number", kRunHelp);
+      }
+    } else if (a == "--workers") {
+      auto v = value(a);
+      if (!v) return usage_error("--workers needs a value", kRunHelp);
+      try {
+        std::size_t used = 0;
+        long n = std::stol(*v, &used);
+        if (used != v->size() || n < 1 || n > 1024) throw std::invalid_argument("");
+        o.workers = static_cast<unsigned>(n);
+      } catch (const std::exception&) {
+        return usage_error("--workers: '" + *v + "' is not a number from 1 to 1024", kRunHelp);
+      }
+    } else if (!a.empty() && a[0] == '-') {
+      return usage_error("unknown option '" + std::string(a) + "'", kRunHelp);
+    } else if (o.manifest.empty()) {
+      o.manifest = std::string(a);
+    } else {
+      return usage_error("unexpected argument '" + std::string(a) + "'", kRunHelp);
+    }
+  }
+  if (o.manifest.empty()) return usage_error("run needs a manifest (app.toml)", kRunHelp);
+  if (o.max_seconds && !o.until_idle) return usage_error("--max-seconds only applies with --until-idle", kRunHelp);
+  return run(o, std::cerr);
+}
+
+int parse_inspect(const std::vector<std::string_view>& args) {
+  InspectOptions o;
+  for (auto a : args) {
+    if (is_help(a)) {
+      std::cout << kInspectHelp;
+      return kExitOk;
+    } else if (!a.empty() && a[0] == '-') {
+      return usage_error("unknown option '" + std::string(a) + "'", kInspectHelp);
+    } else if (o.wasm.empty()) {
+      o.wasm = std::string(a);
+    } else {
+      return usage_error("unexpected argument '" + std::string(a) + "'", kInspectHelp);
+    }
+  }
+  if (o.wasm.empty()) return usage_error("inspect needs a .wasm file", kInspectHelp);
+  return inspect(o, std::cout, std::cerr);
+}
+
+}  // namespace
+
+int run(const RunOptions& options, std::ostream& err) {
+  auto manifest = load_manifest(options.manifest);
+  if (!manifest.ok()) {
+    err << "wactor: " << manifest.error().message << "\n";
+    return kExitError;
+  }
+  RuntimeOptions ro;
+  const ManifestRuntime& mr = manifest->runtime;
+  if (mr.engine) ro.engine = *mr.engine;
+  if (mr.workers) ro.workers = *mr.workers;
+  if (options.workers) ro.workers = *options.workers;
+  if (mr.default_timeout_ms) ro.default_timeout = std::chrono::milliseconds(*mr.default_timeout_ms);
+  if (mr.mailbox_capacity) ro.mailbox_capacity = *mr.mailbox_capacity;
+  if (mr.max_payload_bytes) ro.max_payload_bytes = *mr.max_payload_bytes;
+
+  std::vector<ComponentSpec> specs;
+  for (const auto& c : manifest->components) {
+    auto bytes = read_file(c.wasm, "wasm module");
+    if (!bytes.ok()) {
+      err << "wactor: " << manifest->path << ":" << c.line << ": component '" << c.id
+          << "': " << bytes.error().message << "\n";
+      return kExitError;
+    }
+    specs.push_back(ComponentSpec{c.id, std::move(bytes).value(), c.wasm, c.config, c.mailbox_capacity});
+  }
+  auto runtime = Runtime::create(std::move(ro), std::move(specs));
+  if (!runtime.ok()) {
+    err << "wactor: " << runtime.error().message << "\n";
+    return kExitError;
+  }
+  Runtime& rt = **runtime;
+  g_signal.store(0);
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  auto st = rt.start();
+  if (!st.ok()) {
+    err << "wactor: " << st.error().message << "\n";
+    return kExitError;
+  }
+  for (const auto& m : manifest->messages) {
+    const std::int32_t rc = rt.post(m.to, m.payload);
+    if (rc != 0) {
+      err << "wactor: " << manifest->path << ":" << m.line << ": message to '" << m.to
+          << "' refused (status " << rc << ")\n";
+      return kExitError;
+    }
+  }
+  const auto started = std::chrono::steady_clock::now();
+  for (;;) {
+    if (g_signal.load() != 0) break;
+    if (options.until_idle && rt.wait_idle(std::chrono::milliseconds(20))) break;
+    if (!options.until_idle) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (options.max_seconds &&
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() > *options.max_seconds) {
+      err << "wactor: not idle after " << *options.max_seconds << " s (" << rt.pending_requests()
+          << " requests pending)\n";
+      rt.stop();
+      return kExitNotIdle;
+    }
+  }
+  rt.stop();
+  return kExitOk;
+}
+
+int main(int argc, char** argv) {
+  std::vector<std::string_view> args(argv + 1, argv + argc);
+  if (args.empty()) return usage_error("no command given", kMainHelp);
+  const auto cmd = args.front();
+  std::vector<std::string_view> rest(args.begin() + 1, args.end());
+  if (is_help(cmd) || cmd == "help") {
+    std::cout << kMainHelp;
+    return kExitOk;
+  }
+  if (cmd == "run") return parse_run(rest);
+  if (cmd == "inspect") return parse_inspect(rest);
+  return usage_error("unknown command '" + std::string(cmd) + "'", kMainHelp);
+}
+
+}  // namespace wactor::cli

@@ -1,0 +1,56 @@
+// `wactor inspect x.wasm`: imports, exports, and the ABI v1 verdict.
+#include <ostream>
+
+#include "abi/abi_v1.h"
+#include "cli/files.h"
+#include "wactor/cli.h"
+#include "wactor/engine.h"
+
+namespace wactor::cli {
+
+int inspect(const InspectOptions& options, std::ostream& out, std::ostream& err) {
+  auto bytes = read_file(options.wasm, "wasm module");
+  if (!bytes.ok()) {
+    err << "wactor: " << bytes.error().message << "\n";
+    return kExitError;
+  }
+  auto engine = engine::make_engine(engine::engine_names().front());
+  if (!engine.ok()) {
+    err << "wactor: " << engine.error().message << "\n";
+    return kExitError;
+  }
+  auto module = (*engine)->load(*bytes, options.wasm, engine::LoadOptions{});
+  if (!module.ok()) {
+    err << "wactor: " << module.error().message << "\n";
+    return kExitError;
+  }
+  const engine::ModuleInfo& info = (*module)->info();
+  out << options.wasm << ": " << bytes->size() << " bytes\n";
+  out << "imports (" << info.imports.size() << "):\n";
+  for (const auto& i : info.imports) {
+    out << "  " << i.module << "." << i.name << "  " << engine::extern_kind_name(i.kind);
+    if (i.kind == engine::ExternKind::kFunc) out << " " << i.sig.to_string();
+    out << "\n";
+  }
+  out << "exports (" << info.exports.size() << "):\n";
+  for (const auto& e : info.exports) {
+    out << "  " << e.name << "  " << engine::extern_kind_name(e.kind);
+    if (e.kind == engine::ExternKind::kFunc) out << " " << e.sig.to_string();
+    out << "\n";
+  }
+  for (const auto& m : info.memories) {
+    out << "memory: " << m.initial_pages << " pages initial, ";
+    if (m.max_pages) out << *m.max_pages << " max"; else out << "no max";
+    out << (m.imported ? " (imported)" : "") << "\n";
+  }
+  const auto problems = abi::abi_problems(info);
+  if (problems.empty()) {
+    out << "ABI v1: ok\n";
+    return kExitOk;
+  }
+  out << "ABI v1: not satisfied\n";
+  for (const auto& p : problems) out << "  - " << p << "\n";
+  return kExitError;
+}
+
+}  // namespace wactor::cli

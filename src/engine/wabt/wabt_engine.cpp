@@ -1,0 +1,303 @@
+#include "engine/wabt/wabt_engine.h"
+
+#include <algorithm>
+#include <array>
+
+#include "wabt/binary-reader.h"
+#include "wabt/error-formatter.h"
+#include "wabt/interp/binary-reader-interp.h"
+#include "wabt/interp/interp.h"
+
+namespace wactor::engine {
+namespace {
+
+namespace wi = wabt::interp;
+
+ValType to_val_type(wabt::Type t) {
+  switch (t) {
+    case wabt::Type::I32: return ValType::kI32;
+    case wabt::Type::I64: return ValType::kI64;
+    case wabt::Type::F32: return ValType::kF32;
+    case wabt::Type::F64: return ValType::kF64;
+    default: return ValType::kOther;
+  }
+}
+
+wabt::Type to_wabt_type(ValType t) {
+  switch (t) {
+    case ValType::kI32: return wabt::Type::I32;
+    case ValType::kI64: return wabt::Type::I64;
+    case ValType::kF32: return wabt::Type::F32;
+    case ValType::kF64: return wabt::Type::F64;
+    case ValType::kOther: break;
+  }
+  return wabt::Type::Void;
+}
+
+ExternKind to_kind(wabt::ExternalKind k) {
+  switch (k) {
+    case wabt::ExternalKind::Func: return ExternKind::kFunc;
+    case wabt::ExternalKind::Table: return ExternKind::kTable;
+    case wabt::ExternalKind::Memory: return ExternKind::kMemory;
+    case wabt::ExternalKind::Global: return ExternKind::kGlobal;
+    case wabt::ExternalKind::Tag: return ExternKind::kTag;
+  }
+  return ExternKind::kTag;
+}
+
+Signature to_signature(const wi::FuncType& ft) {
+  Signature s;
+  for (auto t : ft.params) s.params.push_back(to_val_type(t));
+  for (auto t : ft.results) s.results.push_back(to_val_type(t));
+  return s;
+}
+
+wi::ValueTypes to_wabt_types(const std::vector<ValType>& v) {
+  wi::ValueTypes out;
+  for (auto t : v) out.push_back(to_wabt_type(t));
+  return out;
+}
+
+wi::Value to_wabt_value(ValType t, Val v) {
+  switch (t) {
+    case ValType::kI32: return wi::Value::Make(static_cast<wabt::interp::s32>(v.i32));
+    case ValType::kI64: return wi::Value::Make(static_cast<wabt::interp::s64>(v.i64));
+    case ValType::kF32: return wi::Value::Make(v.f32);
+    case ValType::kF64: return wi::Value::Make(v.f64);
+    case ValType::kOther: break;
+  }
+  return wi::Value::Make(static_cast<wabt::interp::s32>(0));
+}
+
+Val from_wabt_value(ValType t, const wi::Value& v) {
+  Val out{};
+  switch (t) {
+    case ValType::kI32: out.i32 = v.Get<wi::s32>(); break;
+    case ValType::kI64: out.i64 = v.Get<wi::s64>(); break;
+    case ValType::kF32: out.f32 = v.Get<wi::f32>(); break;
+    case ValType::kF64: out.f64 = v.Get<wi::f64>(); break;
+    case ValType::kOther: break;
+  }
+  return out;
+}
+
+class WabtInstance;
+
+class WabtCallerMemory final : public CallerMemory {
+ public:
+  explicit WabtCallerMemory(WabtInstance& inst) : inst_(inst) {}
+  std::span<std::uint8_t> bytes() override;
+
+ private:
+  WabtInstance& inst_;
+};
+
+// One instance with its own Store (wabt stores are single-threaded; an actor's instance is
+// only ever used by one worker at a time, so a Store per instance needs no locking).
+class WabtInstance final : public Instance {
+ public:
+  WabtInstance() : thread_(std::make_unique<wi::Thread>(store_)) {}
+
+  Status init(const wi::ModuleDesc& desc, const ModuleInfo& info, std::span<const HostFunction> imports) {
+    module_ = wi::Module::New(store_, desc);
+    wi::RefVec refs;
+    host_fns_.reserve(info.imports.size());
+    for (const ImportInfo& imp : info.imports) {
+      if (imp.kind != ExternKind::kFunc) {
+        return make_error(ErrorCode::kAbiViolation, "import " + imp.module + "." + imp.name + " is a " +
+                                                        std::string(extern_kind_name(imp.kind)) +
+                                                        "; only function imports can be provided");
+      }
+      auto it = std::find_if(imports.begin(), imports.end(), [&](const HostFunction& h) {
+        return h.module == imp.module && h.name == imp.name;
+      });
+      if (it == imports.end()) {
+        return make_error(ErrorCode::kAbiViolation, "unknown import " + imp.module + "." + imp.name);
+      }
+      if (!(it->sig == imp.sig)) {
+        return make_error(ErrorCode::kAbiViolation, "import " + imp.module + "." + imp.name + " has type " +
+                                                        imp.sig.to_string() + ", expected " + it->sig.to_string());
+      }
+      host_fns_.push_back(*it);
+      const HostFunction* hf = &host_fns_.back();
+      wi::FuncType ft(to_wabt_types(hf->sig.params), to_wabt_types(hf->sig.results));
+      auto func = wi::HostFunc::New(
+          store_, ft,
+          [this, hf](wi::Thread&, const wi::Values& params, wi::Values& results, wi::Trap::Ptr* out_trap) {
+            std::array<Val, 8> args{};
+            std::array<Val, 2> res{};
+            for (std::size_t i = 0; i < params.size() && i < args.size(); ++i) {
+              args[i] = from_wabt_value(hf->sig.params[i], params[i]);
+            }
+            WabtCallerMemory mem(*this);
+            HostOutcome out = hf->fn(mem, args.data(), res.data());
+            if (out.trap) {
+              *out_trap = wi::Trap::New(store_, out.message);
+              return wabt::Result::Error;
+            }
+            for (std::size_t i = 0; i < results.size() && i < res.size(); ++i) {
+              results[i] = to_wabt_value(hf->sig.results[i], res[i]);
+            }
+            return wabt::Result::Ok;
+          });
+      refs.push_back(func.ref());
+    }
+    wi::Trap::Ptr trap;
+    instance_ = wi::Instance::Instantiate(store_, module_.ref(), refs, &trap);
+    if (!instance_) {
+      return make_error(ErrorCode::kTrap, "instantiation failed: " + (trap ? trap->message() : std::string("unknown")));
+    }
+    if (!instance_->memories().empty()) {
+      memory_ = store_.UnsafeGet<wi::Memory>(instance_->memories()[0]);
+    }
+    return {};
+  }
+
+  Result<ExportIndex> find_function(std::string_view name, const Signature& sig) override {
+    const auto& exports = module_->desc().exports;
+    for (std::size_t i = 0; i < exports.size(); ++i) {
+      if (exports[i].type.name != name) continue;
+      if (exports[i].type.type->kind != wabt::ExternalKind::Func) break;
+      auto func = store_.UnsafeGet<wi::Func>(instance_->exports()[i]);
+      Signature actual = to_signature(func->type());
+      if (!(actual == sig)) {
+        return make_error(ErrorCode::kAbiViolation, "export '" + std::string(name) + "' has type " +
+                                                        actual.to_string() + ", expected " + sig.to_string());
+      }
+      funcs_.push_back(Resolved{std::move(func), std::move(actual)});
+      return static_cast<ExportIndex>(funcs_.size() - 1);
+    }
+    return make_error(ErrorCode::kNotFound, "no function export '" + std::string(name) + "'");
+  }
+
+  Status call(ExportIndex fn, std::span<const Val> args, std::span<Val> results) override {
+    Resolved& r = funcs_.at(fn);
+    params_.clear();
+    for (std::size_t i = 0; i < args.size(); ++i) params_.push_back(to_wabt_value(r.sig.params[i], args[i]));
+    results_.clear();
+    wi::Trap::Ptr trap;
+    if (wabt::Failed(r.func->Call(*thread_, params_, results_, &trap))) {
+      // A failed call leaves dead frames on the thread: start over with a fresh one.
+      thread_ = std::make_unique<wi::Thread>(store_);
+      std::string msg = trap ? trap->message() : std::string("unknown trap");
+      trap.reset();
+      store_.Collect();
+      return make_error(ErrorCode::kTrap, std::move(msg));
+    }
+    for (std::size_t i = 0; i < results.size() && i < results_.size(); ++i) {
+      results[i] = from_wabt_value(r.sig.results[i], results_[i]);
+    }
+    return {};
+  }
+
+  std::span<std::uint8_t> memory() override {
+    if (!memory_) return {};
+    return {memory_->UnsafeData(), static_cast<std::size_t>(memory_->ByteSize())};
+  }
+
+ private:
+  struct Resolved {
+    wi::Func::Ptr func;
+    Signature sig;
+  };
+  wi::Store store_;
+  std::unique_ptr<wi::Thread> thread_;
+  wi::Module::Ptr module_;
+  wi::Instance::Ptr instance_;
+  wi::Memory::Ptr memory_;
+  std::vector<HostFunction> host_fns_;  // reserved up front: lambdas point into it
+  std::vector<Resolved> funcs_;
+  wi::Values params_;
+  wi::Values results_;
+};
+
+std::span<std::uint8_t> WabtCallerMemory::bytes() { return inst_.memory(); }
+
+class WabtModule final : public Module {
+ public:
+  WabtModule(wi::ModuleDesc desc, ModuleInfo info) : desc_(std::move(desc)), info_(std::move(info)) {}
+  const ModuleInfo& info() const override { return info_; }
+
+  Result<std::unique_ptr<Instance>> instantiate(std::span<const HostFunction> imports) const override {
+    auto inst = std::make_unique<WabtInstance>();
+    WACTOR_TRY(inst->init(desc_, info_, imports));
+    return std::unique_ptr<Instance>(std::move(inst));
+  }
+
+ private:
+  wi::ModuleDesc desc_;
+  ModuleInfo info_;
+};
+
+Result<ModuleInfo> describe(wi::ModuleDesc& desc, std::string_view origin, const LoadOptions& options) {
+  ModuleInfo info;
+  std::vector<Signature> func_sigs;  // function index space: imports first
+  for (const auto& imp : desc.imports) {
+    ImportInfo ii{imp.type.module, imp.type.name, to_kind(imp.type.type->kind), {}};
+    if (auto* ft = wabt::dyn_cast<wi::FuncType>(imp.type.type.get())) {
+      ii.sig = to_signature(*ft);
+      func_sigs.push_back(ii.sig);
+    }
+    if (auto* mt = wabt::dyn_cast<wi::MemoryType>(imp.type.type.get())) {
+      MemoryInfo mi{mt->limits.initial, std::nullopt, true};
+      if (mt->limits.has_max) mi.max_pages = mt->limits.max;
+      info.memories.push_back(mi);
+    }
+    info.imports.push_back(std::move(ii));
+  }
+  for (const auto& f : desc.funcs) func_sigs.push_back(to_signature(f.type));
+  for (auto& m : desc.memories) {
+    auto& limits = m.type.limits;
+    if (options.max_memory_pages) {
+      std::uint64_t cap = *options.max_memory_pages;
+      if (limits.initial > cap) {
+        return make_error(ErrorCode::kResourceExhausted,
+                          std::string(origin) + ": initial memory of " + std::to_string(limits.initial) +
+                              " pages exceeds the limit of " + std::to_string(cap) + " pages");
+      }
+      if (!limits.has_max || limits.max > cap) {
+        limits.max = cap;
+        limits.has_max = true;
+      }
+    }
+    MemoryInfo mi{limits.initial, std::nullopt, false};
+    if (limits.has_max) mi.max_pages = limits.max;
+    info.memories.push_back(mi);
+  }
+  for (const auto& e : desc.exports) {
+    ExportInfo ei{e.type.name, to_kind(e.type.type->kind), {}};
+    if (ei.kind == ExternKind::kFunc && e.index < func_sigs.size()) ei.sig = func_sigs[e.index];
+    info.exports.push_back(std::move(ei));
+  }
+  return info;
+}
+
+class WabtEngine final : public Engine {
+ public:
+  std::string_view name() const override { return "interp"; }
+
+  Result<std::shared_ptr<const Module>> load(std::span<const std::uint8_t> bytes, std::string_view origin,
+                                             const LoadOptions& options) override {
+    wabt::Errors errors;
+    wi::ModuleDesc desc;
+    wabt::Features features;
+    wabt::ReadBinaryOptions read_options(features, nullptr, /*read_debug_names=*/false,
+                                         /*stop_on_first_error=*/true,
+                                         /*fail_on_custom_section_error=*/false);
+    if (wabt::Failed(wi::ReadBinaryInterp(origin, bytes.data(), bytes.size(), read_options, &errors, &desc))) {
+      std::string msg = errors.empty() ? std::string("unreadable module") : errors.front().message;
+      std::string where;
+      if (!errors.empty()) where = " (at byte offset " + std::to_string(errors.front().loc.offset) + ")";
+      return make_error(ErrorCode::kInvalidModule, std::string(origin) + ": not a valid WebAssembly module: " + msg + where);
+    }
+    auto info = describe(desc, origin, options);
+    if (!info.ok()) return std::move(info).take_error();
+    return std::shared_ptr<const Module>(std::make_shared<WabtModule>(std::move(desc), std::move(info).value()));
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Engine> make_wabt_engine() { return std::make_unique<WabtEngine>(); }
+
+}  // namespace wactor::engine

@@ -1,0 +1,175 @@
+#include "wactor/manifest.h"
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "wactor/runtime.h"
+
+#define TOML_HEADER_ONLY 1
+#include <toml++/toml.h>
+
+namespace wactor {
+namespace {
+
+namespace fs = std::filesystem;
+
+class Parser {
+ public:
+  explicit Parser(std::string_view path) : path_(path) {}
+
+  Error error_at(const toml::source_region& where, const std::string& what) const {
+    return make_error(ErrorCode::kManifest, path_ + ":" + std::to_string(where.begin.line) + ": " + what);
+  }
+
+  // Every key of `table` must be one of `allowed`.
+  Status only_keys(const toml::table& table, std::initializer_list<std::string_view> allowed,
+                   std::string_view section) const {
+    for (auto&& [key, value] : table) {
+      bool known = false;
+      for (auto a : allowed) known = known || key.str() == a;
+      if (!known) {
+        std::string list;
+        for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+        return error_at(key.source(), "unknown key '" + std::string(key.str()) + "' in " + std::string(section) +
+                                          " (allowed: " + list + ")");
+      }
+    }
+    return {};
+  }
+
+  Result<std::optional<std::string>> string_key(const toml::table& t, std::string_view key, bool required,
+                                                std::string_view section) const {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) {
+      if (required) return error_at(t.source(), std::string(section) + " needs '" + std::string(key) + "'");
+      return std::optional<std::string>();
+    }
+    if (!n->is_string()) return error_at(n->source(), "'" + std::string(key) + "' must be a string");
+    return std::optional<std::string>(n->as_string()->get());
+  }
+
+  Result<std::optional<std::int64_t>> int_key(const toml::table& t, std::string_view key, std::int64_t min,
+                                              std::int64_t max) const {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) return std::optional<std::int64_t>();
+    if (!n->is_integer()) return error_at(n->source(), "'" + std::string(key) + "' must be an integer");
+    const std::int64_t v = n->as_integer()->get();
+    if (v < min || v > max) {
+      return error_at(n->source(), "'" + std::string(key) + "' must be between " + std::to_string(min) + " and " +
+                                       std::to_string(max) + ", not " + std::to_string(v));
+    }
+    return std::optional<std::int64_t>(v);
+  }
+
+  Result<Manifest> parse(std::string_view text) {
+    toml::table root;
+    try {
+      root = toml::parse(text, path_);
+    } catch (const toml::parse_error& e) {
+      return error_at(e.source(), std::string(e.description()));
+    }
+    Manifest m;
+    m.path = path_;
+    WACTOR_TRY(only_keys(root, {"runtime", "component", "message"}, "the manifest"));
+    if (const toml::node* rt = root.get("runtime")) {
+      if (!rt->is_table()) return error_at(rt->source(), "'runtime' must be a table ([runtime])");
+      WACTOR_TRY(parse_runtime(*rt->as_table(), m.runtime));
+    }
+    const toml::node* comps = root.get("component");
+    if (comps == nullptr) return error_at(root.source(), "no [[component]] entries: nothing to run");
+    if (!comps->is_array_of_tables()) return error_at(comps->source(), "'component' must be [[component]] tables");
+    std::set<std::string> ids;
+    for (const toml::node& n : *comps->as_array()) {
+      auto c = parse_component(*n.as_table());
+      if (!c.ok()) return std::move(c).take_error();
+      if (!ids.insert(c->id).second) {
+        return error_at(n.source(), "duplicate component id '" + c->id + "'");
+      }
+      m.components.push_back(std::move(c).value());
+    }
+    if (const toml::node* msgs = root.get("message")) {
+      if (!msgs->is_array_of_tables()) return error_at(msgs->source(), "'message' must be [[message]] tables");
+      for (const toml::node& n : *msgs->as_array()) {
+        const toml::table& t = *n.as_table();
+        WACTOR_TRY(only_keys(t, {"to", "payload"}, "[[message]]"));
+        auto to = string_key(t, "to", true, "[[message]]");
+        if (!to.ok()) return std::move(to).take_error();
+        auto payload = string_key(t, "payload", true, "[[message]]");
+        if (!payload.ok()) return std::move(payload).take_error();
+        if (!ids.count(**to)) return error_at(t.source(), "[[message]] to unknown component '" + **to + "'");
+        m.messages.push_back(ManifestMessage{**to, **payload, static_cast<int>(t.source().begin.line)});
+      }
+    }
+    return m;
+  }
+
+ private:
+  Status parse_runtime(const toml::table& t, ManifestRuntime& rt) {
+    WACTOR_TRY(only_keys(t, {"workers", "default_timeout_ms", "mailbox_capacity", "max_payload_bytes", "engine"},
+                         "[runtime]"));
+    auto workers = int_key(t, "workers", 1, 1024);
+    if (!workers.ok()) return std::move(workers).take_error();
+    if (*workers) rt.workers = static_cast<unsigned>(**workers);
+    auto timeout = int_key(t, "default_timeout_ms", 1, 24LL * 3600 * 1000);
+    if (!timeout.ok()) return std::move(timeout).take_error();
+    rt.default_timeout_ms = *timeout;
+    auto cap = int_key(t, "mailbox_capacity", 1, 1LL << 30);
+    if (!cap.ok()) return std::move(cap).take_error();
+    if (*cap) rt.mailbox_capacity = static_cast<std::size_t>(**cap);
+    auto maxp = int_key(t, "max_payload_bytes", 0, 1LL << 30);
+    if (!maxp.ok()) return std::move(maxp).take_error();
+    if (*maxp) rt.max_payload_bytes = static_cast<std::size_t>(**maxp);
+    auto engine = string_key(t, "engine", false, "[runtime]");
+    if (!engine.ok()) return std::move(engine).take_error();
+    rt.engine = *engine;
+    return {};
+  }
+
+  Result<ManifestComponent> parse_component(const toml::table& t) {
+    WACTOR_TRY(only_keys(t, {"id", "wasm", "config", "mailbox_capacity"}, "[[component]]"));
+    ManifestComponent c;
+    c.line = static_cast<int>(t.source().begin.line);
+    auto id = string_key(t, "id", true, "[[component]]");
+    if (!id.ok()) return std::move(id).take_error();
+    c.id = **id;
+    if (!valid_component_id(c.id)) {
+      return error_at(t.get("id")->source(), "invalid component id '" + c.id +
+                                                 "': use 1-128 characters from A-Z a-z 0-9 _ - .");
+    }
+    auto wasm = string_key(t, "wasm", true, "[[component]]");
+    if (!wasm.ok()) return std::move(wasm).take_error();
+    if ((*wasm)->empty()) return error_at(t.get("wasm")->source(), "'wasm' must not be empty");
+    fs::path p(**wasm);
+    if (p.is_relative()) p = fs::path(path_).parent_path() / p;
+    c.wasm = p.lexically_normal().string();
+    auto config = string_key(t, "config", false, "[[component]]");
+    if (!config.ok()) return std::move(config).take_error();
+    if (*config) c.config = **config;
+    auto cap = int_key(t, "mailbox_capacity", 1, 1LL << 30);
+    if (!cap.ok()) return std::move(cap).take_error();
+    if (*cap) c.mailbox_capacity = static_cast<std::size_t>(**cap);
+    return c;
+  }
+
+  std::string path_;
+};
+
+}  // namespace
+
+Result<Manifest> parse_manifest(std::string_view text, std::string_view path) { return Parser(path).parse(text); }
+
+Result<Manifest> load_manifest(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) return make_error(ErrorCode::kIo, path + ": is a directory, not a manifest");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(ErrorCode::kIo, path + ": cannot open manifest: " + std::strerror(errno));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_manifest(ss.str(), path);
+}
+
+}  // namespace wactor

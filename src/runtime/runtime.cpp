@@ -1,0 +1,226 @@
+// Runtime lifecycle: creating components, starting, stopping, idling, the timer.
+#include <cstdio>
+#include <iostream>
+
+#include "abi/abi_v1.h"
+#include "runtime/runtime_impl.h"
+
+namespace wactor {
+namespace {
+
+constexpr std::size_t kMaxIdLength = 128;
+
+std::string escape_line(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c < 0x20 && c != '\t') {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else out += ch;
+  }
+  return out;
+}
+
+LogSink default_log_sink() {
+  auto mu = std::make_shared<std::mutex>();
+  return [mu](std::string_view component, std::int32_t level, std::string_view text) {
+    std::string line = std::string(component) + " " + std::string(abi::log_level_name(level)) + " " +
+                       escape_line(text) + "\n";
+    std::lock_guard lock(*mu);
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    std::fflush(stdout);
+  };
+}
+
+EventSink default_event_sink() {
+  auto mu = std::make_shared<std::mutex>();
+  return [mu](const RuntimeEvent& e) {
+    std::string line = "wactor: " + std::string(e.component) + ": " + std::string(e.kind) + ": " +
+                       escape_line(e.detail) + "\n";
+    std::lock_guard lock(*mu);
+    std::fwrite(line.data(), 1, line.size(), stderr);
+  };
+}
+
+}  // namespace
+
+bool valid_component_id(std::string_view id) {
+  if (id.empty() || id.size() > kMaxIdLength) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                    c == '-' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+Runtime::Impl::Impl(RuntimeOptions options, std::unique_ptr<engine::Engine> engine)
+    : options_(std::move(options)),
+      engine_(std::move(engine)),
+      clock_(options_.clock ? options_.clock : &system_clock_),
+      epoch_(clock_->now()),
+      scheduler_(options_.workers ? options_.workers : std::max(1u, std::thread::hardware_concurrency())) {
+  if (!options_.log) options_.log = default_log_sink();
+  if (!options_.events) options_.events = default_event_sink();
+}
+
+Runtime::Impl::~Impl() { stop(); }
+
+Status Runtime::Impl::add_component(ComponentSpec spec) {
+  const std::string where = "component '" + spec.id + "'";
+  if (!valid_component_id(spec.id)) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "invalid component id '" + spec.id + "': use 1-128 characters from A-Z a-z 0-9 _ - .");
+  }
+  if (by_id_.count(spec.id)) return make_error(ErrorCode::kInvalidArgument, "duplicate component id '" + spec.id + "'");
+  const std::string origin = spec.origin.empty() ? where : spec.origin;
+  auto module = engine_->load(spec.wasm, origin, engine::LoadOptions{});
+  if (!module.ok()) return make_error(module.error().code, where + ": " + module.error().message);
+  auto abi_ok = abi::check_module((*module)->info(), origin);
+  if (!abi_ok.ok()) return make_error(abi_ok.error().code, where + ": " + abi_ok.error().message);
+  const auto index = static_cast<std::uint32_t>(components_.size());
+  const std::size_t capacity = spec.mailbox_capacity ? spec.mailbox_capacity : options_.mailbox_capacity;
+  components_.push_back(std::make_unique<actor::Component>(index, spec.id, std::move(spec.config),
+                                                           std::move(module).value(), capacity, *this));
+  by_id_.emplace(spec.id, index);
+  return {};
+}
+
+Status Runtime::Impl::start() {
+  if (started_) return make_error(ErrorCode::kFailedPrecondition, "runtime already started");
+  started_ = true;
+  for (auto& c : components_) {
+    auto st = c->start_instance();
+    if (!st.ok()) return make_error(st.error().code, "component '" + c->id() + "': " + st.error().message);
+  }
+  scheduler_.start();
+  if (options_.clock == nullptr) timer_ = std::jthread([this] { timer_loop(); });
+  return {};
+}
+
+void Runtime::Impl::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  scheduler_.stop();
+  {
+    std::lock_guard lock(timer_mu_);
+    timer_stop_ = true;
+  }
+  timer_cv_.notify_all();
+  if (timer_.joinable()) timer_.join();
+  if (!started_) return;
+  for (auto& c : components_) c->stop_instance();
+}
+
+std::int32_t Runtime::Impl::post(std::string_view target, std::string payload) {
+  if (payload.size() > options_.max_payload_bytes) return abi::kTooLarge;
+  actor::Component* to = find(target);
+  if (to == nullptr || to->down()) return abi::kNotFound;
+  actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, "$host", std::move(payload)};
+  if (enqueue(*to, std::move(e), false) == actor::Mailbox::Push::kFull) return abi::kQueueFull;
+  return abi::kOk;
+}
+
+bool Runtime::Impl::wait_idle(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(idle_mu_);
+  return idle_cv_.wait_for(lock, timeout, [&] { return idle(); });
+}
+
+void Runtime::Impl::finish_one() {
+  if (outstanding_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    std::lock_guard lock(idle_mu_);
+    idle_cv_.notify_all();
+  }
+}
+
+void Runtime::Impl::expire_timers() {
+  for (const auto& r : table_.take_expired(clock_->now())) complete(r, abi::kCallbackTimeout, {});
+}
+
+void Runtime::Impl::wake_timer() {
+  {
+    std::lock_guard lock(timer_mu_);
+    ++timer_generation_;
+  }
+  timer_cv_.notify_one();
+}
+
+void Runtime::Impl::timer_loop() {
+  std::unique_lock lock(timer_mu_);
+  while (!timer_stop_) {
+    const std::uint64_t generation = timer_generation_;
+    lock.unlock();
+    expire_timers();
+    const auto next = table_.next_deadline();
+    lock.lock();
+    auto woken = [&] { return timer_stop_ || timer_generation_ != generation; };
+    if (woken()) continue;
+    if (next) {
+      const std::chrono::steady_clock::time_point at(
+          std::chrono::duration_cast<std::chrono::steady_clock::duration>(*next));
+      timer_cv_.wait_until(lock, at, woken);
+    } else {
+      timer_cv_.wait(lock, woken);
+    }
+  }
+}
+
+Result<ComponentStats> Runtime::Impl::stats(std::string_view id) const {
+  actor::Component* c = find(id);
+  if (c == nullptr) return make_error(ErrorCode::kNotFound, "no component '" + std::string(id) + "'");
+  const auto& k = c->counters();
+  ComponentStats s;
+  s.messages_handled = k.messages_handled.load();
+  s.callbacks_handled = k.callbacks_handled.load();
+  s.handler_errors = k.handler_errors.load();
+  s.traps = k.traps.load();
+  s.restarts = k.restarts.load();
+  s.refused_queue_full = k.refused_queue_full.load();
+  s.dropped_while_down = k.dropped_while_down.load();
+  s.mailbox_depth = c->mailbox().size();
+  s.mailbox_high_water = c->mailbox().high_water();
+  return s;
+}
+
+std::vector<std::string> Runtime::Impl::component_ids() const {
+  std::vector<std::string> ids;
+  for (const auto& c : components_) ids.push_back(c->id());
+  return ids;
+}
+
+actor::Component* Runtime::Impl::find(std::string_view id) const {
+  auto it = by_id_.find(id);
+  return it == by_id_.end() ? nullptr : components_[it->second].get();
+}
+
+// ---- Runtime (public facade) ----
+
+Runtime::Runtime(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Runtime::~Runtime() = default;
+
+Result<std::unique_ptr<Runtime>> Runtime::create(RuntimeOptions options, std::vector<ComponentSpec> components) {
+  auto engine = engine::make_engine(options.engine);
+  if (!engine.ok()) return std::move(engine).take_error();
+  auto impl = std::make_unique<Impl>(std::move(options), std::move(engine).value());
+  for (auto& spec : components) WACTOR_TRY(impl->add_component(std::move(spec)));
+  return std::unique_ptr<Runtime>(new Runtime(std::move(impl)));
+}
+
+Status Runtime::start() { return impl_->start(); }
+std::int32_t Runtime::post(std::string_view target, std::string payload) {
+  return impl_->post(target, std::move(payload));
+}
+bool Runtime::wait_idle(std::chrono::milliseconds timeout) { return impl_->wait_idle(timeout); }
+bool Runtime::idle() const { return impl_->idle(); }
+void Runtime::expire_timers() { impl_->expire_timers(); }
+void Runtime::stop() { impl_->stop(); }
+Result<ComponentStats> Runtime::stats(std::string_view component) const { return impl_->stats(component); }
+std::size_t Runtime::pending_requests() const { return impl_->pending_requests(); }
+std::vector<std::string> Runtime::component_ids() const { return impl_->component_ids(); }
+
+}  // namespace wactor

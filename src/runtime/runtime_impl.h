@@ -1,0 +1,92 @@
+// The runtime's internals: components, the correlation table, the worker pool and the timer.
+// It is the Router every component talks to.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "actor/component.h"
+#include "actor/router.h"
+#include "actor/scheduler.h"
+#include "messaging/correlation_table.h"
+#include "wactor/engine.h"
+#include "wactor/runtime.h"
+
+namespace wactor {
+
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+class Runtime::Impl final : public actor::Router {
+ public:
+  Impl(RuntimeOptions options, std::unique_ptr<engine::Engine> engine);
+  ~Impl() override;
+
+  Status add_component(ComponentSpec spec);
+  Status start();
+  void stop();
+  std::int32_t post(std::string_view target, std::string payload);
+  bool wait_idle(std::chrono::milliseconds timeout);
+  bool idle() const { return outstanding_.load(std::memory_order_acquire) == 0; }
+  void expire_timers();
+  Result<ComponentStats> stats(std::string_view id) const;
+  std::size_t pending_requests() { return table_.size(); }
+  std::vector<std::string> component_ids() const;
+
+  // actor::Router
+  std::int32_t send(actor::Component& from, std::string_view target, std::span<const std::uint8_t> payload) override;
+  std::int64_t request(actor::Component& from, std::string_view target, std::span<const std::uint8_t> payload,
+                       std::int32_t timeout_ms) override;
+  std::int32_t respond(actor::Component& from, std::int64_t id, bool is_error,
+                       std::span<const std::uint8_t> payload) override;
+  std::int32_t cancel(actor::Component& from, std::int64_t id) override;
+  std::int64_t now_ms() override;
+  void log(actor::Component& from, std::int32_t level, std::string_view message) override;
+  void request_received(actor::Component& target, std::int64_t id) override;
+  void request_failed(actor::Component& target, std::int64_t id, std::string reason) override;
+  void request_target_down(actor::Component& target, std::int64_t id) override;
+  void instance_lost(actor::Component& target) override;
+  void report(actor::Component& c, std::string_view kind, std::string_view detail) override;
+  void envelope_done() override { finish_one(); }
+
+ private:
+  actor::Component* find(std::string_view id) const;
+  // Queues an envelope, keeping the outstanding count exact and scheduling the actor.
+  actor::Mailbox::Push enqueue(actor::Component& to, actor::Envelope&& e, bool bypass_capacity);
+  // Ends a request taken from the table: queues the requester's callback.
+  void complete(const messaging::PendingRequest& r, std::int32_t status, std::string payload);
+  void finish_one();
+  void timer_loop();
+  void wake_timer();
+
+  RuntimeOptions options_;
+  std::unique_ptr<engine::Engine> engine_;
+  SystemClock system_clock_;
+  const Clock* clock_;
+  std::chrono::nanoseconds epoch_;
+  std::vector<std::unique_ptr<actor::Component>> components_;
+  std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> by_id_;
+  messaging::CorrelationTable table_;
+  std::atomic<std::int64_t> outstanding_{0};  // queued envelopes + envelopes in handling + pending requests
+  std::atomic<std::uint64_t> orphaned_replies_{0};
+  mutable std::mutex idle_mu_;
+  std::condition_variable idle_cv_;
+  std::mutex timer_mu_;
+  std::condition_variable timer_cv_;
+  std::uint64_t timer_generation_ = 0;
+  bool timer_stop_ = false;
+  bool started_ = false;
+  bool stopped_ = false;
+  actor::Scheduler scheduler_;  // after the components: its workers are joined first
+  std::jthread timer_;
+};
+
+}  // namespace wactor
