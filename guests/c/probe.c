@@ -18,7 +18,8 @@
  *   whoami                             logs "self=<id> len=<n>"
  * A request that no command answered gets "echo:<payload>".
  * Callbacks are logged as:  callback id=<id> status=<s> payload=<payload>
- * init logs "init config=<config>". */
+ * init logs "init config=<config>"; a config "run:<command>" runs that command during init,
+ * and a config starting with "fail" makes init return 9. */
 #define WACTOR_IMPLEMENTATION
 #define WACTOR_WANT_CALLBACK
 #define WACTOR_WANT_INIT
@@ -42,15 +43,23 @@ static void word(const char** p, const char* end, const char** w, int* wlen) {
   if (*p < end) ++*p; /* one separator */
 }
 
+static int command(const char* sender, int sender_len, const wactor_u8* payload, int len);
+
 int wactor_on_init(const char* config, int len) {
   wactor_text t = {line_buf, 0, sizeof line_buf};
   wactor_text_str(&t, "init config=");
   wactor_text_put(&t, config, len);
   logline(&t);
+  if (wactor_starts_with(config, len, "run:")) return command("$init", 5, (const wactor_u8*)config + 4, len - 4);
+  if (wactor_starts_with(config, len, "fail")) return 9;
   return 0;
 }
 
 int wactor_on_message(const char* sender, int sender_len, const wactor_u8* payload, int len) {
+  return command(sender, sender_len, payload, len);
+}
+
+static int command(const char* sender, int sender_len, const wactor_u8* payload, int len) {
   const char* p = (const char*)payload;
   const char* end = p + len;
   wactor_i64 req = wactor_current_request();

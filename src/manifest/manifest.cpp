@@ -80,7 +80,7 @@ class Parser {
       WACTOR_TRY(parse_runtime(*rt->as_table(), m.runtime));
     }
     const toml::node* comps = root.get("component");
-    if (comps == nullptr) return error_at(root.source(), "no [[component]] entries: nothing to run");
+    if (comps == nullptr) return make_error(ErrorCode::kManifest, path_ + ": no [[component]] entries: nothing to run");
     if (!comps->is_array_of_tables()) return error_at(comps->source(), "'component' must be [[component]] tables");
     std::set<std::string> ids;
     for (const toml::node& n : *comps->as_array()) {

@@ -1,0 +1,156 @@
+// The wactor binary as a user runs it: exit statuses, output, one-line errors.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "test_support.h"
+
+namespace wactor {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int status;
+  std::string out;  // stdout and stderr
+};
+
+// Runs the binary; `out` gets stdout and stderr, or only stderr with stderr_only.
+Outcome wactor(const std::string& args, bool stderr_only = false) {
+  const std::string cmd = std::string(WACTOR_BINARY) + " " + args + (stderr_only ? " 2>&1 >/dev/null" : " 2>&1");
+  FILE* p = popen(cmd.c_str(), "r");
+  EXPECT_NE(p, nullptr);
+  std::string out;
+  std::array<char, 4096> buf;
+  std::size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+  const int st = pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = fs::temp_directory_path() / ("wactor_cli_" + std::to_string(::getpid()) + "_" +
+                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir);
+    fs::copy_file(test::guest_path("probe.wasm"), dir / "probe.wasm", fs::copy_options::overwrite_existing);
+  }
+  void TearDown() override { fs::remove_all(dir); }
+  std::string write(const std::string& name, const std::string& text) {
+    std::ofstream(dir / name) << text;
+    return (dir / name).string();
+  }
+  fs::path dir;
+};
+
+TEST_F(Cli, BundledExampleRunsAndEndsOnItsOwn) {
+  auto r = wactor(std::string("run ") + WACTOR_EXAMPLE_DIR + "/pingpong/app.toml --until-idle --max-seconds 30");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("ping INFO all 3 replies received"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("pong INFO message from ping: done"), std::string::npos) << r.out;
+}
+
+TEST_F(Cli, ManifestMessagesArriveAfterInitAndLogsAreOneLineEach) {
+  auto m = write("app.toml", R"(
+[[component]]
+id = "a"
+wasm = "probe.wasm"
+config = "cfg"
+
+[[component]]
+id = "b"
+wasm = "probe.wasm"
+
+[[message]]
+to = "a"
+payload = "request b 0 hi there"
+)");
+  auto r = wactor("run " + m + " --until-idle --max-seconds 30");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("a INFO init config=cfg\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("b INFO msg from=a req=1 payload=hi there\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("a INFO callback id=1 status=0 payload=echo:hi there\n"), std::string::npos) << r.out;
+  EXPECT_LT(r.out.find("a INFO init"), r.out.find("msg from=$host")) << r.out;
+}
+
+TEST_F(Cli, BadInputIsOneLineAndNonZero) {
+  struct Case {
+    std::string manifest;
+    std::string expect;
+  };
+  write("bad.wasm", "this is not wasm");
+  std::vector<Case> cases = {
+      {"[[component]]\nid = \"a\"\nwasm = \"missing.wasm\"\n", "app.toml:1: component 'a': "},
+      {"[[component]]\nid = \"a\"\nwasm = \"bad.wasm\"\n", "bad.wasm: not a valid WebAssembly module"},
+      {"[[component]]\nid = \"a\"\nwasm = \"probe.wasm\"\nextra = 1\n", "app.toml:4: unknown key 'extra'"},
+      {"[[component]]\nid = \"a\"\nwasm = \"probe.wasm\"\n[[component]]\nid = \"a\"\nwasm = \"probe.wasm\"\n",
+       "app.toml:4: duplicate component id 'a'"},
+      {"[[component]]\nid = \"a\"\nwasm = \"probe.wasm\"\nconfig = \"fail\"\n", "component 'a': init returned 9"},
+      {"[[component]]\nid = \"a\"\nwasm = [1]\n", "app.toml:3: 'wasm' must be a string"},
+  };
+  for (const auto& c : cases) {
+    auto m = write("app.toml", c.manifest);
+    auto r = wactor("run " + m + " --until-idle --max-seconds 30", /*stderr_only=*/true);
+    EXPECT_EQ(r.status, 1) << c.manifest << r.out;
+    EXPECT_NE(r.out.find(c.expect), std::string::npos) << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+    EXPECT_EQ(r.out.rfind("wactor: ", 0), 0u) << r.out;
+  }
+  auto r = wactor("run " + (dir / "nope.toml").string());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.out.find("nope.toml: cannot open manifest"), std::string::npos) << r.out;
+}
+
+TEST_F(Cli, UntilIdleGivesUpOnAHungRequestWithMaxSeconds) {
+  auto m = write("app.toml", R"(
+[runtime]
+default_timeout_ms = 600000
+[[component]]
+id = "a"
+wasm = "probe.wasm"
+[[component]]
+id = "b"
+wasm = "probe.wasm"
+[[message]]
+to = "a"
+payload = "request b 0 defer"
+)");
+  auto r = wactor("run " + m + " --until-idle --max-seconds 0.5");
+  EXPECT_EQ(r.status, 3) << r.out;
+  EXPECT_NE(r.out.find("not idle after 0.5 s (1 requests pending)"), std::string::npos) << r.out;
+}
+
+TEST_F(Cli, HelpAndUsage) {
+  EXPECT_EQ(wactor("--help").status, 0);
+  EXPECT_EQ(wactor("run --help").status, 0);
+  EXPECT_NE(wactor("run --help").out.find("--until-idle"), std::string::npos);
+  EXPECT_EQ(wactor("inspect --help").status, 0);
+  EXPECT_EQ(wactor("").status, 2);
+  EXPECT_EQ(wactor("frobnicate").status, 2);
+  EXPECT_EQ(wactor("run").status, 2);
+  EXPECT_EQ(wactor("run x.toml --bogus").status, 2);
+  EXPECT_EQ(wactor("run x.toml --workers 0").status, 2);
+}
+
+TEST_F(Cli, InspectReportsAbiVerdict) {
+  auto ok = wactor("inspect " + test::guest_path("probe.wasm"));
+  EXPECT_EQ(ok.status, 0) << ok.out;
+  EXPECT_NE(ok.out.find("wactor.send  function (i32, i32, i32, i32) -> (i32)"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("handle-message  function (i32, i32, i32, i32) -> (i32)"), std::string::npos);
+  EXPECT_NE(ok.out.find("ABI v1: ok"), std::string::npos);
+  auto bad = wactor("inspect " + test::guest_path("no_handler.wasm"));
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.out.find("missing export 'handle-message'"), std::string::npos) << bad.out;
+  auto garbage = wactor("inspect " + write("g.wasm", "\0asm garbage"));
+  EXPECT_EQ(garbage.status, 1);
+  EXPECT_NE(garbage.out.find("g.wasm: not a valid WebAssembly module"), std::string::npos) << garbage.out;
+  EXPECT_EQ(wactor("inspect /nonexistent.wasm").status, 1);
+}
+
+}  // namespace
+}  // namespace wactor

@@ -1,0 +1,192 @@
+// The engine interface, on every engine: loading, calls, host imports, traps contained,
+// memory limits.
+#include <gtest/gtest.h>
+
+#include <array>
+
+#include "test_support.h"
+#include "wactor/engine.h"
+
+namespace wactor::engine {
+namespace {
+
+constexpr ValType I32 = ValType::kI32;
+constexpr ValType I64 = ValType::kI64;
+
+class EngineTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    auto e = make_engine(GetParam());
+    ASSERT_TRUE(e.ok());
+    engine = std::move(e).value();
+  }
+
+  std::unique_ptr<Instance> instantiate(const LoadOptions& options = {}) {
+    auto m = engine->load(test::guest_bytes("engine_basics.wasm"), "engine_basics.wasm", options);
+    EXPECT_TRUE(m.ok()) << (m.ok() ? "" : m.error().to_string());
+    module = std::move(m).value();
+    std::vector<HostFunction> imports{{"test", "host", {{I32}, {I32}}, [this](CallerMemory& mem, const Val* a, Val* r) {
+                                         ++host_calls;
+                                         memory_seen = mem.bytes().size();
+                                         if (a[0].i32 < 0) return HostOutcome::trapped("negative argument");
+                                         r[0].i32 = a[0].i32 * 2;
+                                         return HostOutcome::ok();
+                                       }}};
+    auto inst = module->instantiate(imports);
+    EXPECT_TRUE(inst.ok()) << (inst.ok() ? "" : inst.error().to_string());
+    return std::move(inst).value();
+  }
+
+  Result<std::int32_t> call_i32(Instance& inst, const std::string& name, std::vector<std::int32_t> args) {
+    Signature sig;
+    std::vector<Val> a;
+    for (auto v : args) {
+      sig.params.push_back(I32);
+      Val x{};
+      x.i32 = v;
+      a.push_back(x);
+    }
+    sig.results = {I32};
+    auto fn = inst.find_function(name, sig);
+    if (!fn.ok()) return std::move(fn).take_error();
+    Val r{};
+    WACTOR_TRY(inst.call(*fn, a, std::span<Val>(&r, 1)));
+    return r.i32;
+  }
+
+  std::unique_ptr<Engine> engine;
+  std::shared_ptr<const Module> module;
+  int host_calls = 0;
+  std::size_t memory_seen = 0;
+};
+
+TEST_P(EngineTest, CallsExportsAndDescribesTheModule) {
+  auto inst = instantiate();
+  EXPECT_EQ(*call_i32(*inst, "add", {40, 2}), 42);
+  const ModuleInfo& info = module->info();
+  ASSERT_EQ(info.imports.size(), 1u);
+  EXPECT_EQ(info.imports[0].module, "test");
+  EXPECT_EQ(info.imports[0].sig.to_string(), "(i32) -> (i32)");
+  ASSERT_NE(info.find_export("add"), nullptr);
+  EXPECT_EQ(info.find_export("add")->sig.to_string(), "(i32, i32) -> (i32)");
+  EXPECT_EQ(info.find_export("memory")->kind, ExternKind::kMemory);
+  ASSERT_EQ(info.memories.size(), 1u);
+  EXPECT_EQ(info.memories[0].initial_pages, 1u);
+}
+
+TEST_P(EngineTest, I64RoundTrips) {
+  auto inst = instantiate();
+  auto fn = inst->find_function("i64_id", {{I64}, {I64}});
+  ASSERT_TRUE(fn.ok());
+  Val a{}, r{};
+  a.i64 = -(1LL << 40) - 7;
+  ASSERT_TRUE(inst->call(*fn, std::span<const Val>(&a, 1), std::span<Val>(&r, 1)).ok());
+  EXPECT_EQ(r.i64, a.i64);
+}
+
+TEST_P(EngineTest, HostImportsSeeArgumentsAndCallerMemory) {
+  auto inst = instantiate();
+  EXPECT_EQ(*call_i32(*inst, "call_host", {21}), 42);
+  EXPECT_EQ(host_calls, 1);
+  EXPECT_EQ(memory_seen, 65536u);
+}
+
+TEST_P(EngineTest, HostTrapFailsTheCallOnly) {
+  auto inst = instantiate();
+  auto r = call_i32(*inst, "call_host", {-1});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kTrap);
+  EXPECT_NE(r.error().message.find("negative argument"), std::string::npos);
+  EXPECT_EQ(*call_i32(*inst, "add", {1, 2}), 3);
+}
+
+TEST_P(EngineTest, TrapsAreContainedAndTheInstanceStaysUsable) {
+  auto inst = instantiate();
+  auto fn = inst->find_function("trap", {});
+  ASSERT_TRUE(fn.ok());
+  auto r = inst->call(*fn, {}, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kTrap);
+  auto div = call_i32(*inst, "div", {1, 0});
+  ASSERT_FALSE(div.ok());
+  EXPECT_EQ(div.error().code, ErrorCode::kTrap);
+  auto oob = call_i32(*inst, "load", {70000});
+  ASSERT_FALSE(oob.ok());
+  EXPECT_EQ(oob.error().code, ErrorCode::kTrap);
+  EXPECT_EQ(*call_i32(*inst, "add", {2, 3}), 5);
+}
+
+TEST_P(EngineTest, StackOverflowTrapsCleanly) {
+  auto inst = instantiate();
+  auto r = call_i32(*inst, "recurse", {0});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kTrap);
+  EXPECT_EQ(*call_i32(*inst, "add", {2, 3}), 5);
+}
+
+TEST_P(EngineTest, MemoryLimitCapsGrowth) {
+  LoadOptions o;
+  o.max_memory_pages = 3;
+  auto inst = instantiate(o);
+  EXPECT_EQ(*call_i32(*inst, "grow", {2}), 1);   // 1 -> 3 pages
+  EXPECT_EQ(*call_i32(*inst, "grow", {1}), -1);  // past the limit
+  EXPECT_EQ(inst->memory().size(), 3u * 65536u);
+}
+
+TEST_P(EngineTest, InitialMemoryOverTheLimitIsRefused) {
+  LoadOptions o;
+  o.max_memory_pages = 0;
+  auto m = engine->load(test::guest_bytes("engine_basics.wasm"), "engine_basics.wasm", o);
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().code, ErrorCode::kResourceExhausted);
+}
+
+TEST_P(EngineTest, WrongExportSignatureIsAnError) {
+  auto inst = instantiate();
+  auto fn = inst->find_function("add", {{I32}, {I32}});
+  ASSERT_FALSE(fn.ok());
+  EXPECT_EQ(fn.error().code, ErrorCode::kAbiViolation);
+  EXPECT_EQ(inst->find_function("nope", {}).error().code, ErrorCode::kNotFound);
+}
+
+TEST_P(EngineTest, MissingImportIsRefusedAtInstantiation) {
+  auto m = engine->load(test::guest_bytes("engine_basics.wasm"), "engine_basics.wasm", {});
+  ASSERT_TRUE(m.ok());
+  auto inst = (*m)->instantiate({});
+  ASSERT_FALSE(inst.ok());
+  EXPECT_NE(inst.error().message.find("test.host"), std::string::npos);
+}
+
+TEST_P(EngineTest, MalformedBytesAreRefusedWithTheOrigin) {
+  auto bytes = test::guest_bytes("probe.wasm");
+  for (std::size_t cut : {std::size_t{0}, std::size_t{3}, std::size_t{7}, std::size_t{9}, bytes.size() / 2, bytes.size() - 1}) {
+    std::vector<std::uint8_t> part(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(cut));
+    auto m = engine->load(part, "cut.wasm", {});
+    ASSERT_FALSE(m.ok()) << cut;
+    EXPECT_EQ(m.error().code, ErrorCode::kInvalidModule);
+    EXPECT_EQ(m.error().message.rfind("cut.wasm: ", 0), 0u) << m.error().message;
+  }
+  // The 8-byte header alone is a valid empty module (and not an ABI guest: that check is the ABI layer's).
+  std::vector<std::uint8_t> header(bytes.begin(), bytes.begin() + 8);
+  EXPECT_TRUE(engine->load(header, "empty.wasm", {}).ok());
+  std::vector<std::uint8_t> garbage(100, 0xAB);
+  EXPECT_FALSE(engine->load(garbage, "garbage.wasm", {}).ok());
+}
+
+TEST_P(EngineTest, StartFunctionTrapFailsInstantiation) {
+  auto m = engine->load(test::guest_bytes("start_traps.wasm"), "start_traps.wasm", {});
+  ASSERT_TRUE(m.ok());
+  auto inst = (*m)->instantiate({});
+  ASSERT_FALSE(inst.ok());
+  EXPECT_EQ(inst.error().code, ErrorCode::kTrap);
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, EngineTest, ::testing::ValuesIn([] {
+                           std::vector<std::string> names;
+                           for (auto n : engine_names()) names.emplace_back(n);
+                           return names;
+                         }()),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace wactor::engine

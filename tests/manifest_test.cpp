@@ -1,0 +1,104 @@
+#include "wactor/manifest.h"
+
+#include <gtest/gtest.h>
+
+namespace wactor {
+namespace {
+
+std::string error_of(const std::string& text) {
+  auto m = parse_manifest(text, "dir/app.toml");
+  EXPECT_FALSE(m.ok());
+  return m.ok() ? std::string() : m.error().message;
+}
+
+TEST(Manifest, ParsesComponentsMessagesAndSettings) {
+  auto m = parse_manifest(R"(
+[runtime]
+workers = 3
+default_timeout_ms = 250
+mailbox_capacity = 64
+max_payload_bytes = 4096
+
+[[component]]
+id = "a"
+wasm = "a.wasm"
+config = "x=1"
+
+[[component]]
+id = "b"
+wasm = "/abs/b.wasm"
+mailbox_capacity = 8
+
+[[message]]
+to = "a"
+payload = "go"
+)",
+                          "dir/app.toml");
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  EXPECT_EQ(*m->runtime.workers, 3u);
+  EXPECT_EQ(*m->runtime.default_timeout_ms, 250);
+  EXPECT_EQ(*m->runtime.mailbox_capacity, 64u);
+  EXPECT_EQ(*m->runtime.max_payload_bytes, 4096u);
+  ASSERT_EQ(m->components.size(), 2u);
+  EXPECT_EQ(m->components[0].id, "a");
+  EXPECT_EQ(m->components[0].wasm, "dir/a.wasm");
+  EXPECT_EQ(m->components[0].config, "x=1");
+  EXPECT_EQ(m->components[0].line, 8);
+  EXPECT_EQ(m->components[1].wasm, "/abs/b.wasm");
+  EXPECT_EQ(m->components[1].mailbox_capacity, 8u);
+  ASSERT_EQ(m->messages.size(), 1u);
+  EXPECT_EQ(m->messages[0].to, "a");
+  EXPECT_EQ(m->messages[0].payload, "go");
+}
+
+TEST(Manifest, UnknownKeysNameTheLine) {
+  EXPECT_EQ(error_of("[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\ncolour = \"red\"\n"),
+            "dir/app.toml:4: unknown key 'colour' in [[component]] (allowed: id, wasm, config, mailbox_capacity)");
+  EXPECT_EQ(error_of("[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\n[runtime]\nthreads = 2\n"),
+            "dir/app.toml:5: unknown key 'threads' in [runtime] (allowed: workers, default_timeout_ms, "
+            "mailbox_capacity, max_payload_bytes, engine)");
+  EXPECT_EQ(error_of("[[components]]\nid = \"a\"\n"),
+            "dir/app.toml:1: unknown key 'components' in the manifest (allowed: runtime, component, message)");
+}
+
+TEST(Manifest, WrongTypesAndRanges) {
+  EXPECT_EQ(error_of("[[component]]\nid = 5\nwasm = \"a.wasm\"\n"), "dir/app.toml:2: 'id' must be a string");
+  EXPECT_EQ(error_of("[runtime]\nworkers = \"two\"\n[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\n"),
+            "dir/app.toml:2: 'workers' must be an integer");
+  EXPECT_EQ(error_of("[runtime]\nworkers = 0\n[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\n"),
+            "dir/app.toml:2: 'workers' must be between 1 and 1024, not 0");
+  EXPECT_EQ(error_of("runtime = 3\n[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\n"),
+            "dir/app.toml:1: 'runtime' must be a table ([runtime])");
+}
+
+TEST(Manifest, IdsMustBeValidAndUnique) {
+  EXPECT_EQ(error_of("[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\n[[component]]\nid = \"a\"\nwasm = \"b.wasm\"\n"),
+            "dir/app.toml:4: duplicate component id 'a'");
+  EXPECT_EQ(error_of("[[component]]\nid = \"\"\nwasm = \"a.wasm\"\n"),
+            "dir/app.toml:2: invalid component id '': use 1-128 characters from A-Z a-z 0-9 _ - .");
+  EXPECT_EQ(error_of("[[component]]\nwasm = \"a.wasm\"\n"), "dir/app.toml:1: [[component]] needs 'id'");
+  EXPECT_EQ(error_of("[[component]]\nid = \"a\"\n"), "dir/app.toml:1: [[component]] needs 'wasm'");
+}
+
+TEST(Manifest, MessagesMustTargetKnownComponents) {
+  EXPECT_EQ(error_of("[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\n[[message]]\nto = \"b\"\npayload = \"x\"\n"),
+            "dir/app.toml:4: [[message]] to unknown component 'b'");
+  EXPECT_EQ(error_of("[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\n[[message]]\nto = \"a\"\n"),
+            "dir/app.toml:4: [[message]] needs 'payload'");
+}
+
+TEST(Manifest, SyntaxErrorsNameTheLine) {
+  const auto e = error_of("[[component]]\nid = \"a\"\nwasm = \n");
+  EXPECT_EQ(e.rfind("dir/app.toml:3: ", 0), 0u) << e;
+  EXPECT_EQ(error_of(""), "dir/app.toml: no [[component]] entries: nothing to run");
+}
+
+TEST(Manifest, MissingFileIsAnIoError) {
+  auto m = load_manifest("/nonexistent/app.toml");
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().code, ErrorCode::kIo);
+  EXPECT_NE(m.error().message.find("/nonexistent/app.toml"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace wactor
