@@ -220,7 +220,7 @@ TEST_P(Messaging, FullMailboxRefusesWithQueueFull) {
   post("bob", "report");
   ASSERT_TRUE(runtime->wait_idle(10s));
   EXPECT_EQ(collector.logs_matching("^bob: received=5$").size(), 1u);
-  EXPECT_EQ(runtime->stats("bob")->refused_queue_full, 3u);
+  EXPECT_EQ(runtime->stats("bob")->shed_queue_full, 3u);
   EXPECT_EQ(runtime->stats("bob")->mailbox_high_water, 5u);
 }
 

@@ -16,6 +16,11 @@
  *   cancel <id>                        logs "cancel rc=<rc>"
  *   badptr                             imports called with out-of-bounds pointers; logs their results
  *   whoami                             logs "self=<id> len=<n>"
+ *   sub <pattern> / unsub <pattern>    logs "sub rc=<rc>" / "unsub rc=<rc>"
+ *   pub <topic> <payload>              logs "pub rc=<n>"
+ *   bcast <payload>                    logs "bcast rc=<n>"
+ *   request-cancel <target> <payload>  request, then cancel at once; logs "request id=<id> cancel rc=<rc>"
+ *   spin <n>                           busy loop n iterations (a slow handler), then as usual
  * A request that no command answered gets "echo:<payload>".
  * Callbacks are logged as:  callback id=<id> status=<s> payload=<payload>
  * init logs "init config=<config>"; a config "run:<command>" runs that command during init,
@@ -26,6 +31,7 @@
 #include "wactor.h"
 
 static int seen;
+static volatile wactor_i64 spin_sink;
 static int received;
 static wactor_i64 deferred[64];
 static int ndeferred;
@@ -72,6 +78,12 @@ static int command(const char* sender, int sender_len, const wactor_u8* payload,
   wactor_text_i64(&t, req);
   wactor_text_str(&t, " payload=");
   wactor_text_put(&t, payload, len);
+  char topic[128];
+  int tn = wactor_current_topic(topic, sizeof topic);
+  if (tn > 0) {
+    wactor_text_str(&t, " topic=");
+    wactor_text_put(&t, topic, tn < 128 ? tn : 128);
+  }
   logline(&t);
   t.len = 0;
 
@@ -162,6 +174,43 @@ static int command(const char* sender, int sender_len, const wactor_u8* payload,
       wactor_text_i64(&t, r[i]);
     }
     logline(&t);
+  } else if ((cmdlen == 3 && wactor_starts_with(cmd, cmdlen, "sub")) ||
+             (cmdlen == 5 && wactor_starts_with(cmd, cmdlen, "unsub"))) {
+    const char* pat;
+    int plen;
+    word(&q, end, &pat, &plen);
+    int rc = cmdlen == 3 ? wactor_subscribe_raw(pat, plen) : wactor_unsubscribe_raw(pat, plen);
+    wactor_text_put(&t, cmd, cmdlen);
+    wactor_text_str(&t, " rc=");
+    wactor_text_i64(&t, rc);
+    logline(&t);
+  } else if (cmdlen == 3 && wactor_starts_with(cmd, cmdlen, "pub")) {
+    const char* topic_w;
+    int twlen;
+    word(&q, end, &topic_w, &twlen);
+    int rc = wactor_publish_raw(topic_w, twlen, q, (int)(end - q));
+    wactor_text_str(&t, "pub rc=");
+    wactor_text_i64(&t, rc);
+    logline(&t);
+  } else if (cmdlen == 5 && wactor_starts_with(cmd, cmdlen, "bcast")) {
+    int rc = wactor_broadcast(q, (int)(end - q));
+    wactor_text_str(&t, "bcast rc=");
+    wactor_text_i64(&t, rc);
+    logline(&t);
+  } else if (cmdlen == 14 && wactor_starts_with(cmd, cmdlen, "request-cancel")) {
+    const char* target;
+    int tlen;
+    word(&q, end, &target, &tlen);
+    wactor_i64 id = wactor_request_raw(target, tlen, q, (int)(end - q), 0);
+    int rc = wactor_cancel(id);
+    wactor_text_str(&t, "request id=");
+    wactor_text_i64(&t, id);
+    wactor_text_str(&t, " cancel rc=");
+    wactor_text_i64(&t, rc);
+    logline(&t);
+  } else if (cmdlen == 4 && wactor_starts_with(cmd, cmdlen, "spin")) {
+    wactor_i64 n = wactor_parse_i64(&q, end);
+    for (wactor_i64 i = 0; i < n; ++i) spin_sink += i;
   } else if (cmdlen == 6 && wactor_starts_with(cmd, cmdlen, "whoami")) {
     char buf[4];
     int n = wactor_self_id(buf, sizeof buf);

@@ -20,6 +20,7 @@ struct RunOptions {
   bool until_idle = false;
   std::optional<double> max_seconds;  // with --until-idle: give up after this long
   std::optional<unsigned> workers;    // overrides the manifest
+  std::string metrics_json;           // write the metrics here when the run ends
 };
 
 struct InspectOptions {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "wactor/clock.h"
+#include "wactor/metrics.h"
 #include "wactor/result.h"
 
 namespace wactor {
@@ -48,17 +49,6 @@ struct RuntimeOptions {
   EventSink events;  // default: stderr
 };
 
-struct ComponentStats {
-  std::uint64_t messages_handled = 0;
-  std::uint64_t callbacks_handled = 0;
-  std::uint64_t handler_errors = 0;
-  std::uint64_t traps = 0;
-  std::uint64_t restarts = 0;
-  std::uint64_t refused_queue_full = 0;
-  std::uint64_t dropped_while_down = 0;
-  std::size_t mailbox_depth = 0;
-  std::size_t mailbox_high_water = 0;
-};
 
 class Runtime {
  public:
@@ -88,7 +78,13 @@ class Runtime {
   // status 4 (target down). Idempotent.
   void stop();
 
+  // Stops one component for good: its shutdown runs, every request queued for it or
+  // received and unanswered ends at once with status 4, and sends to it get -1. @threadsafe
+  [[nodiscard]] Status stop_component(std::string_view id);
+
   [[nodiscard]] Result<ComponentStats> stats(std::string_view component) const;
+  // Every component's counters and the totals. @threadsafe
+  [[nodiscard]] RuntimeMetrics metrics() const;
   [[nodiscard]] std::size_t pending_requests() const;
   [[nodiscard]] std::vector<std::string> component_ids() const;
 

@@ -55,6 +55,11 @@ WACTOR_IMPORT("cancel") int wactor_cancel(wactor_i64 request_id);
 WACTOR_IMPORT("self-id") int wactor_self_id(char* buf, int cap);
 WACTOR_IMPORT("log") void wactor_log_raw(int level, const char* msg, int len);
 WACTOR_IMPORT("now-ms") wactor_i64 wactor_now_ms(void);
+WACTOR_IMPORT("subscribe") int wactor_subscribe_raw(const char* pattern, int len);
+WACTOR_IMPORT("unsubscribe") int wactor_unsubscribe_raw(const char* pattern, int len);
+WACTOR_IMPORT("publish") int wactor_publish_raw(const char* topic, int topic_len, const void* payload, int payload_len);
+WACTOR_IMPORT("broadcast") int wactor_broadcast(const void* payload, int payload_len);
+WACTOR_IMPORT("current-topic") int wactor_current_topic(char* buf, int cap);
 
 /* ---- small freestanding helpers ---- */
 static inline int wactor_strlen(const char* s) {
@@ -94,6 +99,13 @@ static inline int wactor_respond_error(wactor_i64 request_id, const void* payloa
   return wactor_respond_raw(request_id, 1, payload, len);
 }
 static inline void wactor_log(int level, const char* msg) { wactor_log_raw(level, msg, wactor_strlen(msg)); }
+static inline int wactor_subscribe(const char* pattern) { return wactor_subscribe_raw(pattern, wactor_strlen(pattern)); }
+static inline int wactor_unsubscribe(const char* pattern) {
+  return wactor_unsubscribe_raw(pattern, wactor_strlen(pattern));
+}
+static inline int wactor_publish(const char* topic, const void* payload, int len) {
+  return wactor_publish_raw(topic, wactor_strlen(topic), payload, len);
+}
 
 /* A tiny text builder for log lines and payloads (no printf without libc). */
 typedef struct {

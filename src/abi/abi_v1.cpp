@@ -22,8 +22,8 @@ struct Named {
   Signature sig;
 };
 
-const std::array<Named, 8>& import_table() {
-  static const std::array<Named, 8> t = {{
+const std::array<Named, 13>& import_table() {
+  static const std::array<Named, 13> t = {{
       {"send", {{I32, I32, I32, I32}, {I32}}},
       {"request", {{I32, I32, I32, I32, I32}, {I64}}},
       {"respond", {{I64, I32, I32, I32}, {I32}}},
@@ -32,6 +32,11 @@ const std::array<Named, 8>& import_table() {
       {"self-id", {{I32, I32}, {I32}}},
       {"log", {{I32, I32, I32}, {}}},
       {"now-ms", {{}, {I64}}},
+      {"subscribe", {{I32, I32}, {I32}}},
+      {"unsubscribe", {{I32, I32}, {I32}}},
+      {"publish", {{I32, I32, I32, I32}, {I32}}},
+      {"broadcast", {{I32, I32}, {I32}}},
+      {"current-topic", {{I32, I32}, {I32}}},
   }};
   return t;
 }
@@ -71,6 +76,18 @@ std::optional<std::span<std::uint8_t>> region(CallerMemory& mem, std::int32_t pt
 
 std::string_view as_text(std::span<const std::uint8_t> s) {
   return {reinterpret_cast<const char*>(s.data()), s.size()};
+}
+
+// Copies at most `cap` bytes of `text` to the guest buffer; returns the full length or -4.
+std::int32_t copy_out(CallerMemory& m, std::int32_t ptr, std::int32_t cap, std::string_view text, GuestHost& h,
+                      std::string_view import) {
+  auto buf = region(m, ptr, cap);
+  if (!buf) {
+    h.invalid_call(import);
+    return kInvalidArgument;
+  }
+  std::memcpy(buf->data(), text.data(), std::min(text.size(), buf->size()));
+  return static_cast<std::int32_t>(text.size());
 }
 
 HostFunction make(std::string_view name, engine::HostCallback fn) {
@@ -165,6 +182,7 @@ std::vector<HostFunction> make_imports(GuestHost& host) {
     auto payload = region(m, a[2].i32, a[3].i32);
     if (!target || !payload || !valid_utf8(as_text(*target))) {
       r[0].i32 = kInvalidArgument;
+      h->invalid_call("send");
     } else {
       r[0].i32 = h->send(as_text(*target), *payload);
     }
@@ -175,6 +193,7 @@ std::vector<HostFunction> make_imports(GuestHost& host) {
     auto payload = region(m, a[2].i32, a[3].i32);
     if (!target || !payload || !valid_utf8(as_text(*target)) || a[4].i32 < 0) {
       r[0].i64 = kInvalidArgument;
+      h->invalid_call("request");
     } else {
       r[0].i64 = h->request(as_text(*target), *payload, a[4].i32);
     }
@@ -184,6 +203,7 @@ std::vector<HostFunction> make_imports(GuestHost& host) {
     auto payload = region(m, a[2].i32, a[3].i32);
     if (!payload || (a[1].i32 != 0 && a[1].i32 != 1) || a[0].i64 <= 0) {
       r[0].i32 = kInvalidArgument;
+      h->invalid_call("respond");
     } else {
       r[0].i32 = h->respond(a[0].i64, a[1].i32 == 1, *payload);
     }
@@ -194,18 +214,16 @@ std::vector<HostFunction> make_imports(GuestHost& host) {
     return HostOutcome::ok();
   }));
   fns.push_back(make("cancel", [h](CallerMemory&, const Val* a, Val* r) {
-    r[0].i32 = a[0].i64 <= 0 ? static_cast<std::int32_t>(kInvalidArgument) : h->cancel(a[0].i64);
+    if (a[0].i64 <= 0) {
+      r[0].i32 = kInvalidArgument;
+      h->invalid_call("cancel");
+    } else {
+      r[0].i32 = h->cancel(a[0].i64);
+    }
     return HostOutcome::ok();
   }));
   fns.push_back(make("self-id", [h](CallerMemory& m, const Val* a, Val* r) {
-    auto buf = region(m, a[0].i32, a[1].i32);
-    if (!buf) {
-      r[0].i32 = kInvalidArgument;
-      return HostOutcome::ok();
-    }
-    std::string_view id = h->self_id();
-    std::memcpy(buf->data(), id.data(), std::min(id.size(), buf->size()));
-    r[0].i32 = static_cast<std::int32_t>(id.size());
+    r[0].i32 = copy_out(m, a[0].i32, a[1].i32, h->self_id(), *h, "self-id");
     return HostOutcome::ok();
   }));
   fns.push_back(make("log", [h](CallerMemory& m, const Val* a, Val*) {
@@ -223,6 +241,45 @@ std::vector<HostFunction> make_imports(GuestHost& host) {
   }));
   fns.push_back(make("now-ms", [h](CallerMemory&, const Val*, Val* r) {
     r[0].i64 = h->now_ms();
+    return HostOutcome::ok();
+  }));
+  // subscribe / unsubscribe: (pattern_ptr, pattern_len) -> status
+  for (std::string_view name : {std::string_view("subscribe"), std::string_view("unsubscribe")}) {
+    const bool sub = name == "subscribe";
+    fns.push_back(make(name, [h, sub, name](CallerMemory& m, const Val* a, Val* r) {
+      auto pattern = region(m, a[0].i32, a[1].i32);
+      if (!pattern || !valid_utf8(as_text(*pattern))) {
+        r[0].i32 = kInvalidArgument;
+        h->invalid_call(name);
+      } else {
+        r[0].i32 = sub ? h->subscribe(as_text(*pattern)) : h->unsubscribe(as_text(*pattern));
+      }
+      return HostOutcome::ok();
+    }));
+  }
+  fns.push_back(make("publish", [h](CallerMemory& m, const Val* a, Val* r) {
+    auto topic = region(m, a[0].i32, a[1].i32);
+    auto payload = region(m, a[2].i32, a[3].i32);
+    if (!topic || !payload || !valid_utf8(as_text(*topic))) {
+      r[0].i32 = kInvalidArgument;
+      h->invalid_call("publish");
+    } else {
+      r[0].i32 = h->publish(as_text(*topic), *payload);
+    }
+    return HostOutcome::ok();
+  }));
+  fns.push_back(make("broadcast", [h](CallerMemory& m, const Val* a, Val* r) {
+    auto payload = region(m, a[0].i32, a[1].i32);
+    if (!payload) {
+      r[0].i32 = kInvalidArgument;
+      h->invalid_call("broadcast");
+    } else {
+      r[0].i32 = h->broadcast(*payload);
+    }
+    return HostOutcome::ok();
+  }));
+  fns.push_back(make("current-topic", [h](CallerMemory& m, const Val* a, Val* r) {
+    r[0].i32 = copy_out(m, a[0].i32, a[1].i32, h->current_topic(), *h, "current-topic");
     return HostOutcome::ok();
   }));
   return fns;

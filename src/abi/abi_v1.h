@@ -33,6 +33,14 @@ class GuestHost {
   // A log call whose arguments were invalid (it cannot return a status): report it.
   virtual void bad_log_call(std::string_view why) = 0;
   virtual std::int64_t now_ms() = 0;
+  // Publish/subscribe (topic syntax is checked by the host: -4 if malformed).
+  virtual std::int32_t subscribe(std::string_view pattern) = 0;
+  virtual std::int32_t unsubscribe(std::string_view pattern) = 0;
+  virtual std::int32_t publish(std::string_view topic, std::span<const std::uint8_t> payload) = 0;
+  virtual std::int32_t broadcast(std::span<const std::uint8_t> payload) = 0;
+  virtual std::string_view current_topic() = 0;
+  // The ABI layer refused a call with -4 (bad pointer, length or UTF-8): count it.
+  virtual void invalid_call(std::string_view import) = 0;
 };
 
 // Checks a module against ABI v1: every import known with its exact type; memory,

@@ -1,5 +1,6 @@
 #include "actor/component.h"
 
+#include <chrono>
 #include <span>
 
 namespace wactor::actor {
@@ -8,6 +9,14 @@ std::span<const std::uint8_t> bytes_of(std::string_view s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
 }  // namespace
+
+ComponentStats ComponentCounters::snapshot() const {
+  ComponentStats s;
+#define WACTOR_LOAD(name, doc) s.name = name.load(std::memory_order_relaxed);
+  WACTOR_COUNTERS(WACTOR_LOAD)
+#undef WACTOR_LOAD
+  return s;
+}
 
 Component::Component(std::uint32_t index, std::string id, std::string config,
                      std::shared_ptr<const engine::Module> module, std::size_t mailbox_capacity, Router& router)
@@ -59,7 +68,10 @@ bool Component::run_batch() {
   for (int n = 0; n < kBatch; ++n) {
     Envelope e;
     if (!mailbox_.pop(e)) return false;  // idle: the mailbox cleared the scheduled flag
+    const auto t0 = std::chrono::steady_clock::now();
     handle(e);
+    counters_.bump(&ComponentCounters::handler_ns,
+                   static_cast<std::uint64_t>((std::chrono::steady_clock::now() - t0).count()));
     router_.envelope_done();
   }
   // Batch used up: run again later if anything is left (fairness between components).
@@ -67,16 +79,22 @@ bool Component::run_batch() {
 }
 
 void Component::handle(Envelope& e) {
-  if (e.kind == Envelope::Kind::kMessage) {
-    handle_message(e);
-  } else {
-    handle_callback(e);
+  switch (e.kind) {
+    case Envelope::Kind::kMessage: handle_message(e); break;
+    case Envelope::Kind::kCallback: handle_callback(e); break;
+    case Envelope::Kind::kStop: handle_stop(); break;
   }
+}
+
+void Component::handle_stop() {
+  if (!instance_) return;
+  stop_instance();
+  router_.report(*this, "stopped", "stopped for good");
 }
 
 void Component::handle_message(Envelope& e) {
   if (!instance_) {
-    counters_.dropped_while_down.fetch_add(1, std::memory_order_relaxed);
+    counters_.bump(&ComponentCounters::dropped_while_down);
     if (e.request_id != 0) {
       router_.request_target_down(*this, e.request_id);
     } else {
@@ -85,17 +103,19 @@ void Component::handle_message(Envelope& e) {
     return;
   }
   current_request_ = e.request_id;
+  current_topic_ = e.topic;
   if (e.request_id != 0) router_.request_received(*this, e.request_id);
   auto rc = exports_->handle_message(*instance_, e.sender, bytes_of(e.payload));
   current_request_ = 0;
-  counters_.messages_handled.fetch_add(1, std::memory_order_relaxed);
+  current_topic_ = {};
+  counters_.bump(&ComponentCounters::messages_handled);
   if (!rc.ok()) {
     if (e.request_id != 0) router_.request_failed(*this, e.request_id, rc.error().to_string());
     recover("handle-message failed: " + rc.error().to_string());
     return;
   }
   if (*rc != 0) {
-    counters_.handler_errors.fetch_add(1, std::memory_order_relaxed);
+    counters_.bump(&ComponentCounters::handler_errors);
     if (e.request_id != 0) {
       router_.request_failed(*this, e.request_id, "handle-message returned " + std::to_string(*rc));
     }
@@ -104,28 +124,28 @@ void Component::handle_message(Envelope& e) {
 
 void Component::handle_callback(Envelope& e) {
   if (!instance_) {
-    counters_.dropped_while_down.fetch_add(1, std::memory_order_relaxed);
+    counters_.bump(&ComponentCounters::dropped_while_down);
     router_.report(*this, "dropped", "callback for request " + std::to_string(e.request_id) +
                                          " arrived while the component is down");
     return;
   }
   auto rc = exports_->handle_callback(*instance_, e.request_id, e.status, bytes_of(e.payload));
-  counters_.callbacks_handled.fetch_add(1, std::memory_order_relaxed);
+  counters_.bump(&ComponentCounters::callbacks_handled);
   if (!rc.ok()) {
     recover("handle-callback failed: " + rc.error().to_string());
   } else if (*rc != 0) {
-    counters_.handler_errors.fetch_add(1, std::memory_order_relaxed);
+    counters_.bump(&ComponentCounters::handler_errors);
   }
 }
 
 void Component::recover(std::string_view reason) {
-  counters_.traps.fetch_add(1, std::memory_order_relaxed);
+  counters_.bump(&ComponentCounters::traps);
   router_.report(*this, "trap", reason);
   // The old instance's unanswered requests cannot be answered by a fresh one.
   exports_.reset();
   instance_.reset();
   router_.instance_lost(*this);
-  counters_.restarts.fetch_add(1, std::memory_order_relaxed);
+  counters_.bump(&ComponentCounters::restarts);
   auto st = start_instance();
   if (!st.ok()) {
     down_.store(true, std::memory_order_release);
@@ -147,7 +167,10 @@ std::int32_t Component::respond(std::int64_t id, bool is_error, std::span<const 
 }
 std::int32_t Component::cancel(std::int64_t id) { return router_.cancel(*this, id); }
 void Component::log(std::int32_t level, std::string_view message) { router_.log(*this, level, message); }
-void Component::bad_log_call(std::string_view why) { router_.report(*this, "bad-log-call", why); }
+void Component::bad_log_call(std::string_view why) {
+  counters_.bump(&ComponentCounters::refused_invalid);
+  router_.report(*this, "bad-log-call", why);
+}
 std::int64_t Component::now_ms() { return router_.now_ms(); }
 
 }  // namespace wactor::actor

@@ -14,18 +14,20 @@
 #include "actor/router.h"
 #include "actor/scheduler.h"
 #include "wactor/engine.h"
+#include "wactor/metrics.h"
 #include "wactor/result.h"
 
 namespace wactor::actor {
 
+// Live counters, written by the component's worker and the router; read at any time.
 struct ComponentCounters {
-  std::atomic<std::uint64_t> messages_handled{0};
-  std::atomic<std::uint64_t> callbacks_handled{0};
-  std::atomic<std::uint64_t> handler_errors{0};
-  std::atomic<std::uint64_t> traps{0};
-  std::atomic<std::uint64_t> restarts{0};
-  std::atomic<std::uint64_t> refused_queue_full{0};
-  std::atomic<std::uint64_t> dropped_while_down{0};
+#define WACTOR_ATOMIC(name, doc) std::atomic<std::uint64_t> name{0};
+  WACTOR_COUNTERS(WACTOR_ATOMIC)
+#undef WACTOR_ATOMIC
+  void bump(std::atomic<std::uint64_t> ComponentCounters::*c, std::uint64_t n = 1) {
+    (this->*c).fetch_add(n, std::memory_order_relaxed);
+  }
+  [[nodiscard]] ComponentStats snapshot() const;
 };
 
 class Component final : public Runnable, private abi::GuestHost {
@@ -39,6 +41,9 @@ class Component final : public Runnable, private abi::GuestHost {
   ComponentCounters& counters() { return counters_; }
   bool can_receive_callbacks() const { return has_callback_; }
   bool down() const { return down_.load(std::memory_order_acquire); }
+  // Refuse new messages from now on; the worker stops the instance when it takes the
+  // kStop envelope queued at the front. @threadsafe
+  void mark_down() { down_.store(true, std::memory_order_release); }
 
   // Creates a fresh instance and runs its init. Only while the component is not running.
   [[nodiscard]] Status start_instance();
@@ -51,6 +56,7 @@ class Component final : public Runnable, private abi::GuestHost {
   void handle(Envelope& e);
   void handle_message(Envelope& e);
   void handle_callback(Envelope& e);
+  void handle_stop();
   // The instance failed: report, end what it received, and start a fresh one.
   void recover(std::string_view reason);
 
@@ -65,6 +71,14 @@ class Component final : public Runnable, private abi::GuestHost {
   void log(std::int32_t level, std::string_view message) override;
   void bad_log_call(std::string_view why) override;
   std::int64_t now_ms() override;
+  std::int32_t subscribe(std::string_view pattern) override { return router_.subscribe(*this, pattern); }
+  std::int32_t unsubscribe(std::string_view pattern) override { return router_.unsubscribe(*this, pattern); }
+  std::int32_t publish(std::string_view topic, std::span<const std::uint8_t> payload) override {
+    return router_.publish(*this, topic, payload);
+  }
+  std::int32_t broadcast(std::span<const std::uint8_t> payload) override { return router_.broadcast(*this, payload); }
+  std::string_view current_topic() override { return current_topic_; }
+  void invalid_call(std::string_view) override { counters_.bump(&ComponentCounters::refused_invalid); }
 
   const std::uint32_t index_;
   const std::string id_;
@@ -78,6 +92,7 @@ class Component final : public Runnable, private abi::GuestHost {
   std::unique_ptr<engine::Instance> instance_;
   std::optional<abi::GuestExports> exports_;
   std::int64_t current_request_ = 0;
+  std::string_view current_topic_;
   std::atomic<bool> down_{false};
   static constexpr int kBatch = 64;
 };

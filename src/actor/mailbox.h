@@ -26,6 +26,15 @@ class Mailbox {
     return Push::kQueuedNeedsSchedule;
   }
 
+  // Queues a control envelope ahead of everything else, ignoring the capacity.
+  Push push_front(Envelope&& e) {
+    std::lock_guard lock(mu_);
+    queue_.push_front(std::move(e));
+    if (scheduled_) return Push::kQueued;
+    scheduled_ = true;
+    return Push::kQueuedNeedsSchedule;
+  }
+
   // Takes the next envelope; when empty, marks the actor unscheduled and returns false.
   bool pop(Envelope& out) {
     std::lock_guard lock(mu_);

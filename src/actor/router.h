@@ -22,6 +22,10 @@ class Router {
                                std::span<const std::uint8_t> payload) = 0;
   virtual std::int32_t cancel(Component& from, std::int64_t request_id) = 0;
   virtual std::int64_t now_ms() = 0;
+  virtual std::int32_t subscribe(Component& from, std::string_view pattern) = 0;
+  virtual std::int32_t unsubscribe(Component& from, std::string_view pattern) = 0;
+  virtual std::int32_t publish(Component& from, std::string_view topic, std::span<const std::uint8_t> payload) = 0;
+  virtual std::int32_t broadcast(Component& from, std::span<const std::uint8_t> payload) = 0;
   virtual void log(Component& from, std::int32_t level, std::string_view message) = 0;
 
   // Outcomes of handling.

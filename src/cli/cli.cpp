@@ -1,7 +1,10 @@
 #include "wactor/cli.h"
 
 #include <atomic>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
+#include <fstream>
 #include <iostream>
 #include <string_view>
 #include <thread>
@@ -26,7 +29,7 @@ constexpr std::string_view kMainHelp =
     "Run 'wactor <command> --help' for a command's options. Docs: docs/CLI.md, docs/MANIFEST.md, docs/ABI.md\n";
 
 constexpr std::string_view kRunHelp =
-    "usage: wactor run <app.toml> [--until-idle] [--max-seconds S] [--workers N]\n"
+    "usage: wactor run <app.toml> [--until-idle] [--max-seconds S] [--workers N] [--metrics-json FILE]\n"
     "\n"
     "Loads every [[component]] of the manifest, runs each init in order, delivers the\n"
     "[[message]] entries, then handles messages until stopped (SIGINT/SIGTERM).\n"
@@ -36,6 +39,7 @@ constexpr std::string_view kRunHelp =
     "  --until-idle      exit 0 once no message is queued or being handled and no request is pending\n"
     "  --max-seconds S   with --until-idle: give up after S seconds (exit 3)\n"
     "  --workers N       worker threads (overrides [runtime] workers)\n"
+    "  --metrics-json F  when the run ends, write every component's counters to F as JSON\n"
     "  -h, --help        show this help\n"
     "\n"
     "exit status: 0 ok, 1 bad input or failed start, 2 bad command line, 3 not idle in time\n";
@@ -81,6 +85,10 @@ int parse_run(const std::vector<std::string_view>& args) {
       } catch (const std::exception&) {
         return usage_error("--max-seconds: '" + *v + "' is not a positive number", kRunHelp);
       }
+    } else if (a == "--metrics-json") {
+      auto v = value(a);
+      if (!v || v->empty()) return usage_error("--metrics-json needs a file name", kRunHelp);
+      o.metrics_json = *v;
     } else if (a == "--workers") {
       auto v = value(a);
       if (!v) return usage_error("--workers needs a value", kRunHelp);
@@ -173,6 +181,7 @@ int run(const RunOptions& options, std::ostream& err) {
     }
   }
   const auto started = std::chrono::steady_clock::now();
+  int status = kExitOk;
   for (;;) {
     if (g_signal.load() != 0) break;
     if (options.until_idle && rt.wait_idle(std::chrono::milliseconds(20))) break;
@@ -181,12 +190,20 @@ int run(const RunOptions& options, std::ostream& err) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() > *options.max_seconds) {
       err << "wactor: not idle after " << *options.max_seconds << " s (" << rt.pending_requests()
           << " requests pending)\n";
-      rt.stop();
-      return kExitNotIdle;
+      status = kExitNotIdle;
+      break;
     }
   }
   rt.stop();
-  return kExitOk;
+  if (!options.metrics_json.empty()) {
+    std::ofstream out(options.metrics_json, std::ios::trunc);
+    out << to_json(rt.metrics());
+    if (!out.good()) {
+      err << "wactor: " << options.metrics_json << ": cannot write metrics: " << std::strerror(errno) << "\n";
+      return kExitError;
+    }
+  }
+  return status;
 }
 
 int main(int argc, char** argv) {

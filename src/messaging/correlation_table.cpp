@@ -86,7 +86,7 @@ std::optional<std::chrono::nanoseconds> CorrelationTable::next_deadline() {
   return std::nullopt;
 }
 
-std::size_t CorrelationTable::size() {
+std::size_t CorrelationTable::size() const {
   std::lock_guard lock(mu_);
   return pending_.size();
 }

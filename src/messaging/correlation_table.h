@@ -50,7 +50,7 @@ class CorrelationTable {
   // Removes and returns every request `target` received and has not answered.
   std::vector<PendingRequest> take_received_by(ComponentIndex target);
   std::optional<std::chrono::nanoseconds> next_deadline();
-  std::size_t size();
+  std::size_t size() const;
 
  private:
   struct Deadline {
@@ -59,7 +59,7 @@ class CorrelationTable {
     bool operator>(const Deadline& o) const { return at > o.at; }
   };
   void compact_locked();
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::int64_t next_id_ = 1;
   std::unordered_map<std::int64_t, PendingRequest> pending_;
   // Min-heap with lazy deletion; rebuilt when mostly stale so finished requests cost no memory.

@@ -1,5 +1,6 @@
 // How messages, requests and replies move between components (the Router side of the runtime).
 #include "abi/abi_v1.h"
+#include "messaging/topic.h"
 #include "runtime/runtime_impl.h"
 
 namespace wactor {
@@ -7,13 +8,15 @@ namespace {
 std::string to_string(std::span<const std::uint8_t> s) { return {reinterpret_cast<const char*>(s.data()), s.size()}; }
 }  // namespace
 
-actor::Mailbox::Push Runtime::Impl::enqueue(actor::Component& to, actor::Envelope&& e, bool bypass_capacity) {
+actor::Mailbox::Push Runtime::Impl::enqueue(actor::Component& to, actor::Envelope&& e, Placement placement) {
   // Count first: a worker may handle (and un-count) the envelope before push() returns.
   outstanding_.fetch_add(1, std::memory_order_acq_rel);
-  const auto pushed = to.mailbox().push(std::move(e), bypass_capacity);
+  const auto pushed = placement == Placement::kFront
+                          ? to.mailbox().push_front(std::move(e))
+                          : to.mailbox().push(std::move(e), placement == Placement::kBypass);
   switch (pushed) {
     case actor::Mailbox::Push::kFull:
-      to.counters().refused_queue_full.fetch_add(1, std::memory_order_relaxed);
+      to.counters().bump(&actor::ComponentCounters::shed_queue_full);
       finish_one();
       break;
     case actor::Mailbox::Push::kQueuedNeedsSchedule:
@@ -25,56 +28,83 @@ actor::Mailbox::Push Runtime::Impl::enqueue(actor::Component& to, actor::Envelop
   return pushed;
 }
 
+std::int32_t Runtime::Impl::refuse(actor::Component& from, std::int32_t status) {
+  using C = actor::ComponentCounters;
+  auto& k = from.counters();
+  switch (status) {
+    case abi::kNotFound: k.bump(&C::refused_not_found); break;
+    case abi::kDenied: k.bump(&C::refused_denied); break;
+    case abi::kQueueFull: k.bump(&C::refused_queue_full); break;
+    case abi::kInvalidArgument: k.bump(&C::refused_invalid); break;
+    case abi::kTooLarge: k.bump(&C::refused_too_large); break;
+    default: break;
+  }
+  return status;
+}
+
 void Runtime::Impl::complete(const messaging::PendingRequest& r, std::int32_t status, std::string payload) {
   actor::Component& requester = *components_[r.requester];
-  actor::Envelope e{actor::Envelope::Kind::kCallback, status, r.id, components_[r.target]->id(), std::move(payload)};
-  enqueue(requester, std::move(e), /*bypass_capacity=*/true);
+  using C = actor::ComponentCounters;
+  switch (status) {
+    case abi::kCallbackOk: requester.counters().bump(&C::replies_ok); break;
+    case abi::kCallbackErrorReply: requester.counters().bump(&C::replies_error); break;
+    case abi::kCallbackTimeout: requester.counters().bump(&C::requests_timed_out); break;
+    case abi::kCallbackCancelled: requester.counters().bump(&C::requests_cancelled); break;
+    case abi::kCallbackTargetDown: requester.counters().bump(&C::requests_target_down); break;
+    default: break;
+  }
+  actor::Envelope e{actor::Envelope::Kind::kCallback, status, r.id, components_[r.target]->id(), std::move(payload), {}};
+  enqueue(requester, std::move(e), Placement::kBypass);
   finish_one();  // the pending request itself
 }
 
 std::int32_t Runtime::Impl::send(actor::Component& from, std::string_view target,
                                  std::span<const std::uint8_t> payload) {
-  if (payload.size() > options_.max_payload_bytes) return abi::kTooLarge;
+  if (payload.size() > options_.max_payload_bytes) return refuse(from, abi::kTooLarge);
   actor::Component* to = find(target);
-  if (to == nullptr || to->down()) return abi::kNotFound;
-  actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, from.id(), to_string(payload)};
-  if (enqueue(*to, std::move(e), false) == actor::Mailbox::Push::kFull) return abi::kQueueFull;
+  if (to == nullptr || to->down()) return refuse(from, abi::kNotFound);
+  actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, from.id(), to_string(payload), {}};
+  if (enqueue(*to, std::move(e), Placement::kBounded) == actor::Mailbox::Push::kFull) return refuse(from, abi::kQueueFull);
+  from.counters().bump(&actor::ComponentCounters::messages_sent);
   return abi::kOk;
 }
 
 std::int64_t Runtime::Impl::request(actor::Component& from, std::string_view target,
                                     std::span<const std::uint8_t> payload, std::int32_t timeout_ms) {
-  if (payload.size() > options_.max_payload_bytes) return abi::kTooLarge;
-  if (!from.can_receive_callbacks()) return abi::kInvalidArgument;  // the reply would have nowhere to go
+  if (payload.size() > options_.max_payload_bytes) return refuse(from, abi::kTooLarge);
+  // Without handle-callback the reply would have nowhere to go.
+  if (!from.can_receive_callbacks()) return refuse(from, abi::kInvalidArgument);
   actor::Component* to = find(target);
-  if (to == nullptr || to->down()) return abi::kNotFound;
+  if (to == nullptr || to->down()) return refuse(from, abi::kNotFound);
   const auto timeout = timeout_ms == 0 ? std::chrono::nanoseconds(options_.default_timeout)
                                        : std::chrono::nanoseconds(std::chrono::milliseconds(timeout_ms));
   // Registered before delivery, so a reply can never arrive before its entry exists.
   outstanding_.fetch_add(1, std::memory_order_acq_rel);
   const auto added = table_.add(from.index(), to->index(), clock_->now() + timeout);
-  actor::Envelope e{actor::Envelope::Kind::kMessage, 0, added.id, from.id(), to_string(payload)};
-  if (enqueue(*to, std::move(e), false) == actor::Mailbox::Push::kFull) {
+  actor::Envelope e{actor::Envelope::Kind::kMessage, 0, added.id, from.id(), to_string(payload), {}};
+  if (enqueue(*to, std::move(e), Placement::kBounded) == actor::Mailbox::Push::kFull) {
     if (table_.take(added.id)) {
       finish_one();
-      return abi::kQueueFull;
+      return refuse(from, abi::kQueueFull);
     }
-    return added.id;  // already ended (timed out) in between: its callback is on its way
+    // Already ended (timed out) in between: its callback is on its way.
+  } else if (added.earliest) {
+    wake_timer();
   }
-  if (added.earliest) wake_timer();
+  from.counters().bump(&actor::ComponentCounters::requests_sent);
   return added.id;
 }
 
 std::int32_t Runtime::Impl::respond(actor::Component& from, std::int64_t id, bool is_error,
                                     std::span<const std::uint8_t> payload) {
-  if (payload.size() > options_.max_payload_bytes) return abi::kTooLarge;
+  if (payload.size() > options_.max_payload_bytes) return refuse(from, abi::kTooLarge);
   auto taken = table_.take_as_target(id, from.index());
   switch (taken.outcome) {
     case messaging::CorrelationTable::Outcome::kNotFound:
-      orphaned_replies_.fetch_add(1, std::memory_order_relaxed);
+      from.counters().bump(&actor::ComponentCounters::orphaned_replies);
       return abi::kNotFound;
     case messaging::CorrelationTable::Outcome::kDenied:
-      return abi::kDenied;
+      return refuse(from, abi::kDenied);
     case messaging::CorrelationTable::Outcome::kOk:
       break;
   }
@@ -86,7 +116,7 @@ std::int32_t Runtime::Impl::cancel(actor::Component& from, std::int64_t id) {
   auto taken = table_.take_as_requester(id, from.index());
   switch (taken.outcome) {
     case messaging::CorrelationTable::Outcome::kNotFound: return abi::kNotFound;
-    case messaging::CorrelationTable::Outcome::kDenied: return abi::kDenied;
+    case messaging::CorrelationTable::Outcome::kDenied: return refuse(from, abi::kDenied);
     case messaging::CorrelationTable::Outcome::kOk: break;
   }
   complete(taken.request, abi::kCallbackCancelled, {});
@@ -95,6 +125,53 @@ std::int32_t Runtime::Impl::cancel(actor::Component& from, std::int64_t id) {
 
 std::int64_t Runtime::Impl::now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(clock_->now() - epoch_).count();
+}
+
+std::int32_t Runtime::Impl::subscribe(actor::Component& from, std::string_view pattern) {
+  if (!messaging::valid_pattern(pattern)) return refuse(from, abi::kInvalidArgument);
+  subscriptions_.add(from.index(), pattern);
+  return abi::kOk;
+}
+
+std::int32_t Runtime::Impl::unsubscribe(actor::Component& from, std::string_view pattern) {
+  if (!messaging::valid_pattern(pattern)) return refuse(from, abi::kInvalidArgument);
+  return subscriptions_.remove(from.index(), pattern) ? abi::kOk : abi::kNotFound;
+}
+
+std::int32_t Runtime::Impl::publish(actor::Component& from, std::string_view topic,
+                                    std::span<const std::uint8_t> payload) {
+  if (!messaging::valid_topic(topic)) return refuse(from, abi::kInvalidArgument);
+  if (payload.size() > options_.max_payload_bytes) return refuse(from, abi::kTooLarge);
+  from.counters().bump(&actor::ComponentCounters::published);
+  std::int32_t queued = 0;
+  for (auto index : subscriptions_.matching(topic)) {
+    actor::Component& to = *components_[index];
+    if (to.down()) continue;
+    actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, from.id(), to_string(payload), std::string(topic)};
+    if (enqueue(to, std::move(e), Placement::kBounded) == actor::Mailbox::Push::kFull) {
+      report(to, "shed", "published message on '" + std::string(topic) + "' refused: mailbox full");
+      continue;
+    }
+    ++queued;
+  }
+  from.counters().bump(&actor::ComponentCounters::messages_sent, static_cast<std::uint64_t>(queued));
+  return queued;
+}
+
+std::int32_t Runtime::Impl::broadcast(actor::Component& from, std::span<const std::uint8_t> payload) {
+  if (payload.size() > options_.max_payload_bytes) return refuse(from, abi::kTooLarge);
+  std::int32_t queued = 0;
+  for (auto& to : components_) {
+    if (to.get() == &from || to->down()) continue;
+    actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, from.id(), to_string(payload), {}};
+    if (enqueue(*to, std::move(e), Placement::kBounded) == actor::Mailbox::Push::kFull) {
+      report(*to, "shed", "broadcast from '" + from.id() + "' refused: mailbox full");
+      continue;
+    }
+    ++queued;
+  }
+  from.counters().bump(&actor::ComponentCounters::messages_sent, static_cast<std::uint64_t>(queued));
+  return queued;
 }
 
 void Runtime::Impl::log(actor::Component& from, std::int32_t level, std::string_view message) {
@@ -118,6 +195,7 @@ void Runtime::Impl::request_target_down(actor::Component& target, std::int64_t i
 }
 
 void Runtime::Impl::instance_lost(actor::Component& target) {
+  subscriptions_.remove_all(target.index());  // a fresh instance subscribes again in init
   for (const auto& r : table_.take_received_by(target.index())) complete(r, abi::kCallbackTargetDown, {});
 }
 

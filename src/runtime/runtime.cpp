@@ -121,8 +121,8 @@ std::int32_t Runtime::Impl::post(std::string_view target, std::string payload) {
   if (payload.size() > options_.max_payload_bytes) return abi::kTooLarge;
   actor::Component* to = find(target);
   if (to == nullptr || to->down()) return abi::kNotFound;
-  actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, "$host", std::move(payload)};
-  if (enqueue(*to, std::move(e), false) == actor::Mailbox::Push::kFull) return abi::kQueueFull;
+  actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, "$host", std::move(payload), {}};
+  if (enqueue(*to, std::move(e), Placement::kBounded) == actor::Mailbox::Push::kFull) return abi::kQueueFull;
   return abi::kOk;
 }
 
@@ -173,18 +173,30 @@ void Runtime::Impl::timer_loop() {
 Result<ComponentStats> Runtime::Impl::stats(std::string_view id) const {
   actor::Component* c = find(id);
   if (c == nullptr) return make_error(ErrorCode::kNotFound, "no component '" + std::string(id) + "'");
-  const auto& k = c->counters();
-  ComponentStats s;
-  s.messages_handled = k.messages_handled.load();
-  s.callbacks_handled = k.callbacks_handled.load();
-  s.handler_errors = k.handler_errors.load();
-  s.traps = k.traps.load();
-  s.restarts = k.restarts.load();
-  s.refused_queue_full = k.refused_queue_full.load();
-  s.dropped_while_down = k.dropped_while_down.load();
+  ComponentStats s = c->counters().snapshot();
   s.mailbox_depth = c->mailbox().size();
   s.mailbox_high_water = c->mailbox().high_water();
   return s;
+}
+
+RuntimeMetrics Runtime::Impl::metrics() const {
+  RuntimeMetrics m;
+  for (const auto& c : components_) {
+    auto s = stats(c->id());
+    m.total += *s;
+    m.components.emplace_back(c->id(), *s);
+  }
+  m.pending_requests = table_.size();
+  return m;
+}
+
+Status Runtime::Impl::stop_component(std::string_view id) {
+  actor::Component* c = find(id);
+  if (c == nullptr) return make_error(ErrorCode::kNotFound, "no component '" + std::string(id) + "'");
+  if (c->down()) return {};
+  c->mark_down();  // new sends and requests get -1 from now on
+  enqueue(*c, actor::Envelope{actor::Envelope::Kind::kStop, 0, 0, "$host", {}, {}}, Placement::kFront);
+  return {};
 }
 
 std::vector<std::string> Runtime::Impl::component_ids() const {
@@ -220,6 +232,8 @@ bool Runtime::idle() const { return impl_->idle(); }
 void Runtime::expire_timers() { impl_->expire_timers(); }
 void Runtime::stop() { impl_->stop(); }
 Result<ComponentStats> Runtime::stats(std::string_view component) const { return impl_->stats(component); }
+RuntimeMetrics Runtime::metrics() const { return impl_->metrics(); }
+Status Runtime::stop_component(std::string_view id) { return impl_->stop_component(id); }
 std::size_t Runtime::pending_requests() const { return impl_->pending_requests(); }
 std::vector<std::string> Runtime::component_ids() const { return impl_->component_ids(); }
 

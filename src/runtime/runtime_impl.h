@@ -15,6 +15,7 @@
 #include "actor/router.h"
 #include "actor/scheduler.h"
 #include "messaging/correlation_table.h"
+#include "messaging/subscriptions.h"
 #include "wactor/engine.h"
 #include "wactor/runtime.h"
 
@@ -38,7 +39,9 @@ class Runtime::Impl final : public actor::Router {
   bool idle() const { return outstanding_.load(std::memory_order_acquire) == 0; }
   void expire_timers();
   Result<ComponentStats> stats(std::string_view id) const;
-  std::size_t pending_requests() { return table_.size(); }
+  RuntimeMetrics metrics() const;
+  Status stop_component(std::string_view id);
+  std::size_t pending_requests() const { return table_.size(); }
   std::vector<std::string> component_ids() const;
 
   // actor::Router
@@ -49,6 +52,10 @@ class Runtime::Impl final : public actor::Router {
                        std::span<const std::uint8_t> payload) override;
   std::int32_t cancel(actor::Component& from, std::int64_t id) override;
   std::int64_t now_ms() override;
+  std::int32_t subscribe(actor::Component& from, std::string_view pattern) override;
+  std::int32_t unsubscribe(actor::Component& from, std::string_view pattern) override;
+  std::int32_t publish(actor::Component& from, std::string_view topic, std::span<const std::uint8_t> payload) override;
+  std::int32_t broadcast(actor::Component& from, std::span<const std::uint8_t> payload) override;
   void log(actor::Component& from, std::int32_t level, std::string_view message) override;
   void request_received(actor::Component& target, std::int64_t id) override;
   void request_failed(actor::Component& target, std::int64_t id, std::string reason) override;
@@ -59,11 +66,18 @@ class Runtime::Impl final : public actor::Router {
 
  private:
   actor::Component* find(std::string_view id) const;
+  enum class Placement {
+    kBounded,  // at the back, refused when the mailbox is full
+    kBypass,   // at the back, whatever the capacity (callbacks answer accepted requests)
+    kFront,    // ahead of everything (control)
+  };
   // Queues an envelope, keeping the outstanding count exact and scheduling the actor.
-  actor::Mailbox::Push enqueue(actor::Component& to, actor::Envelope&& e, bool bypass_capacity);
+  actor::Mailbox::Push enqueue(actor::Component& to, actor::Envelope&& e, Placement placement);
   // Ends a request taken from the table: queues the requester's callback.
   void complete(const messaging::PendingRequest& r, std::int32_t status, std::string payload);
   void finish_one();
+  // Counts a refusal by its status against the caller, and returns the status.
+  static std::int32_t refuse(actor::Component& from, std::int32_t status);
   void timer_loop();
   void wake_timer();
 
@@ -75,8 +89,8 @@ class Runtime::Impl final : public actor::Router {
   std::vector<std::unique_ptr<actor::Component>> components_;
   std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> by_id_;
   messaging::CorrelationTable table_;
+  messaging::Subscriptions subscriptions_;
   std::atomic<std::int64_t> outstanding_{0};  // queued envelopes + envelopes in handling + pending requests
-  std::atomic<std::uint64_t> orphaned_replies_{0};
   mutable std::mutex idle_mu_;
   std::condition_variable idle_cv_;
   std::mutex timer_mu_;

@@ -1,0 +1,56 @@
+// Counters kept per component (and summed for the whole runtime). One list defines them,
+// so the struct, the JSON and the sums can never disagree.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace wactor {
+
+// X(name, description)
+#define WACTOR_COUNTERS(X)                                                                   \
+  X(messages_sent, "messages this component queued for others (send, publish, broadcast)")   \
+  X(messages_handled, "messages delivered to this component's handle-message")               \
+  X(callbacks_handled, "callbacks delivered to this component's handle-callback")            \
+  X(published, "publish calls by this component")                                            \
+  X(refused_not_found, "sends/requests by this component refused: unknown or down target")   \
+  X(refused_queue_full, "sends/requests by this component refused: target mailbox full")     \
+  X(refused_too_large, "sends/requests/replies by this component refused: payload too large") \
+  X(refused_invalid, "calls by this component refused: invalid argument")                     \
+  X(refused_denied, "calls by this component refused: denied")                                \
+  X(shed_queue_full, "messages for this component refused because its mailbox was full")      \
+  X(requests_sent, "requests made by this component")                                          \
+  X(replies_ok, "its requests answered with status 0")                                         \
+  X(replies_error, "its requests answered with status 1 (error reply)")                        \
+  X(requests_timed_out, "its requests ended with status 2 (timeout)")                          \
+  X(requests_cancelled, "its requests ended with status 3 (cancelled)")                        \
+  X(requests_target_down, "its requests ended with status 4 (target down)")                    \
+  X(orphaned_replies, "respond calls by this component for requests already ended")           \
+  X(handler_errors, "handler calls that returned non-zero")                                    \
+  X(traps, "handler calls that trapped or failed")                                             \
+  X(restarts, "fresh instances after a failure")                                               \
+  X(dropped_while_down, "messages that reached this component while it was down")             \
+  X(handler_ns, "nanoseconds spent in this component's handlers")
+
+struct ComponentStats {
+#define WACTOR_FIELD(name, doc) std::uint64_t name = 0;
+  WACTOR_COUNTERS(WACTOR_FIELD)
+#undef WACTOR_FIELD
+  std::uint64_t mailbox_depth = 0;       // envelopes queued now
+  std::uint64_t mailbox_high_water = 0;  // most ever queued at once
+
+  ComponentStats& operator+=(const ComponentStats& o);
+};
+
+struct RuntimeMetrics {
+  std::vector<std::pair<std::string, ComponentStats>> components;  // manifest order
+  ComponentStats total;  // sums (mailbox figures: sum of depths, max of high-waters)
+  std::uint64_t pending_requests = 0;
+};
+
+// {"total": {...}, "pending_requests": N, "components": {"id": {...}, ...}}
+[[nodiscard]] std::string to_json(const RuntimeMetrics& m);
+
+}  // namespace wactor

@@ -1,0 +1,40 @@
+#include "wactor/metrics.h"
+
+#include <algorithm>
+
+namespace wactor {
+
+ComponentStats& ComponentStats::operator+=(const ComponentStats& o) {
+#define WACTOR_ADD(name, doc) name += o.name;
+  WACTOR_COUNTERS(WACTOR_ADD)
+#undef WACTOR_ADD
+  mailbox_depth += o.mailbox_depth;
+  mailbox_high_water = std::max(mailbox_high_water, o.mailbox_high_water);
+  return *this;
+}
+
+namespace {
+void stats_json(std::string& out, const ComponentStats& s) {
+  out += "{";
+#define WACTOR_JSON(name, doc) out += "\"" #name "\": " + std::to_string(s.name) + ", ";
+  WACTOR_COUNTERS(WACTOR_JSON)
+#undef WACTOR_JSON
+  out += "\"mailbox_depth\": " + std::to_string(s.mailbox_depth) +
+         ", \"mailbox_high_water\": " + std::to_string(s.mailbox_high_water) + "}";
+}
+}  // namespace
+
+std::string to_json(const RuntimeMetrics& m) {
+  std::string out = "{\n  \"total\": ";
+  stats_json(out, m.total);
+  out += ",\n  \"pending_requests\": " + std::to_string(m.pending_requests) + ",\n  \"components\": {";
+  for (std::size_t i = 0; i < m.components.size(); ++i) {
+    out += i ? ",\n    " : "\n    ";
+    out += "\"" + m.components[i].first + "\": ";  // ids are [A-Za-z0-9_.-]: nothing to escape
+    stats_json(out, m.components[i].second);
+  }
+  out += "\n  }\n}\n";
+  return out;
+}
+
+}  // namespace wactor
