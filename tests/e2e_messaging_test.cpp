@@ -13,40 +13,7 @@ using namespace std::chrono_literals;
 using test::Collector;
 using test::field;
 
-class Messaging : public ::testing::TestWithParam<std::string> {
- protected:
-  ComponentSpec probe(const std::string& id, std::string config = {}, std::size_t capacity = 0) {
-    return ComponentSpec{id, test::guest_bytes("probe.wasm"), test::guest_path("probe.wasm"), std::move(config),
-                         capacity};
-  }
-
-  RuntimeOptions options() {
-    RuntimeOptions o;
-    o.engine = GetParam();
-    o.workers = 2;
-    o.log = collector.log_sink();
-    o.events = collector.event_sink();
-    o.mailbox_capacity = 100000;
-    return o;
-  }
-
-  // Creates and starts a runtime; fails the test on error.
-  Runtime& start(std::vector<ComponentSpec> specs, RuntimeOptions o) {
-    auto rt = Runtime::create(std::move(o), std::move(specs));
-    EXPECT_TRUE(rt.ok()) << (rt.ok() ? "" : rt.error().to_string());
-    runtime = std::move(rt).value();
-    auto st = runtime->start();
-    EXPECT_TRUE(st.ok()) << (st.ok() ? "" : st.error().to_string());
-    return *runtime;
-  }
-  Runtime& start(std::vector<ComponentSpec> specs) { return start(std::move(specs), options()); }
-
-  void post(const std::string& to, const std::string& payload) { ASSERT_EQ(runtime->post(to, payload), 0); }
-
-  Collector collector;
-  ManualClock clock;  // outlives the runtime
-  std::unique_ptr<Runtime> runtime;
-};
+class Messaging : public test::EngineRuntimeTest {};
 
 TEST_P(Messaging, FireAndForgetDeliversSenderAndPayload) {
   start({probe("alice"), probe("bob")});
@@ -300,11 +267,7 @@ TEST_P(Messaging, SystemClockTimerFiresTimeouts) {
   EXPECT_EQ(collector.logs_matching("^alice: callback id=[0-9]+ status=2").size(), 1u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Engines, Messaging, ::testing::ValuesIn([] {
-                           std::vector<std::string> names;
-                           for (auto n : engine::engine_names()) names.emplace_back(n);
-                           return names;
-                         }()),
+INSTANTIATE_TEST_SUITE_P(Engines, Messaging, ::testing::ValuesIn(test::engine_params()),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

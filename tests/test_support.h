@@ -9,13 +9,22 @@
 #include <functional>
 #include <iterator>
 #include <mutex>
+#include <memory>
 #include <regex>
 #include <string>
 #include <vector>
 
+#include "wactor/engine.h"
 #include "wactor/runtime.h"
 
 namespace wactor::test {
+
+// The number after `key=` in `line` (or -999 if absent).
+inline long long field(const std::string& line, const std::string& key) {
+  std::smatch m;
+  if (std::regex_search(line, m, std::regex(key + "=(-?[0-9]+)"))) return std::stoll(m[1]);
+  return -999;
+}
 
 inline std::string guest_path(const std::string& name) { return std::string(WACTOR_GUEST_DIR) + "/" + name; }
 
@@ -93,11 +102,65 @@ class Collector {
   std::vector<std::string> events_;
 };
 
-// The number after `key=` in `line` (or -999 if absent).
-inline long long field(const std::string& line, const std::string& key) {
-  std::smatch m;
-  if (std::regex_search(line, m, std::regex(key + "=(-?[0-9]+)"))) return std::stoll(m[1]);
-  return -999;
+// Every engine's name, for INSTANTIATE_TEST_SUITE_P.
+inline std::vector<std::string> engine_params() {
+  std::vector<std::string> names;
+  for (auto n : engine::engine_names()) names.emplace_back(n);
+  return names;
 }
+
+// A runtime of probe guests on the engine named by the test parameter, logging into a Collector.
+class EngineRuntimeTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  ComponentSpec probe(const std::string& id, std::string config = {}, std::size_t capacity = 0) {
+    return ComponentSpec{id, guest_bytes("probe.wasm"), guest_path("probe.wasm"), std::move(config), capacity};
+  }
+
+  RuntimeOptions options() {
+    RuntimeOptions o;
+    o.engine = GetParam();
+    o.workers = 2;
+    o.log = collector.log_sink();
+    o.events = collector.event_sink();
+    o.mailbox_capacity = 100000;
+    return o;
+  }
+
+  // Creates and starts a runtime; fails the test on error.
+  Runtime& start(std::vector<ComponentSpec> specs, RuntimeOptions o) {
+    auto rt = Runtime::create(std::move(o), std::move(specs));
+    EXPECT_TRUE(rt.ok()) << (rt.ok() ? "" : rt.error().to_string());
+    runtime = std::move(rt).value();
+    auto st = runtime->start();
+    EXPECT_TRUE(st.ok()) << (st.ok() ? "" : st.error().to_string());
+    return *runtime;
+  }
+  Runtime& start(std::vector<ComponentSpec> specs) { return start(std::move(specs), options()); }
+  // With the manual clock: timeouts fire only when the test says so.
+  Runtime& start_manual(std::vector<ComponentSpec> specs) {
+    auto o = options();
+    o.clock = &clock;
+    return start(std::move(specs), std::move(o));
+  }
+
+  void post(const std::string& to, const std::string& payload) { ASSERT_EQ(runtime->post(to, payload), 0); }
+  // Posts a request command to `from` and returns the id it logged.
+  long long request_id_after(const std::string& from, const std::string& command, std::size_t nth) {
+    post(from, command);
+    std::string line;
+    for (int i = 0; i < 1000; ++i) {
+      auto ids = collector.logs_matching("^" + from + ": request id=");
+      if (ids.size() > nth) return field(ids[nth], "id");
+      collector.wait_log("^" + from + ": request id=", std::chrono::milliseconds(10));
+    }
+    ADD_FAILURE() << "no request id logged by " << from;
+    return -999;
+  }
+  ComponentStats stats(const std::string& id) { return *runtime->stats(id); }
+
+  Collector collector;
+  ManualClock clock;  // outlives the runtime
+  std::unique_ptr<Runtime> runtime;
+};
 
 }  // namespace wactor::test

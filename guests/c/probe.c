@@ -20,6 +20,7 @@
  *   pub <topic> <payload>              logs "pub rc=<n>"
  *   bcast <payload>                    logs "bcast rc=<n>"
  *   request-cancel <target> <payload>  request, then cancel at once; logs "request id=<id> cancel rc=<rc>"
+ *   rburst <n> <target> <payload>      n requests; logs "rburst ok=<accepted> refused=<failed>"
  *   spin <n>                           busy loop n iterations (a slow handler), then as usual
  * A request that no command answered gets "echo:<payload>".
  * Callbacks are logged as:  callback id=<id> status=<s> payload=<payload>
@@ -120,6 +121,21 @@ static int command(const char* sender, int sender_len, const wactor_u8* payload,
       if (wactor_send_raw(target, tlen, q, (int)(end - q)) == 0) ++ok; else ++bad;
     }
     wactor_text_str(&t, "burst sent=");
+    wactor_text_i64(&t, ok);
+    wactor_text_str(&t, " refused=");
+    wactor_text_i64(&t, bad);
+    logline(&t);
+  } else if (cmdlen == 6 && wactor_starts_with(cmd, cmdlen, "rburst")) {
+    wactor_i64 n = wactor_parse_i64(&q, end);
+    if (q < end) ++q;
+    const char* target;
+    int tlen;
+    word(&q, end, &target, &tlen);
+    int ok = 0, bad = 0;
+    for (wactor_i64 i = 0; i < n; ++i) {
+      if (wactor_request_raw(target, tlen, q, (int)(end - q), 0) > 0) ++ok; else ++bad;
+    }
+    wactor_text_str(&t, "rburst ok=");
     wactor_text_i64(&t, ok);
     wactor_text_str(&t, " refused=");
     wactor_text_i64(&t, bad);
