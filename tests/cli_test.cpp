@@ -125,6 +125,25 @@ payload = "request b 0 defer"
   EXPECT_NE(r.out.find("not idle after 0.5 s (1 requests pending)"), std::string::npos) << r.out;
 }
 
+TEST_F(Cli, MetricsJsonIsWrittenWhenTheRunEnds) {
+  const std::string json = (dir / "metrics.json").string();
+  auto r = wactor(std::string("run ") + WACTOR_EXAMPLE_DIR + "/pingpong/app.toml --until-idle --metrics-json " + json);
+  ASSERT_EQ(r.status, 0) << r.out;
+  std::ifstream in(json);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(text, m, std::regex("\"ping\": \\{([^}]*)\\}"))) << text;
+  const std::string ping = m[1];
+  EXPECT_NE(ping.find("\"requests_sent\": 3,"), std::string::npos) << ping;
+  EXPECT_NE(ping.find("\"replies_ok\": 3,"), std::string::npos) << ping;
+  EXPECT_NE(ping.find("\"callbacks_handled\": 3,"), std::string::npos) << ping;
+  EXPECT_NE(ping.find("\"messages_sent\": 1,"), std::string::npos) << ping;
+  ASSERT_TRUE(std::regex_search(text, m, std::regex("\"total\": \\{([^}]*)\\}"))) << text;
+  EXPECT_NE(std::string(m[1]).find("\"messages_handled\": 5,"), std::string::npos) << m[1];  // start + 3 pings + done
+  EXPECT_NE(text.find("\"pending_requests\": 0"), std::string::npos);
+  EXPECT_EQ(wactor("run x.toml --metrics-json").status, 2);
+}
+
 TEST_F(Cli, HelpAndUsage) {
   EXPECT_EQ(wactor("--help").status, 0);
   EXPECT_EQ(wactor("run --help").status, 0);
