@@ -86,7 +86,8 @@ std::int32_t copy_out(CallerMemory& m, std::int32_t ptr, std::int32_t cap, std::
     h.invalid_call(import);
     return kInvalidArgument;
   }
-  std::memcpy(buf->data(), text.data(), std::min(text.size(), buf->size()));
+  const std::size_t n = std::min(text.size(), buf->size());
+  if (n > 0) std::memcpy(buf->data(), text.data(), n);
   return static_cast<std::int32_t>(text.size());
 }
 
