@@ -51,12 +51,28 @@ payload = "go"
   EXPECT_EQ(m->messages[0].payload, "go");
 }
 
+TEST(Manifest, LimitsAtRuntimeAndComponentLevel) {
+  auto m = parse_manifest(
+      "[runtime]\nfuel = 1000\ndeadline_ms = 50\n[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\n"
+      "max_memory_bytes = 131072\ndeadline_ms = 0\n",
+      "app.toml");
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  EXPECT_EQ(*m->runtime.limits.fuel, 1000u);
+  EXPECT_EQ(*m->runtime.limits.deadline_ms, 50);
+  EXPECT_EQ(*m->components[0].limits.max_memory_bytes, 131072u);
+  EXPECT_EQ(*m->components[0].limits.deadline_ms, 0);
+  EXPECT_FALSE(m->components[0].limits.fuel);
+  EXPECT_EQ(error_of("[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\nmax_memory_bytes = 100\n"),
+            "dir/app.toml:4: 'max_memory_bytes' must be between 65536 and 4294967296, not 100");
+}
+
 TEST(Manifest, UnknownKeysNameTheLine) {
   EXPECT_EQ(error_of("[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\ncolour = \"red\"\n"),
-            "dir/app.toml:4: unknown key 'colour' in [[component]] (allowed: id, wasm, config, mailbox_capacity)");
+            "dir/app.toml:4: unknown key 'colour' in [[component]] (allowed: id, wasm, config, mailbox_capacity, fuel, deadline_ms, "
+            "max_memory_bytes)");
   EXPECT_EQ(error_of("[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\n[runtime]\nthreads = 2\n"),
             "dir/app.toml:5: unknown key 'threads' in [runtime] (allowed: workers, default_timeout_ms, "
-            "mailbox_capacity, max_payload_bytes, engine)");
+            "mailbox_capacity, max_payload_bytes, engine, fuel, deadline_ms, max_memory_bytes)");
   EXPECT_EQ(error_of("[[components]]\nid = \"a\"\n"),
             "dir/app.toml:1: unknown key 'components' in the manifest (allowed: runtime, component, message)");
 }

@@ -21,6 +21,9 @@
  *   bcast <payload>                    logs "bcast rc=<n>"
  *   request-cancel <target> <payload>  request, then cancel at once; logs "request id=<id> cancel rc=<rc>"
  *   rburst <n> <target> <payload>      n requests; logs "rburst ok=<accepted> refused=<failed>"
+ *   loop                               loop forever (stopped by the deadline or fuel)
+ *   recurse                            recurse forever (stack overflow)
+ *   grow <pages>                       memory.grow; logs "grow rc=<old size or -1>"
  *   spin <n>                           busy loop n iterations (a slow handler), then as usual
  * A request that no command answered gets "echo:<payload>".
  * Callbacks are logged as:  callback id=<id> status=<s> payload=<payload>
@@ -48,6 +51,12 @@ static void word(const char** p, const char* end, const char** w, int* wlen) {
   while (*p < end && **p != ' ') ++*p;
   *wlen = (int)(*p - *w);
   if (*p < end) ++*p; /* one separator */
+}
+
+static int recurse(int n) {
+  spin_sink += n;
+  if (spin_sink == -1) return 0; /* never: keeps the compiler from calling this infinite */
+  return recurse(n + 1) + (int)spin_sink;
 }
 
 static int command(const char* sender, int sender_len, const wactor_u8* payload, int len);
@@ -222,6 +231,16 @@ static int command(const char* sender, int sender_len, const wactor_u8* payload,
     wactor_text_str(&t, "request id=");
     wactor_text_i64(&t, id);
     wactor_text_str(&t, " cancel rc=");
+    wactor_text_i64(&t, rc);
+    logline(&t);
+  } else if (cmdlen == 4 && wactor_starts_with(cmd, cmdlen, "loop")) {
+    for (;;) spin_sink += 1;
+  } else if (cmdlen == 7 && wactor_starts_with(cmd, cmdlen, "recurse")) {
+    return recurse(1);
+  } else if (cmdlen == 4 && wactor_starts_with(cmd, cmdlen, "grow")) {
+    wactor_i64 n = wactor_parse_i64(&q, end);
+    int rc = (int)__builtin_wasm_memory_grow(0, (unsigned long)n);
+    wactor_text_str(&t, "grow rc=");
     wactor_text_i64(&t, rc);
     logline(&t);
   } else if (cmdlen == 4 && wactor_starts_with(cmd, cmdlen, "spin")) {

@@ -105,6 +105,9 @@ class Instance {
   // Calls it. A trap returns ErrorCode::kTrap with the engine's message and leaves the
   // instance callable again; the host is never affected.
   [[nodiscard]] virtual Status call(ExportIndex fn, std::span<const Val> args, std::span<Val> results) = 0;
+  // Resolves an exported mutable i64 global and sets it (metering resets its counter).
+  [[nodiscard]] virtual Result<ExportIndex> find_i64_global(std::string_view name) = 0;
+  [[nodiscard]] virtual Status set_i64_global(ExportIndex global, std::int64_t value) = 0;
   // The instance's exported memory, bounds given by the span (may move after a grow).
   [[nodiscard]] virtual std::span<std::uint8_t> memory() = 0;
 };

@@ -12,11 +12,19 @@
 
 namespace wactor {
 
+// Limits as written; unset keys fall back (component -> [runtime] -> built-in default).
+struct ManifestLimits {
+  std::optional<std::uint64_t> fuel;
+  std::optional<std::int64_t> deadline_ms;
+  std::optional<std::uint64_t> max_memory_bytes;
+};
+
 struct ManifestComponent {
   std::string id;
   std::string wasm;           // resolved against the manifest's directory
   std::string config;
   std::size_t mailbox_capacity = 0;  // 0: runtime default
+  ManifestLimits limits;
   int line = 0;               // where it is declared, for messages
 };
 
@@ -32,6 +40,7 @@ struct ManifestRuntime {
   std::optional<std::size_t> mailbox_capacity;
   std::optional<std::size_t> max_payload_bytes;
   std::optional<std::string> engine;
+  ManifestLimits limits;
 };
 
 struct Manifest {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -16,12 +17,20 @@
 
 namespace wactor {
 
+// What one handler call of a component may use. 0 means "no limit" for each.
+struct ComponentLimits {
+  std::uint64_t fuel = 0;                   // units per handler call (1 per function entry and loop iteration)
+  std::chrono::milliseconds deadline{0};    // wall-clock time per handler call, host calls included
+  std::uint64_t max_memory_bytes = 0;       // linear memory cap (rounded down to 64 KiB pages)
+};
+
 struct ComponentSpec {
   std::string id;               // [A-Za-z0-9_.-]{1,128}, unique
   std::vector<std::uint8_t> wasm;  // module bytes
   std::string origin;           // where the bytes came from (a path), for messages
   std::string config;           // passed to init
   std::size_t mailbox_capacity = 0;  // 0: the runtime default
+  std::optional<ComponentLimits> limits;  // empty: RuntimeOptions::limits
 };
 
 // One line a guest logged. Called from worker threads, possibly concurrently.
@@ -42,6 +51,8 @@ struct RuntimeOptions {
   std::chrono::milliseconds default_timeout{30'000};
   std::size_t mailbox_capacity = 1024;
   std::size_t max_payload_bytes = 1u << 20;
+  // Default limits: a runaway handler is stopped after 10 s, memory is capped at 256 MiB.
+  ComponentLimits limits{0, std::chrono::milliseconds(10'000), 256ull << 20};
   // nullptr: the system clock, and a timer thread fires timeouts. With another clock (a
   // ManualClock in tests) the caller fires them with Runtime::expire_timers().
   const Clock* clock = nullptr;

@@ -1,7 +1,11 @@
 #include "actor/component.h"
 
 #include <chrono>
+#include <algorithm>
+#include <climits>
 #include <span>
+
+#include "instrument/metering.h"
 
 namespace wactor::actor {
 namespace {
@@ -19,25 +23,60 @@ ComponentStats ComponentCounters::snapshot() const {
 }
 
 Component::Component(std::uint32_t index, std::string id, std::string config,
-                     std::shared_ptr<const engine::Module> module, std::size_t mailbox_capacity, Router& router)
+                     std::shared_ptr<const engine::Module> module, std::size_t mailbox_capacity,
+                     const ComponentLimits& limits, Router& router)
     : index_(index),
+      limits_(limits),
       id_(std::move(id)),
       config_(std::move(config)),
       module_(std::move(module)),
       has_callback_(module_->info().find_export("handle-callback") != nullptr),
       router_(router),
       mailbox_(mailbox_capacity),
-      imports_(abi::make_imports(*this)) {}
+      imports_(abi::make_imports(*this)) {
+  imports_.push_back(engine::HostFunction{std::string(instrument::kInternalModule),
+                                          std::string(instrument::kRefillImport),
+                                          {{}, {engine::ValType::kI64}},
+                                          [this](engine::CallerMemory&, const engine::Val*, engine::Val* r) {
+                                            return refill(r);
+                                          }});
+}
+
+void Component::arm() {
+  fuel_left_ = limits_.fuel ? static_cast<std::int64_t>(limits_.fuel) : INT64_MAX;
+  deadline_at_ = limits_.deadline.count() ? router_.now() + limits_.deadline : std::chrono::nanoseconds::max();
+  // Leftover fuel of the previous call must not carry over: the guest asks again at once.
+  if (instance_ && fuel_global_) (void)instance_->set_i64_global(*fuel_global_, 0);
+}
+
+engine::HostOutcome Component::refill(engine::Val* result) {
+  constexpr std::int64_t kSlice = 10'000;  // units between two looks at the clock
+  if (deadline_at_ != std::chrono::nanoseconds::max() && router_.now() >= deadline_at_) {
+    return engine::HostOutcome::trapped("wactor: deadline of " + std::to_string(limits_.deadline.count()) +
+                                        " ms exceeded");
+  }
+  if (fuel_left_ <= 0) {
+    return engine::HostOutcome::trapped("wactor: fuel budget of " + std::to_string(limits_.fuel) + " exhausted");
+  }
+  const std::int64_t slice = std::min(fuel_left_, kSlice);
+  fuel_left_ -= slice;
+  result[0].i64 = slice;
+  return engine::HostOutcome::ok();
+}
 
 Status Component::start_instance() {
   exports_.reset();
   instance_.reset();
+  fuel_global_.reset();
+  arm();  // the start function runs metered too
   auto inst = module_->instantiate(imports_);
   if (!inst.ok()) return std::move(inst).take_error();
   auto exports = abi::GuestExports::resolve(**inst);
   if (!exports.ok()) return std::move(exports).take_error();
   instance_ = std::move(inst).value();
   exports_ = std::move(exports).value();
+  if (auto g = instance_->find_i64_global(instrument::kFuelGlobal); g.ok()) fuel_global_ = *g;
+  arm();
   auto rc = exports_->init(*instance_, bytes_of(config_));
   if (!rc.ok()) {
     instance_.reset();
@@ -55,6 +94,7 @@ Status Component::start_instance() {
 
 void Component::stop_instance() {
   if (instance_ && exports_) {
+    arm();
     auto rc = exports_->shutdown(*instance_);
     if (!rc.ok()) router_.report(*this, "shutdown-failed", rc.error().message);
   }
@@ -105,6 +145,7 @@ void Component::handle_message(Envelope& e) {
   current_request_ = e.request_id;
   current_topic_ = e.topic;
   if (e.request_id != 0) router_.request_received(*this, e.request_id);
+  arm();
   auto rc = exports_->handle_message(*instance_, e.sender, bytes_of(e.payload));
   current_request_ = 0;
   current_topic_ = {};
@@ -129,6 +170,7 @@ void Component::handle_callback(Envelope& e) {
                                          " arrived while the component is down");
     return;
   }
+  arm();
   auto rc = exports_->handle_callback(*instance_, e.request_id, e.status, bytes_of(e.payload));
   counters_.bump(&ComponentCounters::callbacks_handled);
   if (!rc.ok()) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -15,6 +16,7 @@
 #include "actor/scheduler.h"
 #include "wactor/engine.h"
 #include "wactor/metrics.h"
+#include "wactor/runtime.h"
 #include "wactor/result.h"
 
 namespace wactor::actor {
@@ -33,7 +35,7 @@ struct ComponentCounters {
 class Component final : public Runnable, private abi::GuestHost {
  public:
   Component(std::uint32_t index, std::string id, std::string config, std::shared_ptr<const engine::Module> module,
-            std::size_t mailbox_capacity, Router& router);
+            std::size_t mailbox_capacity, const ComponentLimits& limits, Router& router);
 
   std::uint32_t index() const { return index_; }
   const std::string& id() const { return id_; }
@@ -59,6 +61,10 @@ class Component final : public Runnable, private abi::GuestHost {
   void handle_stop();
   // The instance failed: report, end what it received, and start a fresh one.
   void recover(std::string_view reason);
+  // Gives the next guest call its full fuel budget and deadline.
+  void arm();
+  // wactor-internal.fuel-refill: the next slice of fuel, or a trap.
+  engine::HostOutcome refill(engine::Val* result);
 
   // abi::GuestHost
   std::int32_t send(std::string_view target, std::span<const std::uint8_t> payload) override;
@@ -81,6 +87,10 @@ class Component final : public Runnable, private abi::GuestHost {
   void invalid_call(std::string_view) override { counters_.bump(&ComponentCounters::refused_invalid); }
 
   const std::uint32_t index_;
+  const ComponentLimits limits_;
+  std::optional<engine::ExportIndex> fuel_global_;
+  std::int64_t fuel_left_ = 0;
+  std::chrono::nanoseconds deadline_at_{0};
   const std::string id_;
   const std::string config_;
   const std::shared_ptr<const engine::Module> module_;  // shared with every restart of this component

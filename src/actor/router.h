@@ -2,6 +2,7 @@
 // explicitly; nothing is carried in globals or thread-locals.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -22,6 +23,8 @@ class Router {
                                std::span<const std::uint8_t> payload) = 0;
   virtual std::int32_t cancel(Component& from, std::int64_t request_id) = 0;
   virtual std::int64_t now_ms() = 0;
+  // The runtime clock (deadlines).
+  virtual std::chrono::nanoseconds now() = 0;
   virtual std::int32_t subscribe(Component& from, std::string_view pattern) = 0;
   virtual std::int32_t unsubscribe(Component& from, std::string_view pattern) = 0;
   virtual std::int32_t publish(Component& from, std::string_view topic, std::span<const std::uint8_t> payload) = 0;

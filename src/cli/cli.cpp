@@ -156,7 +156,13 @@ int run(const RunOptions& options, std::ostream& err) {
           << "': " << bytes.error().message << "\n";
       return kExitError;
     }
-    specs.push_back(ComponentSpec{c.id, std::move(bytes).value(), c.wasm, c.config, c.mailbox_capacity});
+    ComponentLimits limits = ro.limits;
+    for (const ManifestLimits* l : {&mr.limits, &c.limits}) {
+      if (l->fuel) limits.fuel = *l->fuel;
+      if (l->deadline_ms) limits.deadline = std::chrono::milliseconds(*l->deadline_ms);
+      if (l->max_memory_bytes) limits.max_memory_bytes = *l->max_memory_bytes;
+    }
+    specs.push_back(ComponentSpec{c.id, std::move(bytes).value(), c.wasm, c.config, c.mailbox_capacity, limits});
   }
   auto runtime = Runtime::create(std::move(ro), std::move(specs));
   if (!runtime.ok()) {

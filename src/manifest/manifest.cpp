@@ -4,6 +4,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <climits>
 #include <set>
 #include <sstream>
 
@@ -109,8 +110,10 @@ class Parser {
 
  private:
   Status parse_runtime(const toml::table& t, ManifestRuntime& rt) {
-    WACTOR_TRY(only_keys(t, {"workers", "default_timeout_ms", "mailbox_capacity", "max_payload_bytes", "engine"},
+    WACTOR_TRY(only_keys(t, {"workers", "default_timeout_ms", "mailbox_capacity", "max_payload_bytes", "engine", "fuel",
+                             "deadline_ms", "max_memory_bytes"},
                          "[runtime]"));
+    WACTOR_TRY(parse_limits(t, rt.limits));
     auto workers = int_key(t, "workers", 1, 1024);
     if (!workers.ok()) return std::move(workers).take_error();
     if (*workers) rt.workers = static_cast<unsigned>(**workers);
@@ -129,9 +132,24 @@ class Parser {
     return {};
   }
 
+  Status parse_limits(const toml::table& t, ManifestLimits& l) {
+    auto fuel = int_key(t, "fuel", 0, INT64_MAX);
+    if (!fuel.ok()) return std::move(fuel).take_error();
+    if (*fuel) l.fuel = static_cast<std::uint64_t>(**fuel);
+    auto deadline = int_key(t, "deadline_ms", 0, 24LL * 3600 * 1000);
+    if (!deadline.ok()) return std::move(deadline).take_error();
+    l.deadline_ms = *deadline;
+    auto memory = int_key(t, "max_memory_bytes", 65536, 4LL << 30);
+    if (!memory.ok()) return std::move(memory).take_error();
+    if (*memory) l.max_memory_bytes = static_cast<std::uint64_t>(**memory);
+    return {};
+  }
+
   Result<ManifestComponent> parse_component(const toml::table& t) {
-    WACTOR_TRY(only_keys(t, {"id", "wasm", "config", "mailbox_capacity"}, "[[component]]"));
+    WACTOR_TRY(only_keys(t, {"id", "wasm", "config", "mailbox_capacity", "fuel", "deadline_ms", "max_memory_bytes"},
+                         "[[component]]"));
     ManifestComponent c;
+    WACTOR_TRY(parse_limits(t, c.limits));
     c.line = static_cast<int>(t.source().begin.line);
     auto id = string_key(t, "id", true, "[[component]]");
     if (!id.ok()) return std::move(id).take_error();

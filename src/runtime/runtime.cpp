@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "abi/abi_v1.h"
+#include "instrument/metering.h"
 #include "runtime/runtime_impl.h"
 
 namespace wactor {
@@ -79,14 +80,19 @@ Status Runtime::Impl::add_component(ComponentSpec spec) {
   }
   if (by_id_.count(spec.id)) return make_error(ErrorCode::kInvalidArgument, "duplicate component id '" + spec.id + "'");
   const std::string origin = spec.origin.empty() ? where : spec.origin;
-  auto module = engine_->load(spec.wasm, origin, engine::LoadOptions{});
+  const ComponentLimits limits = spec.limits ? *spec.limits : options_.limits;
+  auto metered = instrument::add_metering(spec.wasm, origin);
+  if (!metered.ok()) return make_error(metered.error().code, where + ": " + metered.error().message);
+  engine::LoadOptions load;
+  if (limits.max_memory_bytes) load.max_memory_pages = limits.max_memory_bytes / 65536;
+  auto module = engine_->load(*metered, origin, load);
   if (!module.ok()) return make_error(module.error().code, where + ": " + module.error().message);
   auto abi_ok = abi::check_module((*module)->info(), origin);
   if (!abi_ok.ok()) return make_error(abi_ok.error().code, where + ": " + abi_ok.error().message);
   const auto index = static_cast<std::uint32_t>(components_.size());
   const std::size_t capacity = spec.mailbox_capacity ? spec.mailbox_capacity : options_.mailbox_capacity;
   components_.push_back(std::make_unique<actor::Component>(index, spec.id, std::move(spec.config),
-                                                           std::move(module).value(), capacity, *this));
+                                                           std::move(module).value(), capacity, limits, *this));
   by_id_.emplace(spec.id, index);
   return {};
 }

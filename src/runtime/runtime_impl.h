@@ -52,6 +52,7 @@ class Runtime::Impl final : public actor::Router {
                        std::span<const std::uint8_t> payload) override;
   std::int32_t cancel(actor::Component& from, std::int64_t id) override;
   std::int64_t now_ms() override;
+  std::chrono::nanoseconds now() override { return clock_->now(); }
   std::int32_t subscribe(actor::Component& from, std::string_view pattern) override;
   std::int32_t unsubscribe(actor::Component& from, std::string_view pattern) override;
   std::int32_t publish(actor::Component& from, std::string_view topic, std::span<const std::uint8_t> payload) override;

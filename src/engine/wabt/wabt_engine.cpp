@@ -190,6 +190,24 @@ class WabtInstance final : public Instance {
     return {};
   }
 
+  Result<ExportIndex> find_i64_global(std::string_view name) override {
+    const auto& exports = module_->desc().exports;
+    for (std::size_t i = 0; i < exports.size(); ++i) {
+      if (exports[i].type.name != name) continue;
+      if (exports[i].type.type->kind != wabt::ExternalKind::Global) break;
+      auto g = store_.UnsafeGet<wi::Global>(instance_->exports()[i]);
+      if (g->type().type != wabt::Type::I64 || g->type().mut != wi::Mutability::Var) break;
+      globals_.push_back(std::move(g));
+      return static_cast<ExportIndex>(globals_.size() - 1);
+    }
+    return make_error(ErrorCode::kNotFound, "no mutable i64 global export '" + std::string(name) + "'");
+  }
+
+  Status set_i64_global(ExportIndex global, std::int64_t value) override {
+    globals_.at(global)->UnsafeSet(wi::Value::Make(static_cast<wi::s64>(value)));
+    return {};
+  }
+
   std::span<std::uint8_t> memory() override {
     if (!memory_) return {};
     return {memory_->UnsafeData(), static_cast<std::size_t>(memory_->ByteSize())};
@@ -207,6 +225,7 @@ class WabtInstance final : public Instance {
   wi::Memory::Ptr memory_;
   std::vector<HostFunction> host_fns_;  // reserved up front: lambdas point into it
   std::vector<Resolved> funcs_;
+  std::vector<wi::Global::Ptr> globals_;
   wi::Values params_;
   wi::Values results_;
 };

@@ -1,0 +1,102 @@
+// A guest can only hurt itself: deadlines, fuel, stack and memory limits, on every engine.
+#include <gtest/gtest.h>
+
+#include "test_support.h"
+
+namespace wactor {
+namespace {
+
+using namespace std::chrono_literals;
+using test::field;
+
+class Limits : public test::EngineRuntimeTest {
+ protected:
+  ComponentSpec limited(const std::string& id, ComponentLimits limits) {
+    auto spec = probe(id);
+    spec.limits = limits;
+    return spec;
+  }
+};
+
+TEST_P(Limits, InfiniteLoopIsStoppedAtItsDeadlineAndOthersKeepServing) {
+  start({probe("alice"), limited("looper", {0, 100ms, 0}), probe("carol")});
+  post("alice", "request looper 0 loop");
+  post("alice", "request carol 0 meanwhile");
+  ASSERT_TRUE(runtime->wait_idle(30s));
+  EXPECT_EQ(collector.logs_matching("^alice: callback id=[0-9]+ status=1 payload=trap: .*deadline of 100 ms exceeded").size(), 1u)
+      << testing::PrintToString(collector.logs());
+  EXPECT_EQ(collector.logs_matching("^alice: callback id=[0-9]+ status=0 payload=echo:meanwhile$").size(), 1u);
+  EXPECT_EQ(stats("looper").traps, 1u);
+  // The looper goes on with a fresh instance.
+  post("looper", "count");
+  ASSERT_TRUE(runtime->wait_idle(10s));
+  EXPECT_EQ(collector.logs_matching("^looper: count=1$").size(), 1u);
+  EXPECT_FALSE(collector.events_matching("^looper: trap: .*deadline").empty());
+}
+
+TEST_P(Limits, DeadlineFollowsTheInjectedClock) {
+  auto o = options();
+  o.clock = &clock;
+  start({probe("alice"), limited("looper", {0, 50ms, 0})}, std::move(o));
+  post("alice", "request looper 0 loop");
+  ASSERT_FALSE(collector.wait_log("^looper: msg from=alice req=[0-9]+ payload=loop$").empty());
+  EXPECT_FALSE(runtime->wait_idle(100ms));  // loops while the clock stands still
+  clock.advance(50ms);
+  ASSERT_TRUE(runtime->wait_idle(30s));
+  EXPECT_EQ(collector.logs_matching("^alice: callback id=[0-9]+ status=1 payload=trap: .*deadline of 50 ms exceeded").size(), 1u);
+}
+
+TEST_P(Limits, FuelBudgetIsDeterministic) {
+  start({probe("alice"), limited("worker", {200000, 0ms, 0})});
+  post("alice", "request worker 0 spin 10000");  // fits the budget
+  post("alice", "request worker 0 spin 5000000");  // does not, on every run and engine
+  ASSERT_TRUE(runtime->wait_idle(60s));
+  EXPECT_EQ(collector.logs_matching("^alice: callback id=[0-9]+ status=0 payload=echo:spin 10000$").size(), 1u);
+  EXPECT_EQ(collector.logs_matching("^alice: callback id=[0-9]+ status=1 payload=trap: .*fuel budget of 200000 exhausted").size(), 1u)
+      << testing::PrintToString(collector.logs());
+  // The budget is per handler call: the same work fits again.
+  post("alice", "request worker 0 spin 10000");
+  ASSERT_TRUE(runtime->wait_idle(60s));
+  EXPECT_EQ(collector.logs_matching("^alice: callback id=[0-9]+ status=0 payload=echo:spin 10000$").size(), 2u);
+}
+
+TEST_P(Limits, StackOverflowIsContained) {
+  start({probe("alice"), probe("deep")});
+  post("alice", "request deep 0 recurse");
+  ASSERT_TRUE(runtime->wait_idle(60s));
+  const auto cb = collector.logs_matching("^alice: callback ");
+  ASSERT_EQ(cb.size(), 1u);
+  EXPECT_EQ(field(cb[0], "status"), 1) << cb[0];
+  EXPECT_EQ(stats("deep").traps, 1u);
+  post("deep", "count");
+  ASSERT_TRUE(runtime->wait_idle(10s));
+  EXPECT_EQ(collector.logs_matching("^deep: count=1$").size(), 1u);
+}
+
+TEST_P(Limits, MemoryGrowPastTheLimitReturnsMinusOne) {
+  start({limited("m", {0, 0ms, 4 * 65536})});  // probe starts with 2 pages
+  post("m", "grow 1");
+  post("m", "grow 2");
+  post("m", "grow 1");
+  ASSERT_TRUE(runtime->wait_idle(10s));
+  const auto rcs = collector.logs_matching("^m: grow rc=");
+  ASSERT_EQ(rcs.size(), 3u);
+  EXPECT_EQ(rcs[0], "m: grow rc=2");
+  EXPECT_EQ(rcs[1], "m: grow rc=-1");
+  EXPECT_EQ(rcs[2], "m: grow rc=3");
+}
+
+TEST_P(Limits, InitialMemoryOverTheLimitIsRefusedAtLoad) {
+  auto o = options();
+  auto rt = Runtime::create(std::move(o), {limited("big", {0, 0ms, 65536})});
+  ASSERT_FALSE(rt.ok());
+  EXPECT_EQ(rt.error().code, ErrorCode::kResourceExhausted);
+  EXPECT_NE(rt.error().message.find("initial memory of 2 pages exceeds the limit of 1 pages"), std::string::npos)
+      << rt.error().message;
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, Limits, ::testing::ValuesIn(test::engine_params()),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace wactor
