@@ -57,6 +57,21 @@ class Collector {
     return wait(events_, re, timeout);
   }
   std::vector<std::string> logs_matching(const std::string& re) { return matching(logs_, re); }
+  // Waits until more than `n` log lines match `re`; returns them all.
+  std::vector<std::string> wait_logs_more_than(const std::string& re, std::size_t n,
+                                               std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    const std::regex r(re);
+    std::unique_lock lock(mu_);
+    std::vector<std::string> out;
+    cv_.wait_for(lock, timeout, [&] {
+      out.clear();
+      for (const auto& l : logs_) {
+        if (std::regex_search(l, r)) out.push_back(l);
+      }
+      return out.size() > n;
+    });
+    return out;
+  }
   std::vector<std::string> events_matching(const std::string& re) { return matching(events_, re); }
   std::vector<std::string> logs() {
     std::lock_guard lock(mu_);
@@ -147,12 +162,8 @@ class EngineRuntimeTest : public ::testing::TestWithParam<std::string> {
   // Posts a request command to `from` and returns the id it logged.
   long long request_id_after(const std::string& from, const std::string& command, std::size_t nth) {
     post(from, command);
-    std::string line;
-    for (int i = 0; i < 1000; ++i) {
-      auto ids = collector.logs_matching("^" + from + ": request id=");
-      if (ids.size() > nth) return field(ids[nth], "id");
-      collector.wait_log("^" + from + ": request id=", std::chrono::milliseconds(10));
-    }
+    auto ids = collector.wait_logs_more_than("^" + from + ": request id=", nth);
+    if (ids.size() > nth) return field(ids[nth], "id");
     ADD_FAILURE() << "no request id logged by " << from;
     return -999;
   }
