@@ -61,6 +61,7 @@ TEST_F(Cli, ManifestMessagesArriveAfterInitAndLogsAreOneLineEach) {
 id = "a"
 wasm = "probe.wasm"
 config = "cfg"
+request = ["b"]
 
 [[component]]
 id = "b"
@@ -113,6 +114,7 @@ default_timeout_ms = 600000
 [[component]]
 id = "a"
 wasm = "probe.wasm"
+request = ["b"]
 [[component]]
 id = "b"
 wasm = "probe.wasm"
@@ -142,6 +144,44 @@ TEST_F(Cli, MetricsJsonIsWrittenWhenTheRunEnds) {
   EXPECT_NE(std::string(m[1]).find("\"messages_handled\": 5,"), std::string::npos) << m[1];  // start + 3 pings + done
   EXPECT_NE(text.find("\"pending_requests\": 0"), std::string::npos);
   EXPECT_EQ(wactor("run x.toml --metrics-json").status, 2);
+}
+
+TEST_F(Cli, DenialsAndTrapsGoToTheAuditLog) {
+  const std::string audit = (dir / "audit.jsonl").string();
+  auto m = write("app.toml", R"(
+[runtime]
+audit_log = "audit.jsonl"
+[[component]]
+id = "a"
+wasm = "probe.wasm"
+send = ["workers.*"]
+[[component]]
+id = "workers.one"
+wasm = "probe.wasm"
+deadline_ms = 50
+[[component]]
+id = "workersx.one"
+wasm = "probe.wasm"
+[[message]]
+to = "a"
+payload = "send workersx.one sneaky"
+[[message]]
+to = "a"
+payload = "send workers.one loop"
+)");
+  auto r = wactor("run " + m + " --until-idle --max-seconds 30");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("a INFO send rc=-2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("a INFO send rc=0"), std::string::npos) << r.out;
+  std::ifstream in(audit);
+  std::vector<std::string> lines;
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  ASSERT_GE(lines.size(), 2u);
+  EXPECT_TRUE(std::regex_search(lines[0], std::regex(R"(^\{"time_ms": [0-9]+, "component": "a", "kind": "denied", "reason": "send to 'workersx.one' not granted"\}$)")))
+      << lines[0];
+  bool deadline = false;
+  for (const auto& l : lines) deadline = deadline || l.find("\"component\": \"workers.one\", \"kind\": \"deadline\"") != std::string::npos;
+  EXPECT_TRUE(deadline) << testing::PrintToString(lines);
 }
 
 TEST_F(Cli, HelpAndUsage) {

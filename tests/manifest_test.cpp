@@ -66,13 +66,27 @@ TEST(Manifest, LimitsAtRuntimeAndComponentLevel) {
             "dir/app.toml:4: 'max_memory_bytes' must be between 65536 and 4294967296, not 100");
 }
 
+TEST(Manifest, CapabilityGrants) {
+  auto m = parse_manifest("[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\nsend = [\"b\", \"workers.*\"]\n"
+                          "subscribe = [\"news.#\"]\n",
+                          "app.toml");
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  EXPECT_EQ(m->components[0].send, (std::vector<std::string>{"b", "workers.*"}));
+  EXPECT_EQ(m->components[0].subscribe, (std::vector<std::string>{"news.#"}));
+  EXPECT_TRUE(m->components[0].request.empty());
+  EXPECT_EQ(error_of("[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\nsend = [\"a*\"]\n"),
+            "dir/app.toml:4: 'send': invalid pattern 'a*' (dot-separated segments; '*' is one whole segment, '#' the rest)");
+  EXPECT_EQ(error_of("[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\nsend = \"b\"\n"),
+            "dir/app.toml:4: 'send' must be an array of patterns");
+}
+
 TEST(Manifest, UnknownKeysNameTheLine) {
   EXPECT_EQ(error_of("[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\ncolour = \"red\"\n"),
             "dir/app.toml:4: unknown key 'colour' in [[component]] (allowed: id, wasm, config, mailbox_capacity, fuel, deadline_ms, "
-            "max_memory_bytes)");
+            "max_memory_bytes, send, request, publish, subscribe)");
   EXPECT_EQ(error_of("[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\n[runtime]\nthreads = 2\n"),
             "dir/app.toml:5: unknown key 'threads' in [runtime] (allowed: workers, default_timeout_ms, "
-            "mailbox_capacity, max_payload_bytes, engine, fuel, deadline_ms, max_memory_bytes)");
+            "mailbox_capacity, max_payload_bytes, engine, fuel, deadline_ms, max_memory_bytes, audit_log)");
   EXPECT_EQ(error_of("[[components]]\nid = \"a\"\n"),
             "dir/app.toml:1: unknown key 'components' in the manifest (allowed: runtime, component, message)");
 }

@@ -128,7 +128,8 @@ inline std::vector<std::string> engine_params() {
 class EngineRuntimeTest : public ::testing::TestWithParam<std::string> {
  protected:
   ComponentSpec probe(const std::string& id, std::string config = {}, std::size_t capacity = 0) {
-    return ComponentSpec{id, guest_bytes("probe.wasm"), guest_path("probe.wasm"), std::move(config), capacity, {}};
+    return ComponentSpec{id, guest_bytes("probe.wasm"), guest_path("probe.wasm"), std::move(config), capacity, {},
+                         Capabilities::all()};
   }
 
   RuntimeOptions options() {

@@ -42,3 +42,18 @@ TEST(Topic, SegmentAwareMatching) {
 
 }  // namespace
 }  // namespace wactor::messaging
+
+namespace wactor::messaging {
+namespace {
+TEST(Topic, PatternCoverage) {
+  EXPECT_TRUE(pattern_covers("#", "a.*.#"));
+  EXPECT_TRUE(pattern_covers("a.#", "a.*"));
+  EXPECT_TRUE(pattern_covers("a.*", "a.b"));
+  EXPECT_TRUE(pattern_covers("a.*", "a.*"));
+  EXPECT_FALSE(pattern_covers("a.*", "a.#"));
+  EXPECT_FALSE(pattern_covers("a.b", "a.*"));
+  EXPECT_FALSE(pattern_covers("a.*", "a.b.c"));
+  EXPECT_FALSE(pattern_covers("a.#", "#"));
+}
+}  // namespace
+}  // namespace wactor::messaging

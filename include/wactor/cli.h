@@ -21,6 +21,7 @@ struct RunOptions {
   std::optional<double> max_seconds;  // with --until-idle: give up after this long
   std::optional<unsigned> workers;    // overrides the manifest
   std::string metrics_json;           // write the metrics here when the run ends
+  std::string audit_log;              // JSON lines of denials, traps, stops, restarts (overrides the manifest)
 };
 
 struct InspectOptions {

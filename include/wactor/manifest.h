@@ -25,6 +25,7 @@ struct ManifestComponent {
   std::string config;
   std::size_t mailbox_capacity = 0;  // 0: runtime default
   ManifestLimits limits;
+  std::vector<std::string> send, request, publish, subscribe;  // capability grants (deny by default)
   int line = 0;               // where it is declared, for messages
 };
 
@@ -40,6 +41,7 @@ struct ManifestRuntime {
   std::optional<std::size_t> mailbox_capacity;
   std::optional<std::size_t> max_payload_bytes;
   std::optional<std::string> engine;
+  std::optional<std::string> audit_log;  // resolved against the manifest's directory
   ManifestLimits limits;
 };
 

@@ -24,6 +24,17 @@ struct ComponentLimits {
   std::uint64_t max_memory_bytes = 0;       // linear memory cap (rounded down to 64 KiB pages)
 };
 
+// What a component may do to others. Deny by default: an empty list grants nothing.
+// Entries are segment-aware patterns (docs/ABI.md, "Topics and patterns"): "pong",
+// "workers.*", "#" (everything). Component ids are matched the same way as topics.
+struct Capabilities {
+  std::vector<std::string> send;       // targets of send (and broadcast recipients)
+  std::vector<std::string> request;    // targets of request
+  std::vector<std::string> publish;    // topics it may publish on
+  std::vector<std::string> subscribe;  // patterns it may subscribe with (each must be covered by one)
+  static Capabilities all() { return {{"#"}, {"#"}, {"#"}, {"#"}}; }
+};
+
 struct ComponentSpec {
   std::string id;               // [A-Za-z0-9_.-]{1,128}, unique
   std::vector<std::uint8_t> wasm;  // module bytes
@@ -31,12 +42,13 @@ struct ComponentSpec {
   std::string config;           // passed to init
   std::size_t mailbox_capacity = 0;  // 0: the runtime default
   std::optional<ComponentLimits> limits;  // empty: RuntimeOptions::limits
+  Capabilities capabilities;              // default: may message no one
 };
 
 // One line a guest logged. Called from worker threads, possibly concurrently.
 using LogSink = std::function<void(std::string_view component, std::int32_t level, std::string_view text)>;
 
-// Something the operator should know: kind is "trap", "restarted", "down", "dropped",
+// Something the operator should know: kind is "denied", "trap", "restarted", "down", "dropped",
 // "bad-log-call", "orphaned-reply", "handler-error". Called from worker threads.
 struct RuntimeEvent {
   std::string_view component;

@@ -24,9 +24,10 @@ ComponentStats ComponentCounters::snapshot() const {
 
 Component::Component(std::uint32_t index, std::string id, std::string config,
                      std::shared_ptr<const engine::Module> module, std::size_t mailbox_capacity,
-                     const ComponentLimits& limits, Router& router)
+                     const ComponentLimits& limits, Capabilities capabilities, Router& router)
     : index_(index),
       limits_(limits),
+      capabilities_(std::move(capabilities)),
       id_(std::move(id)),
       config_(std::move(config)),
       module_(std::move(module)),
@@ -182,7 +183,10 @@ void Component::handle_callback(Envelope& e) {
 
 void Component::recover(std::string_view reason) {
   counters_.bump(&ComponentCounters::traps);
-  router_.report(*this, "trap", reason);
+  // Stops by the host's limits are reported as such; anything else is the guest's own trap.
+  const bool deadline = reason.find("wactor: deadline") != std::string_view::npos;
+  const bool fuel = reason.find("wactor: fuel") != std::string_view::npos;
+  router_.report(*this, deadline ? "deadline" : fuel ? "fuel" : "trap", reason);
   // The old instance's unanswered requests cannot be answered by a fresh one.
   exports_.reset();
   instance_.reset();

@@ -35,13 +35,15 @@ struct ComponentCounters {
 class Component final : public Runnable, private abi::GuestHost {
  public:
   Component(std::uint32_t index, std::string id, std::string config, std::shared_ptr<const engine::Module> module,
-            std::size_t mailbox_capacity, const ComponentLimits& limits, Router& router);
+            std::size_t mailbox_capacity, const ComponentLimits& limits, Capabilities capabilities,
+            Router& router);
 
   std::uint32_t index() const { return index_; }
   const std::string& id() const { return id_; }
   Mailbox& mailbox() { return mailbox_; }
   ComponentCounters& counters() { return counters_; }
   bool can_receive_callbacks() const { return has_callback_; }
+  const Capabilities& capabilities() const { return capabilities_; }
   bool down() const { return down_.load(std::memory_order_acquire); }
   // Refuse new messages from now on; the worker stops the instance when it takes the
   // kStop envelope queued at the front. @threadsafe
@@ -88,6 +90,7 @@ class Component final : public Runnable, private abi::GuestHost {
 
   const std::uint32_t index_;
   const ComponentLimits limits_;
+  const Capabilities capabilities_;
   std::optional<engine::ExportIndex> fuel_global_;
   std::int64_t fuel_left_ = 0;
   std::chrono::nanoseconds deadline_at_{0};

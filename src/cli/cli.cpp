@@ -4,7 +4,10 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <cstdio>
 #include <fstream>
+#include <memory>
+#include <mutex>
 #include <iostream>
 #include <string_view>
 #include <thread>
@@ -29,7 +32,7 @@ constexpr std::string_view kMainHelp =
     "Run 'wactor <command> --help' for a command's options. Docs: docs/CLI.md, docs/MANIFEST.md, docs/ABI.md\n";
 
 constexpr std::string_view kRunHelp =
-    "usage: wactor run <app.toml> [--until-idle] [--max-seconds S] [--workers N] [--metrics-json FILE]\n"
+    "usage: wactor run <app.toml> [--until-idle] [--max-seconds S] [--workers N] [--metrics-json FILE] [--audit-log FILE]\n"
     "\n"
     "Loads every [[component]] of the manifest, runs each init in order, delivers the\n"
     "[[message]] entries, then handles messages until stopped (SIGINT/SIGTERM).\n"
@@ -40,6 +43,7 @@ constexpr std::string_view kRunHelp =
     "  --max-seconds S   with --until-idle: give up after S seconds (exit 3)\n"
     "  --workers N       worker threads (overrides [runtime] workers)\n"
     "  --metrics-json F  when the run ends, write every component's counters to F as JSON\n"
+    "  --audit-log F     append denials, traps, fuel/deadline stops and restarts to F as JSON lines\n"
     "  -h, --help        show this help\n"
     "\n"
     "exit status: 0 ok, 1 bad input or failed start, 2 bad command line, 3 not idle in time\n";
@@ -89,6 +93,10 @@ int parse_run(const std::vector<std::string_view>& args) {
       auto v = value(a);
       if (!v || v->empty()) return usage_error("--metrics-json needs a file name", kRunHelp);
       o.metrics_json = *v;
+    } else if (a == "--audit-log") {
+      auto v = value(a);
+      if (!v || v->empty()) return usage_error("--audit-log needs a file name", kRunHelp);
+      o.audit_log = *v;
     } else if (a == "--workers") {
       auto v = value(a);
       if (!v) return usage_error("--workers needs a value", kRunHelp);
@@ -111,6 +119,41 @@ int parse_run(const std::vector<std::string_view>& args) {
   if (o.manifest.empty()) return usage_error("run needs a manifest (app.toml)", kRunHelp);
   if (o.max_seconds && !o.until_idle) return usage_error("--max-seconds only applies with --until-idle", kRunHelp);
   return run(o, std::cerr);
+}
+
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += ch;
+    }
+  }
+  return out + "\"";
+}
+
+// Events go to stderr as usual and, as JSON lines, to the audit log.
+EventSink audit_sink(std::shared_ptr<std::ofstream> file) {
+  auto mu = std::make_shared<std::mutex>();
+  return [file, mu](const RuntimeEvent& e) {
+    const auto now = std::chrono::system_clock::now().time_since_epoch();
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now).count();
+    std::string line = "{\"time_ms\": " + std::to_string(ms) + ", \"component\": " + json_string(e.component) +
+                       ", \"kind\": " + json_string(e.kind) + ", \"reason\": " + json_string(e.detail) + "}\n";
+    std::string human = "wactor: " + std::string(e.component) + ": " + std::string(e.kind) + ": " +
+                        std::string(e.detail) + "\n";
+    std::lock_guard lock(*mu);
+    *file << line;
+    file->flush();
+    std::fwrite(human.data(), 1, human.size(), stderr);
+  };
 }
 
 int parse_inspect(const std::vector<std::string_view>& args) {
@@ -162,7 +205,18 @@ int run(const RunOptions& options, std::ostream& err) {
       if (l->deadline_ms) limits.deadline = std::chrono::milliseconds(*l->deadline_ms);
       if (l->max_memory_bytes) limits.max_memory_bytes = *l->max_memory_bytes;
     }
-    specs.push_back(ComponentSpec{c.id, std::move(bytes).value(), c.wasm, c.config, c.mailbox_capacity, limits});
+    specs.push_back(ComponentSpec{c.id, std::move(bytes).value(), c.wasm, c.config, c.mailbox_capacity, limits,
+                                  Capabilities{c.send, c.request, c.publish, c.subscribe}});
+  }
+  const std::string audit_path = !options.audit_log.empty() ? options.audit_log : mr.audit_log.value_or("");
+  std::shared_ptr<std::ofstream> audit;
+  if (!audit_path.empty()) {
+    audit = std::make_shared<std::ofstream>(audit_path, std::ios::app);
+    if (!*audit) {
+      err << "wactor: " << audit_path << ": cannot open audit log: " << std::strerror(errno) << "\n";
+      return kExitError;
+    }
+    ro.events = audit_sink(audit);
   }
   auto runtime = Runtime::create(std::move(ro), std::move(specs));
   if (!runtime.ok()) {

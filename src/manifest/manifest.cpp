@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "messaging/topic.h"
 #include "wactor/runtime.h"
 
 #define TOML_HEADER_ONLY 1
@@ -111,8 +112,11 @@ class Parser {
  private:
   Status parse_runtime(const toml::table& t, ManifestRuntime& rt) {
     WACTOR_TRY(only_keys(t, {"workers", "default_timeout_ms", "mailbox_capacity", "max_payload_bytes", "engine", "fuel",
-                             "deadline_ms", "max_memory_bytes"},
+                             "deadline_ms", "max_memory_bytes", "audit_log"},
                          "[runtime]"));
+    auto audit = string_key(t, "audit_log", false, "[runtime]");
+    if (!audit.ok()) return std::move(audit).take_error();
+    if (*audit) rt.audit_log = resolve(**audit);
     WACTOR_TRY(parse_limits(t, rt.limits));
     auto workers = int_key(t, "workers", 1, 1024);
     if (!workers.ok()) return std::move(workers).take_error();
@@ -132,6 +136,29 @@ class Parser {
     return {};
   }
 
+  std::string resolve(const std::string& file) const {
+    fs::path p(file);
+    if (p.is_relative()) p = fs::path(path_).parent_path() / p;
+    return p.lexically_normal().string();
+  }
+
+  // An array of capability patterns.
+  Status patterns(const toml::table& t, std::string_view key, std::vector<std::string>& out) const {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) return {};
+    if (!n->is_array()) return error_at(n->source(), "'" + std::string(key) + "' must be an array of patterns");
+    for (const toml::node& e : *n->as_array()) {
+      if (!e.is_string()) return error_at(e.source(), "'" + std::string(key) + "' entries must be strings");
+      const std::string& v = e.as_string()->get();
+      if (!messaging::valid_pattern(v)) {
+        return error_at(e.source(), "'" + std::string(key) + "': invalid pattern '" + v +
+                                        "' (dot-separated segments; '*' is one whole segment, '#' the rest)");
+      }
+      out.push_back(v);
+    }
+    return {};
+  }
+
   Status parse_limits(const toml::table& t, ManifestLimits& l) {
     auto fuel = int_key(t, "fuel", 0, INT64_MAX);
     if (!fuel.ok()) return std::move(fuel).take_error();
@@ -146,10 +173,15 @@ class Parser {
   }
 
   Result<ManifestComponent> parse_component(const toml::table& t) {
-    WACTOR_TRY(only_keys(t, {"id", "wasm", "config", "mailbox_capacity", "fuel", "deadline_ms", "max_memory_bytes"},
+    WACTOR_TRY(only_keys(t, {"id", "wasm", "config", "mailbox_capacity", "fuel", "deadline_ms", "max_memory_bytes",
+                             "send", "request", "publish", "subscribe"},
                          "[[component]]"));
     ManifestComponent c;
     WACTOR_TRY(parse_limits(t, c.limits));
+    WACTOR_TRY(patterns(t, "send", c.send));
+    WACTOR_TRY(patterns(t, "request", c.request));
+    WACTOR_TRY(patterns(t, "publish", c.publish));
+    WACTOR_TRY(patterns(t, "subscribe", c.subscribe));
     c.line = static_cast<int>(t.source().begin.line);
     auto id = string_key(t, "id", true, "[[component]]");
     if (!id.ok()) return std::move(id).take_error();
@@ -161,9 +193,7 @@ class Parser {
     auto wasm = string_key(t, "wasm", true, "[[component]]");
     if (!wasm.ok()) return std::move(wasm).take_error();
     if ((*wasm)->empty()) return error_at(t.get("wasm")->source(), "'wasm' must not be empty");
-    fs::path p(**wasm);
-    if (p.is_relative()) p = fs::path(path_).parent_path() / p;
-    c.wasm = p.lexically_normal().string();
+    c.wasm = resolve(**wasm);
     auto config = string_key(t, "config", false, "[[component]]");
     if (!config.ok()) return std::move(config).take_error();
     if (*config) c.config = **config;

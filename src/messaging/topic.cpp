@@ -60,4 +60,19 @@ bool topic_matches(std::string_view pattern, std::string_view topic) {
   return t.empty();
 }
 
+bool pattern_covers(std::string_view outer, std::string_view inner) {
+  std::string_view o = outer;
+  std::string_view i = inner;
+  while (!o.empty()) {
+    const std::string_view os = next_segment(o);
+    if (os == "#") return true;
+    if (i.empty()) return false;
+    const std::string_view is = next_segment(i);
+    if (is == "#") return false;                    // inner reaches further than one segment
+    if (os == "*") continue;                        // covers a plain segment or '*'
+    if (is == "*" || os != is) return false;
+  }
+  return i.empty();
+}
+
 }  // namespace wactor::messaging

@@ -13,5 +13,7 @@ namespace wactor::messaging {
 [[nodiscard]] bool valid_pattern(std::string_view pattern);
 // Both arguments must be valid.
 [[nodiscard]] bool topic_matches(std::string_view pattern, std::string_view topic);
+// True if every topic `inner` can match is matched by `outer` (both valid patterns).
+[[nodiscard]] bool pattern_covers(std::string_view outer, std::string_view inner);
 
 }  // namespace wactor::messaging

@@ -42,6 +42,15 @@ std::int32_t Runtime::Impl::refuse(actor::Component& from, std::int32_t status) 
   return status;
 }
 
+bool Runtime::Impl::permitted(actor::Component& from, const std::vector<std::string>& grants, std::string_view what,
+                              std::string_view name) {
+  for (const auto& g : grants) {
+    if (messaging::topic_matches(g, name)) return true;
+  }
+  report(from, "denied", std::string(what) + " '" + std::string(name) + "' not granted");
+  return false;
+}
+
 void Runtime::Impl::complete(const messaging::PendingRequest& r, std::int32_t status, std::string payload) {
   actor::Component& requester = *components_[r.requester];
   using C = actor::ComponentCounters;
@@ -61,6 +70,7 @@ void Runtime::Impl::complete(const messaging::PendingRequest& r, std::int32_t st
 std::int32_t Runtime::Impl::send(actor::Component& from, std::string_view target,
                                  std::span<const std::uint8_t> payload) {
   if (payload.size() > options_.max_payload_bytes) return refuse(from, abi::kTooLarge);
+  if (!permitted(from, from.capabilities().send, "send to", target)) return refuse(from, abi::kDenied);
   actor::Component* to = find(target);
   if (to == nullptr || to->down()) return refuse(from, abi::kNotFound);
   actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, from.id(), to_string(payload), {}};
@@ -74,6 +84,7 @@ std::int64_t Runtime::Impl::request(actor::Component& from, std::string_view tar
   if (payload.size() > options_.max_payload_bytes) return refuse(from, abi::kTooLarge);
   // Without handle-callback the reply would have nowhere to go.
   if (!from.can_receive_callbacks()) return refuse(from, abi::kInvalidArgument);
+  if (!permitted(from, from.capabilities().request, "request to", target)) return refuse(from, abi::kDenied);
   actor::Component* to = find(target);
   if (to == nullptr || to->down()) return refuse(from, abi::kNotFound);
   const auto timeout = timeout_ms == 0 ? std::chrono::nanoseconds(options_.default_timeout)
@@ -129,6 +140,12 @@ std::int64_t Runtime::Impl::now_ms() {
 
 std::int32_t Runtime::Impl::subscribe(actor::Component& from, std::string_view pattern) {
   if (!messaging::valid_pattern(pattern)) return refuse(from, abi::kInvalidArgument);
+  bool covered = false;
+  for (const auto& g : from.capabilities().subscribe) covered = covered || messaging::pattern_covers(g, pattern);
+  if (!covered) {
+    report(from, "denied", "subscribe to '" + std::string(pattern) + "' not granted");
+    return refuse(from, abi::kDenied);
+  }
   subscriptions_.add(from.index(), pattern);
   return abi::kOk;
 }
@@ -142,6 +159,7 @@ std::int32_t Runtime::Impl::publish(actor::Component& from, std::string_view top
                                     std::span<const std::uint8_t> payload) {
   if (!messaging::valid_topic(topic)) return refuse(from, abi::kInvalidArgument);
   if (payload.size() > options_.max_payload_bytes) return refuse(from, abi::kTooLarge);
+  if (!permitted(from, from.capabilities().publish, "publish on", topic)) return refuse(from, abi::kDenied);
   from.counters().bump(&actor::ComponentCounters::published);
   std::int32_t queued = 0;
   for (auto index : subscriptions_.matching(topic)) {
@@ -160,9 +178,16 @@ std::int32_t Runtime::Impl::publish(actor::Component& from, std::string_view top
 
 std::int32_t Runtime::Impl::broadcast(actor::Component& from, std::span<const std::uint8_t> payload) {
   if (payload.size() > options_.max_payload_bytes) return refuse(from, abi::kTooLarge);
+  if (from.capabilities().send.empty()) {
+    report(from, "denied", "broadcast: no send grant");
+    return refuse(from, abi::kDenied);
+  }
   std::int32_t queued = 0;
   for (auto& to : components_) {
     if (to.get() == &from || to->down()) continue;
+    bool granted = false;  // only the recipients its send grants cover
+    for (const auto& g : from.capabilities().send) granted = granted || messaging::topic_matches(g, to->id());
+    if (!granted) continue;
     actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, from.id(), to_string(payload), {}};
     if (enqueue(*to, std::move(e), Placement::kBounded) == actor::Mailbox::Push::kFull) {
       report(*to, "shed", "broadcast from '" + from.id() + "' refused: mailbox full");

@@ -4,6 +4,7 @@
 
 #include "abi/abi_v1.h"
 #include "instrument/metering.h"
+#include "messaging/topic.h"
 #include "runtime/runtime_impl.h"
 
 namespace wactor {
@@ -81,6 +82,14 @@ Status Runtime::Impl::add_component(ComponentSpec spec) {
   if (by_id_.count(spec.id)) return make_error(ErrorCode::kInvalidArgument, "duplicate component id '" + spec.id + "'");
   const std::string origin = spec.origin.empty() ? where : spec.origin;
   const ComponentLimits limits = spec.limits ? *spec.limits : options_.limits;
+  for (const auto* grants : {&spec.capabilities.send, &spec.capabilities.request, &spec.capabilities.publish,
+                             &spec.capabilities.subscribe}) {
+    for (const auto& g : *grants) {
+      if (!messaging::valid_pattern(g)) {
+        return make_error(ErrorCode::kInvalidArgument, where + ": invalid capability pattern '" + g + "'");
+      }
+    }
+  }
   auto metered = instrument::add_metering(spec.wasm, origin);
   if (!metered.ok()) return make_error(metered.error().code, where + ": " + metered.error().message);
   engine::LoadOptions load;
@@ -92,7 +101,8 @@ Status Runtime::Impl::add_component(ComponentSpec spec) {
   const auto index = static_cast<std::uint32_t>(components_.size());
   const std::size_t capacity = spec.mailbox_capacity ? spec.mailbox_capacity : options_.mailbox_capacity;
   components_.push_back(std::make_unique<actor::Component>(index, spec.id, std::move(spec.config),
-                                                           std::move(module).value(), capacity, limits, *this));
+                                                           std::move(module).value(), capacity, limits,
+                                                           std::move(spec.capabilities), *this));
   by_id_.emplace(spec.id, index);
   return {};
 }

@@ -79,6 +79,9 @@ class Runtime::Impl final : public actor::Router {
   void finish_one();
   // Counts a refusal by its status against the caller, and returns the status.
   static std::int32_t refuse(actor::Component& from, std::int32_t status);
+  // True if one of `grants` matches `name`; otherwise reports the denial.
+  bool permitted(actor::Component& from, const std::vector<std::string>& grants, std::string_view what,
+                 std::string_view name);
   void timer_loop();
   void wake_timer();
 
