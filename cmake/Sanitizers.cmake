@@ -1,11 +1,15 @@
-# WACTOR_SANITIZE=address  -> ASan + UBSan;  WACTOR_SANITIZE=thread -> TSan.
-set(WACTOR_SANITIZE "" CACHE STRING "address | thread | empty")
+# WACTOR_SANITIZE=address  -> ASan + UBSan;  =thread -> TSan;  =fuzz -> fuzzer coverage + ASan + UBSan.
+set(WACTOR_SANITIZE "" CACHE STRING "address | thread | fuzz | empty")
 if(WACTOR_SANITIZE STREQUAL "address")
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
 elseif(WACTOR_SANITIZE STREQUAL "thread")
   add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
   add_link_options(-fsanitize=thread)
+elseif(WACTOR_SANITIZE STREQUAL "fuzz")
+  # Coverage for libFuzzer in every library, plus ASan+UBSan; harnesses link -fsanitize=fuzzer.
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
 elseif(NOT WACTOR_SANITIZE STREQUAL "")
-  message(FATAL_ERROR "WACTOR_SANITIZE must be address, thread or empty, not '${WACTOR_SANITIZE}'")
+  message(FATAL_ERROR "WACTOR_SANITIZE must be address, thread, fuzz or empty, not '${WACTOR_SANITIZE}'")
 endif()

@@ -123,6 +123,19 @@ TEST(Manifest, SyntaxErrorsNameTheLine) {
   EXPECT_EQ(error_of(""), "dir/app.toml: no [[component]] entries: nothing to run");
 }
 
+TEST(Manifest, InvalidUtf8IsRefusedWithItsLine) {
+  EXPECT_EQ(error_of("[[component]]\nid = \"a\xff\"\n"), "dir/app.toml:2: not valid UTF-8");
+  EXPECT_EQ(error_of("[[component]]\nid = \"a\"\nwasm = \"\xc3\xa9.wasm\"\n"),
+            "dir/app.toml:3: non-ASCII character: write it as a \\uXXXX escape in a \"string\"");
+  EXPECT_EQ(error_of("# caf\xc3\xa9\n"), "dir/app.toml:1: non-ASCII character: write it as a \\uXXXX escape in a \"string\"");
+  // Strings carry non-ASCII as escapes.
+  auto m = parse_manifest("# cafe\n[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\n"
+                          "config = \"\\u00e9\\uFCFF\"\n",
+                          "app.toml");
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  EXPECT_EQ(m->components[0].config, "\xc3\xa9\xef\xb3\xbf");
+}
+
 TEST(Manifest, MissingFileIsAnIoError) {
   auto m = load_manifest("/nonexistent/app.toml");
   ASSERT_FALSE(m.ok());

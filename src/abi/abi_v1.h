@@ -56,6 +56,8 @@ class GuestHost {
 
 // True if `bytes` is well-formed UTF-8.
 [[nodiscard]] bool valid_utf8(std::string_view bytes);
+// Length of the longest well-formed UTF-8 prefix of `bytes`.
+[[nodiscard]] std::size_t valid_utf8_prefix(std::string_view bytes);
 
 // The resolved exports of one instance, and the calls the host makes into it.
 class GuestExports {

@@ -4,10 +4,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 #include <climits>
 #include <set>
 #include <sstream>
 
+#include "abi/abi_v1.h"
 #include "messaging/topic.h"
 #include "wactor/runtime.h"
 
@@ -18,6 +20,17 @@ namespace wactor {
 namespace {
 
 namespace fs = std::filesystem;
+
+// The first non-ASCII byte, or npos. toml++ 3.3 reaches __builtin_unreachable on some
+// non-ASCII characters wherever it tests for whitespace — between tokens, after a
+// line-ending backslash in a multi-line string, ... (found by fuzzing) — so manifests are
+// ASCII, and strings carry other characters as \uXXXX escapes.
+std::size_t first_non_ascii(std::string_view t) {
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (static_cast<unsigned char>(t[i]) >= 0x80) return i;
+  }
+  return std::string_view::npos;
+}
 
 class Parser {
  public:
@@ -68,6 +81,16 @@ class Parser {
   }
 
   Result<Manifest> parse(std::string_view text) {
+    auto line_of = [&](std::size_t offset) {
+      return std::to_string(1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
+    };
+    if (const std::size_t good = abi::valid_utf8_prefix(text); good != text.size()) {
+      return make_error(ErrorCode::kManifest, path_ + ":" + line_of(good) + ": not valid UTF-8");
+    }
+    if (const std::size_t bad = first_non_ascii(text); bad != std::string_view::npos) {
+      return make_error(ErrorCode::kManifest, path_ + ":" + line_of(bad) +
+                                                  ": non-ASCII character: write it as a \\uXXXX escape in a \"string\"");
+    }
     toml::table root;
     try {
       root = toml::parse(text, path_);
