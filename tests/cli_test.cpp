@@ -1,11 +1,15 @@
 // The wactor binary as a user runs it: exit statuses, output, one-line errors.
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "test_support.h"
 
@@ -182,6 +186,59 @@ payload = "send workers.one loop"
   bool deadline = false;
   for (const auto& l : lines) deadline = deadline || l.find("\"component\": \"workers.one\", \"kind\": \"deadline\"") != std::string::npos;
   EXPECT_TRUE(deadline) << testing::PrintToString(lines);
+}
+
+TEST_F(Cli, SigtermEndsABusyRunCleanlyAnsweringEveryPendingRequest) {
+  auto m = write("app.toml", R"(
+[[component]]
+id = "a"
+wasm = "probe.wasm"
+request = ["b"]
+send = ["c"]
+[[component]]
+id = "b"
+wasm = "probe.wasm"
+[[component]]
+id = "c"
+wasm = "probe.wasm"
+[[message]]
+to = "a"
+payload = "request b 0 defer"
+[[message]]
+to = "a"
+payload = "request b 0 defer"
+[[message]]
+to = "a"
+payload = "burst 20000 c data"
+)");
+  const std::string out = (dir / "out.txt").string();
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    execl(WACTOR_BINARY, WACTOR_BINARY, "run", m.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  auto read_out = [&] {
+    std::ifstream in(out);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  // Wait until both requests were received and the burst is flowing, then ask it to stop.
+  for (int i = 0; i < 1000; ++i) {
+    const auto text = read_out();
+    if (std::count(text.begin(), text.end(), '\n') > 50 && text.find("b INFO msg from=a req=2") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  const auto text = read_out();
+  ASSERT_TRUE(WIFEXITED(status)) << text.substr(0, 2000);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << text.substr(text.size() > 2000 ? text.size() - 2000 : 0);
+  EXPECT_NE(text.find("a INFO callback id=1 status=4 payload=\n"), std::string::npos);
+  EXPECT_NE(text.find("a INFO callback id=2 status=4 payload=\n"), std::string::npos);
 }
 
 TEST_F(Cli, HelpAndUsage) {

@@ -154,6 +154,18 @@ TEST_P(Requests, FullMailboxRefusesRequestsAndAnswersEveryAcceptedOne) {
   EXPECT_EQ(stats("alice").requests_sent, 4u);
 }
 
+TEST_P(Requests, DrainEndsEveryPendingRequestWithTargetDownAndRefusesNewWork) {
+  start({probe("alice"), probe("bob")});
+  std::vector<long long> ids;
+  for (std::size_t i = 0; i < 3; ++i) ids.push_back(request_id_after("alice", "request bob 0 defer", i));
+  ASSERT_EQ(collector.wait_logs_more_than("^bob: msg from=alice", 2).size(), 3u);
+  EXPECT_TRUE(runtime->drain(10s));
+  for (auto id : ids) EXPECT_EQ(callbacks_for(id), "alice: callback id=" + std::to_string(id) + " status=4 payload=");
+  EXPECT_EQ(runtime->post("bob", "late"), -1);
+  EXPECT_EQ(runtime->pending_requests(), 0u);
+  EXPECT_EQ(stats("alice").requests_target_down, 3u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, Requests, ::testing::ValuesIn(test::engine_params()),
                          [](const auto& info) { return info.param; });
 

@@ -97,6 +97,12 @@ class Runtime {
   // Ends every request whose deadline has passed on the runtime's clock. @threadsafe
   void expire_timers();
 
+  // Graceful end: from now on sends, requests, publishes and posts are refused (-1); every
+  // pending request ends with status 4 (target down), and the callbacks and the messages
+  // already queued are handled, up to `grace`. True if everything finished in time.
+  // Call stop() afterwards. @threadsafe
+  bool drain(std::chrono::milliseconds grace);
+
   // Stops the workers, calls each component's shutdown, ends what is pending with
   // status 4 (target down). Idempotent.
   void stop();

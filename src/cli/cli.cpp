@@ -254,6 +254,10 @@ int run(const RunOptions& options, std::ostream& err) {
       break;
     }
   }
+  if (g_signal.load() != 0) {
+    // Stop accepting, end what is pending with status 4, let handlers and callbacks finish.
+    if (!rt.drain(std::chrono::seconds(5))) err << "wactor: shutdown grace period of 5 s ran out\n";
+  }
   rt.stop();
   if (!options.metrics_json.empty()) {
     std::ofstream out(options.metrics_json, std::ios::trunc);

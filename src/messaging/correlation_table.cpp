@@ -76,6 +76,16 @@ std::vector<PendingRequest> CorrelationTable::take_received_by(ComponentIndex ta
   return out;
 }
 
+std::vector<PendingRequest> CorrelationTable::take_all() {
+  std::vector<PendingRequest> out;
+  std::lock_guard lock(mu_);
+  out.reserve(pending_.size());
+  for (auto& [id, r] : pending_) out.push_back(r);
+  pending_.clear();
+  deadlines_ = {};
+  return out;
+}
+
 std::optional<std::chrono::nanoseconds> CorrelationTable::next_deadline() {
   std::lock_guard lock(mu_);
   while (!deadlines_.empty()) {

@@ -49,6 +49,8 @@ class CorrelationTable {
   std::vector<PendingRequest> take_expired(std::chrono::nanoseconds now);
   // Removes and returns every request `target` received and has not answered.
   std::vector<PendingRequest> take_received_by(ComponentIndex target);
+  // Removes and returns everything (the runtime is shutting down).
+  std::vector<PendingRequest> take_all();
   std::optional<std::chrono::nanoseconds> next_deadline();
   std::size_t size() const;
 

@@ -72,7 +72,7 @@ std::int32_t Runtime::Impl::send(actor::Component& from, std::string_view target
   if (payload.size() > options_.max_payload_bytes) return refuse(from, abi::kTooLarge);
   if (!permitted(from, from.capabilities().send, "send to", target)) return refuse(from, abi::kDenied);
   actor::Component* to = find(target);
-  if (to == nullptr || to->down()) return refuse(from, abi::kNotFound);
+  if (to == nullptr || to->down() || draining_.load(std::memory_order_acquire)) return refuse(from, abi::kNotFound);
   actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, from.id(), to_string(payload), {}};
   if (enqueue(*to, std::move(e), Placement::kBounded) == actor::Mailbox::Push::kFull) return refuse(from, abi::kQueueFull);
   from.counters().bump(&actor::ComponentCounters::messages_sent);
@@ -86,7 +86,7 @@ std::int64_t Runtime::Impl::request(actor::Component& from, std::string_view tar
   if (!from.can_receive_callbacks()) return refuse(from, abi::kInvalidArgument);
   if (!permitted(from, from.capabilities().request, "request to", target)) return refuse(from, abi::kDenied);
   actor::Component* to = find(target);
-  if (to == nullptr || to->down()) return refuse(from, abi::kNotFound);
+  if (to == nullptr || to->down() || draining_.load(std::memory_order_acquire)) return refuse(from, abi::kNotFound);
   const auto timeout = timeout_ms == 0 ? std::chrono::nanoseconds(options_.default_timeout)
                                        : std::chrono::nanoseconds(std::chrono::milliseconds(timeout_ms));
   // Registered before delivery, so a reply can never arrive before its entry exists.
@@ -158,6 +158,7 @@ std::int32_t Runtime::Impl::unsubscribe(actor::Component& from, std::string_view
 std::int32_t Runtime::Impl::publish(actor::Component& from, std::string_view topic,
                                     std::span<const std::uint8_t> payload) {
   if (!messaging::valid_topic(topic)) return refuse(from, abi::kInvalidArgument);
+  if (draining_.load(std::memory_order_acquire)) return refuse(from, abi::kNotFound);
   if (payload.size() > options_.max_payload_bytes) return refuse(from, abi::kTooLarge);
   if (!permitted(from, from.capabilities().publish, "publish on", topic)) return refuse(from, abi::kDenied);
   from.counters().bump(&actor::ComponentCounters::published);
@@ -178,6 +179,7 @@ std::int32_t Runtime::Impl::publish(actor::Component& from, std::string_view top
 
 std::int32_t Runtime::Impl::broadcast(actor::Component& from, std::span<const std::uint8_t> payload) {
   if (payload.size() > options_.max_payload_bytes) return refuse(from, abi::kTooLarge);
+  if (draining_.load(std::memory_order_acquire)) return refuse(from, abi::kNotFound);
   if (from.capabilities().send.empty()) {
     report(from, "denied", "broadcast: no send grant");
     return refuse(from, abi::kDenied);

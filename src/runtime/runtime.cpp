@@ -136,10 +136,16 @@ void Runtime::Impl::stop() {
 std::int32_t Runtime::Impl::post(std::string_view target, std::string payload) {
   if (payload.size() > options_.max_payload_bytes) return abi::kTooLarge;
   actor::Component* to = find(target);
-  if (to == nullptr || to->down()) return abi::kNotFound;
+  if (to == nullptr || to->down() || draining_.load(std::memory_order_acquire)) return abi::kNotFound;
   actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, "$host", std::move(payload), {}};
   if (enqueue(*to, std::move(e), Placement::kBounded) == actor::Mailbox::Push::kFull) return abi::kQueueFull;
   return abi::kOk;
+}
+
+bool Runtime::Impl::drain(std::chrono::milliseconds grace) {
+  draining_.store(true, std::memory_order_release);
+  for (const auto& r : table_.take_all()) complete(r, abi::kCallbackTargetDown, {});
+  return wait_idle(grace);
 }
 
 bool Runtime::Impl::wait_idle(std::chrono::milliseconds timeout) {
@@ -244,6 +250,7 @@ std::int32_t Runtime::post(std::string_view target, std::string payload) {
   return impl_->post(target, std::move(payload));
 }
 bool Runtime::wait_idle(std::chrono::milliseconds timeout) { return impl_->wait_idle(timeout); }
+bool Runtime::drain(std::chrono::milliseconds grace) { return impl_->drain(grace); }
 bool Runtime::idle() const { return impl_->idle(); }
 void Runtime::expire_timers() { impl_->expire_timers(); }
 void Runtime::stop() { impl_->stop(); }

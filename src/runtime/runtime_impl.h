@@ -36,6 +36,7 @@ class Runtime::Impl final : public actor::Router {
   void stop();
   std::int32_t post(std::string_view target, std::string payload);
   bool wait_idle(std::chrono::milliseconds timeout);
+  bool drain(std::chrono::milliseconds grace);
   bool idle() const { return outstanding_.load(std::memory_order_acquire) == 0; }
   void expire_timers();
   Result<ComponentStats> stats(std::string_view id) const;
@@ -101,6 +102,7 @@ class Runtime::Impl final : public actor::Router {
   std::condition_variable timer_cv_;
   std::uint64_t timer_generation_ = 0;
   bool timer_stop_ = false;
+  std::atomic<bool> draining_{false};
   bool started_ = false;
   bool stopped_ = false;
   actor::Scheduler scheduler_;  // after the components: its workers are joined first
