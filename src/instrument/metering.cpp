@@ -6,6 +6,7 @@
 #include "wabt/binary-reader.h"
 #include "wabt/binary-writer.h"
 #include "wabt/cast.h"
+#include "wabt/interp/binary-reader-interp.h"
 #include "wabt/ir.h"
 #include "wabt/stream.h"
 #include "wabt/validator.h"
@@ -123,6 +124,18 @@ Result<std::vector<std::uint8_t>> add_metering(std::span<const std::uint8_t> was
   wabt::Features features;
   wabt::ReadBinaryOptions read(features, nullptr, /*read_debug_names=*/false, /*stop_on_first_error=*/true,
                                /*fail_on_custom_section_error=*/false);
+  // libwabt's IR reader asserts (aborting the host) on some malformed code that its
+  // validating reader refuses cleanly (found by fuzzing): validate first.
+  {
+    wabt::interp::ModuleDesc desc;
+    if (wabt::Failed(wabt::interp::ReadBinaryInterp(name, wasm.data(), wasm.size(), read, &errors, &desc))) {
+      std::string where;
+      if (!errors.empty()) where = " (at byte offset " + std::to_string(errors.front().loc.offset) + ")";
+      return make_error(ErrorCode::kInvalidModule,
+                        name + ": not a valid WebAssembly module: " +
+                            (errors.empty() ? std::string("unreadable") : errors.front().message) + where);
+    }
+  }
   if (wabt::Failed(wabt::ReadBinaryIr(name.c_str(), wasm.data(), wasm.size(), read, &errors, &module))) {
     return make_error(ErrorCode::kInvalidModule,
                       name + ": not a valid WebAssembly module: " +
