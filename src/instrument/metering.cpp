@@ -16,6 +16,32 @@ namespace {
 
 using wabt::Index;
 
+// Calls visit(expr) for every expression in `list` and in the lists nested in it,
+// children first (so a visitor may change a loop's body after it was walked).
+template <typename Visit>
+void walk(wabt::ExprList& list, const Visit& visit) {
+  for (wabt::Expr& e : list) {
+    switch (e.type()) {
+      case wabt::ExprType::Block: walk(wabt::cast<wabt::BlockExpr>(&e)->block.exprs, visit); break;
+      case wabt::ExprType::Loop: walk(wabt::cast<wabt::LoopExpr>(&e)->block.exprs, visit); break;
+      case wabt::ExprType::If: {
+        auto* i = wabt::cast<wabt::IfExpr>(&e);
+        walk(i->true_.exprs, visit);
+        walk(i->false_, visit);
+        break;
+      }
+      case wabt::ExprType::Try: {
+        auto* t = wabt::cast<wabt::TryExpr>(&e);
+        walk(t->block.exprs, visit);
+        for (auto& c : t->catches) walk(c.exprs, visit);
+        break;
+      }
+      default: break;
+    }
+    visit(e);
+  }
+}
+
 // Every reference to a function index at or above `from` moves up by one (an imported
 // function is being inserted at `from`).
 class FuncRenumber {
@@ -27,32 +53,17 @@ class FuncRenumber {
   }
 
   void exprs(wabt::ExprList& list) const {
-    for (wabt::Expr& e : list) expr(e);
+    walk(list, [this](wabt::Expr& e) {
+      switch (e.type()) {
+        case wabt::ExprType::Call: var(wabt::cast<wabt::CallExpr>(&e)->var); break;
+        case wabt::ExprType::ReturnCall: var(wabt::cast<wabt::ReturnCallExpr>(&e)->var); break;
+        case wabt::ExprType::RefFunc: var(wabt::cast<wabt::RefFuncExpr>(&e)->var); break;
+        default: break;
+      }
+    });
   }
 
  private:
-  void expr(wabt::Expr& e) const {
-    switch (e.type()) {
-      case wabt::ExprType::Call: var(wabt::cast<wabt::CallExpr>(&e)->var); break;
-      case wabt::ExprType::ReturnCall: var(wabt::cast<wabt::ReturnCallExpr>(&e)->var); break;
-      case wabt::ExprType::RefFunc: var(wabt::cast<wabt::RefFuncExpr>(&e)->var); break;
-      case wabt::ExprType::Block: exprs(wabt::cast<wabt::BlockExpr>(&e)->block.exprs); break;
-      case wabt::ExprType::Loop: exprs(wabt::cast<wabt::LoopExpr>(&e)->block.exprs); break;
-      case wabt::ExprType::If: {
-        auto* i = wabt::cast<wabt::IfExpr>(&e);
-        exprs(i->true_.exprs);
-        exprs(i->false_);
-        break;
-      }
-      case wabt::ExprType::Try: {
-        auto* t = wabt::cast<wabt::TryExpr>(&e);
-        exprs(t->block.exprs);
-        for (auto& c : t->catches) exprs(c.exprs);
-        break;
-      }
-      default: break;
-    }
-  }
   Index from_;
 };
 
@@ -63,38 +74,13 @@ class Meter {
   Meter(Index fuel_global, Index refill_func) : fuel_(fuel_global), refill_(refill_func) {}
 
   void function(wabt::Func& f) const {
-    loops(f.exprs);
+    walk(f.exprs, [this](wabt::Expr& e) {
+      if (e.type() == wabt::ExprType::Loop) prepend_check(wabt::cast<wabt::LoopExpr>(&e)->block.exprs);
+    });
     prepend_check(f.exprs);
   }
 
  private:
-  void loops(wabt::ExprList& list) const {
-    for (wabt::Expr& e : list) {
-      switch (e.type()) {
-        case wabt::ExprType::Loop: {
-          auto& body = wabt::cast<wabt::LoopExpr>(&e)->block.exprs;
-          loops(body);
-          prepend_check(body);
-          break;
-        }
-        case wabt::ExprType::Block: loops(wabt::cast<wabt::BlockExpr>(&e)->block.exprs); break;
-        case wabt::ExprType::If: {
-          auto* i = wabt::cast<wabt::IfExpr>(&e);
-          loops(i->true_.exprs);
-          loops(i->false_);
-          break;
-        }
-        case wabt::ExprType::Try: {
-          auto* t = wabt::cast<wabt::TryExpr>(&e);
-          loops(t->block.exprs);
-          for (auto& c : t->catches) loops(c.exprs);
-          break;
-        }
-        default: break;
-      }
-    }
-  }
-
   void prepend_check(wabt::ExprList& list) const {
     const wabt::Location loc;
     wabt::ExprList check;
