@@ -32,6 +32,8 @@ TEST_P(ExactlyOnce, EveryRequestEndsInExactlyOneCallback) {
   auto o = options();
   o.clock = &clock;
   o.default_timeout = std::chrono::hours(1);
+  o.supervision.max_restarts = 1'000'000;  // crashes are part of the mix: restart at once, every time
+  o.supervision.backoff = o.supervision.backoff_max = std::chrono::milliseconds(0);
   std::vector<ComponentSpec> specs;
   for (int i = 0; i < kRequesters; ++i) specs.push_back(probe("r" + std::to_string(i)));
   for (int i = 0; i < kResponders; ++i) specs.push_back(probe("s" + std::to_string(i)));

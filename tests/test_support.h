@@ -129,7 +129,7 @@ class EngineRuntimeTest : public ::testing::TestWithParam<std::string> {
  protected:
   ComponentSpec probe(const std::string& id, std::string config = {}, std::size_t capacity = 0) {
     return ComponentSpec{id, guest_bytes("probe.wasm"), guest_path("probe.wasm"), std::move(config), capacity, {},
-                         Capabilities::all()};
+                         Capabilities::all(), {}};
   }
 
   RuntimeOptions options() {
@@ -143,8 +143,8 @@ class EngineRuntimeTest : public ::testing::TestWithParam<std::string> {
   }
 
   // Creates and starts a runtime; fails the test on error.
-  Runtime& start(std::vector<ComponentSpec> specs, RuntimeOptions o) {
-    auto rt = Runtime::create(std::move(o), std::move(specs));
+  Runtime& start(std::vector<ComponentSpec> specs, RuntimeOptions o, std::vector<GroupSpec> groups = {}) {
+    auto rt = Runtime::create(std::move(o), std::move(specs), std::move(groups));
     EXPECT_TRUE(rt.ok()) << (rt.ok() ? "" : rt.error().to_string());
     runtime = std::move(rt).value();
     auto st = runtime->start();

@@ -25,6 +25,9 @@
  *   recurse                            recurse forever (stack overflow)
  *   grow <pages>                       memory.grow; logs "grow rc=<old size or -1>"
  *   spin <n>                           busy loop n iterations (a slow handler), then as usual
+ *   sick                               health answers 3 from now on
+ *   hang-on-shutdown                   shutdown loops forever (stopped by the shutdown deadline)
+ * health answers 0 unless sick; shutdown logs "shutdown seen=<n>" and answers 0.
  * A request that no command answered gets "echo:<payload>".
  * Callbacks are logged as:  callback id=<id> status=<s> payload=<payload>
  * init logs "init config=<config>"; a config "run:<command>" runs that command during init,
@@ -32,7 +35,12 @@
 #define WACTOR_IMPLEMENTATION
 #define WACTOR_WANT_CALLBACK
 #define WACTOR_WANT_INIT
+#define WACTOR_WANT_HEALTH
+#define WACTOR_WANT_SHUTDOWN
 #include "wactor.h"
+
+static int sick;
+static int hang_on_shutdown;
 
 static int seen;
 static volatile wactor_i64 spin_sink;
@@ -165,6 +173,10 @@ static int command(const char* sender, int sender_len, const wactor_u8* payload,
     ndeferred = 0;
   } else if (cmdlen == 4 && wactor_starts_with(cmd, cmdlen, "fail")) {
     return 7;
+  } else if (cmdlen == 4 && wactor_starts_with(cmd, cmdlen, "sick")) {
+    sick = 1;
+  } else if (cmdlen == 16 && wactor_starts_with(cmd, cmdlen, "hang-on-shutdown")) {
+    hang_on_shutdown = 1;
   } else if (cmdlen == 4 && wactor_starts_with(cmd, cmdlen, "trap")) {
     __builtin_trap();
   } else if (cmdlen == 5 && wactor_starts_with(cmd, cmdlen, "count")) {
@@ -277,6 +289,17 @@ int wactor_on_callback(wactor_i64 request_id, int status, const wactor_u8* paylo
   wactor_text_i64(&t, status);
   wactor_text_str(&t, " payload=");
   wactor_text_put(&t, payload, len);
+  logline(&t);
+  return 0;
+}
+
+int wactor_on_health(void) { return sick ? 3 : 0; }
+
+int wactor_on_shutdown(void) {
+  while (hang_on_shutdown) spin_sink = spin_sink + 1;
+  wactor_text t = {line_buf, 0, sizeof line_buf};
+  wactor_text_str(&t, "shutdown seen=");
+  wactor_text_i64(&t, seen);
   logline(&t);
   return 0;
 }

@@ -14,6 +14,7 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitError = 1;    // bad input or a failed run
 inline constexpr int kExitUsage = 2;    // bad command line
 inline constexpr int kExitNotIdle = 3;  // --until-idle gave up after --max-seconds
+inline constexpr int kExitEscalated = 4;  // a supervision group exceeded its restart intensity
 
 struct RunOptions {
   std::string manifest;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "wactor/result.h"
+#include "wactor/runtime.h"
 
 namespace wactor {
 
@@ -17,6 +18,25 @@ struct ManifestLimits {
   std::optional<std::uint64_t> fuel;
   std::optional<std::int64_t> deadline_ms;
   std::optional<std::uint64_t> max_memory_bytes;
+  std::optional<std::int64_t> shutdown_deadline_ms;
+};
+
+// Restart intensity and backoff as written ([runtime] defaults, or one [[group]]).
+struct ManifestSupervision {
+  std::optional<std::uint32_t> max_restarts;
+  std::optional<std::int64_t> restart_window_ms;
+  std::optional<std::int64_t> backoff_ms;
+  std::optional<std::int64_t> backoff_max_ms;
+  // Applies what is set on top of `policy`.
+  void apply(SupervisionPolicy& policy) const;
+};
+
+struct ManifestGroup {
+  std::string name;
+  RestartStrategy strategy = RestartStrategy::kOneForOne;
+  std::vector<std::string> members;
+  ManifestSupervision supervision;
+  int line = 0;
 };
 
 struct ManifestComponent {
@@ -25,6 +45,7 @@ struct ManifestComponent {
   std::string config;
   std::size_t mailbox_capacity = 0;  // 0: runtime default
   ManifestLimits limits;
+  std::optional<std::int64_t> health_interval_ms;
   std::vector<std::string> send, request, publish, subscribe;  // capability grants (deny by default)
   int line = 0;               // where it is declared, for messages
 };
@@ -42,13 +63,16 @@ struct ManifestRuntime {
   std::optional<std::size_t> max_payload_bytes;
   std::optional<std::string> engine;
   std::optional<std::string> audit_log;  // resolved against the manifest's directory
+  std::optional<std::int64_t> health_interval_ms;
   ManifestLimits limits;
+  ManifestSupervision supervision;  // for components in no group, and defaults of every group
 };
 
 struct Manifest {
   std::string path;
   ManifestRuntime runtime;
   std::vector<ManifestComponent> components;
+  std::vector<ManifestGroup> groups;
   std::vector<ManifestMessage> messages;
 };
 

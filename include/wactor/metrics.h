@@ -30,7 +30,10 @@ namespace wactor {
   X(orphaned_replies, "respond calls by this component for requests already ended")           \
   X(handler_errors, "handler calls that returned non-zero")                                    \
   X(traps, "handler calls that trapped or failed")                                             \
-  X(restarts, "fresh instances after a failure")                                               \
+  X(restarts, "fresh instances after a failure (its own or a group member's)")                 \
+  X(health_checks, "health polls answered")                                                   \
+  X(unhealthy, "health polls that answered non-zero or failed")                               \
+  X(escalations, "times its failure exceeded its group's restart intensity")                  \
   X(dropped_while_down, "messages that reached this component while it was down")             \
   X(handler_ns, "nanoseconds spent in this component's handlers")
 

@@ -22,6 +22,36 @@ struct ComponentLimits {
   std::uint64_t fuel = 0;                   // units per handler call (1 per function entry and loop iteration)
   std::chrono::milliseconds deadline{0};    // wall-clock time per handler call, host calls included
   std::uint64_t max_memory_bytes = 0;       // linear memory cap (rounded down to 64 KiB pages)
+  std::chrono::milliseconds shutdown_deadline{1'000};  // wall-clock time the guest's `shutdown` may take
+};
+
+// How a supervision group reacts when one of its members fails (a trap, a fuel or deadline
+// stop, a failed init on restart, an unhealthy health answer). As in Erlang/OTP.
+enum class RestartStrategy : std::uint8_t {
+  kOneForOne,   // restart only the failing member
+  kOneForAll,   // restart every member of the group
+  kRestForOne,  // restart the failing member and the members declared after it
+};
+[[nodiscard]] std::string_view restart_strategy_name(RestartStrategy s);
+
+struct SupervisionPolicy {
+  RestartStrategy strategy = RestartStrategy::kOneForOne;
+  // Restart intensity: more than `max_restarts` restarts within `within` and the group is
+  // stopped for good and the failure escalated (reported as "escalated"). 0: never restart.
+  std::uint32_t max_restarts = 5;
+  std::chrono::milliseconds within{10'000};
+  // Backoff: the first restart in a window is immediate, the next waits `backoff`, and each
+  // further one twice as long as the previous, up to `backoff_max`.
+  std::chrono::milliseconds backoff{10};
+  std::chrono::milliseconds backoff_max{1'000};
+};
+
+// A supervision group: members are restarted together per the policy. A component in no
+// group is supervised alone (one-for-one) with RuntimeOptions::supervision.
+struct GroupSpec {
+  std::string name;                  // [A-Za-z0-9_.-]{1,128}, unique among groups
+  SupervisionPolicy policy;
+  std::vector<std::string> members;  // component ids, in order (rest-for-one uses the order)
 };
 
 // What a component may do to others. Deny by default: an empty list grants nothing.
@@ -43,13 +73,16 @@ struct ComponentSpec {
   std::size_t mailbox_capacity = 0;  // 0: the runtime default
   std::optional<ComponentLimits> limits;  // empty: RuntimeOptions::limits
   Capabilities capabilities;              // default: may message no one
+  // How often `health` is polled if the module exports it; 0 never. Empty: the runtime default.
+  std::optional<std::chrono::milliseconds> health_interval;
 };
 
 // One line a guest logged. Called from worker threads, possibly concurrently.
 using LogSink = std::function<void(std::string_view component, std::int32_t level, std::string_view text)>;
 
-// Something the operator should know: kind is "denied", "trap", "restarted", "down", "dropped",
-// "bad-log-call", "orphaned-reply", "handler-error". Called from worker threads.
+// Something the operator should know: kind is "denied", "trap", "fuel", "deadline",
+// "unhealthy", "restarted", "restart-failed", "escalated", "stopped", "shutdown-failed",
+// "dropped", "bad-log-call", "orphaned-reply". Called from worker and timer threads.
 struct RuntimeEvent {
   std::string_view component;
   std::string_view kind;
@@ -64,7 +97,10 @@ struct RuntimeOptions {
   std::size_t mailbox_capacity = 1024;
   std::size_t max_payload_bytes = 1u << 20;
   // Default limits: a runaway handler is stopped after 10 s, memory is capped at 256 MiB.
-  ComponentLimits limits{0, std::chrono::milliseconds(10'000), 256ull << 20};
+  ComponentLimits limits{0, std::chrono::milliseconds(10'000), 256ull << 20, std::chrono::milliseconds(1'000)};
+  // Supervision of components that are in no group.
+  SupervisionPolicy supervision;
+  std::chrono::milliseconds health_interval{1'000};
   // nullptr: the system clock, and a timer thread fires timeouts. With another clock (a
   // ManualClock in tests) the caller fires them with Runtime::expire_timers().
   const Clock* clock = nullptr;
@@ -76,8 +112,10 @@ struct RuntimeOptions {
 class Runtime {
  public:
   // Loads and checks every module (nothing runs yet). Errors name the component and file.
+  // Errors also for groups naming unknown components or a component twice.
   [[nodiscard]] static Result<std::unique_ptr<Runtime>> create(RuntimeOptions options,
-                                                               std::vector<ComponentSpec> components);
+                                                               std::vector<ComponentSpec> components,
+                                                               std::vector<GroupSpec> groups = {});
   ~Runtime();  // stops
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
@@ -116,6 +154,8 @@ class Runtime {
   [[nodiscard]] RuntimeMetrics metrics() const;
   [[nodiscard]] std::size_t pending_requests() const;
   [[nodiscard]] std::vector<std::string> component_ids() const;
+  // Supervision groups whose restart intensity was exceeded (stopped for good). @threadsafe
+  [[nodiscard]] std::vector<std::string> escalated_groups() const;
 
   class Impl;
 

@@ -8,6 +8,8 @@
  *   int wactor_on_message(const char* sender, int sender_len, const wactor_u8* payload, int len);
  *   int wactor_on_callback(wactor_i64 request_id, int status, const wactor_u8* payload, int len); // WACTOR_WANT_CALLBACK
  *   int wactor_on_init(const char* config, int len);                                         // WACTOR_WANT_INIT
+ *   int wactor_on_health(void);    // 0 healthy, anything else unhealthy                     // WACTOR_WANT_HEALTH
+ *   int wactor_on_shutdown(void);  // before the instance goes away for good or a restart   // WACTOR_WANT_SHUTDOWN
  *
  * Memory: buffers the host hands you (sender, payload, config) and anything from
  * wactor_scratch() live in a scratch arena that is reset after each handler returns.
@@ -206,6 +208,26 @@ int wactor_on_init(const char* config, int len);
 WACTOR_EXPORT("init")
 int wactor_init_(const char* config, int len) {
   int rc = wactor_on_init(config, len);
+  wactor_reset_arena_();
+  return rc;
+}
+#endif
+
+#ifdef WACTOR_WANT_HEALTH
+int wactor_on_health(void);
+WACTOR_EXPORT("health")
+int wactor_health_(void) {
+  int rc = wactor_on_health();
+  wactor_reset_arena_();
+  return rc;
+}
+#endif
+
+#ifdef WACTOR_WANT_SHUTDOWN
+int wactor_on_shutdown(void);
+WACTOR_EXPORT("shutdown")
+int wactor_shutdown_(void) {
+  int rc = wactor_on_shutdown();
   wactor_reset_arena_();
   return rc;
 }

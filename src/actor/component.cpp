@@ -32,6 +32,7 @@ Component::Component(std::uint32_t index, std::string id, std::string config,
       config_(std::move(config)),
       module_(std::move(module)),
       has_callback_(module_->info().find_export("handle-callback") != nullptr),
+      has_health_(module_->info().find_export("health") != nullptr),
       router_(router),
       mailbox_(mailbox_capacity),
       imports_(abi::make_imports(*this)) {
@@ -43,9 +44,10 @@ Component::Component(std::uint32_t index, std::string id, std::string config,
                                           }});
 }
 
-void Component::arm() {
+void Component::arm(std::chrono::milliseconds deadline) {
   fuel_left_ = limits_.fuel ? static_cast<std::int64_t>(limits_.fuel) : INT64_MAX;
-  deadline_at_ = limits_.deadline.count() ? router_.now() + limits_.deadline : std::chrono::nanoseconds::max();
+  armed_deadline_ = deadline;
+  deadline_at_ = deadline.count() ? router_.now() + deadline : std::chrono::nanoseconds::max();
   // Leftover fuel of the previous call must not carry over: the guest asks again at once.
   if (instance_ && fuel_global_) (void)instance_->set_i64_global(*fuel_global_, 0);
 }
@@ -53,7 +55,7 @@ void Component::arm() {
 engine::HostOutcome Component::refill(engine::Val* result) {
   constexpr std::int64_t kSlice = 10'000;  // units between two looks at the clock
   if (deadline_at_ != std::chrono::nanoseconds::max() && router_.now() >= deadline_at_) {
-    return engine::HostOutcome::trapped("wactor: deadline of " + std::to_string(limits_.deadline.count()) +
+    return engine::HostOutcome::trapped("wactor: deadline of " + std::to_string(armed_deadline_.count()) +
                                         " ms exceeded");
   }
   if (fuel_left_ <= 0) {
@@ -89,20 +91,30 @@ Status Component::start_instance() {
     exports_.reset();
     return make_error(ErrorCode::kGuestError, "init returned " + std::to_string(*rc));
   }
-  down_.store(false, std::memory_order_release);
   return {};
 }
 
-void Component::stop_instance() {
-  if (instance_ && exports_) {
-    arm();
+void Component::drop_instance(bool call_shutdown) {
+  if (instance_ && exports_ && call_shutdown) {
+    arm(limits_.shutdown_deadline);
     auto rc = exports_->shutdown(*instance_);
-    if (!rc.ok()) router_.report(*this, "shutdown-failed", rc.error().message);
+    if (!rc.ok()) {
+      router_.report(*this, "shutdown-failed", rc.error().message);
+    } else if (*rc != 0) {
+      router_.report(*this, "shutdown-failed", "shutdown returned " + std::to_string(*rc));
+    }
   }
+  const bool had = instance_ != nullptr;
   exports_.reset();
   instance_.reset();
+  if (had) router_.instance_lost(*this);
+}
+
+void Component::stop_instance() {
   down_.store(true, std::memory_order_release);
-  router_.instance_lost(*this);
+  restart_pending_ = false;
+  ++restart_token_;
+  drop_instance(true);
 }
 
 bool Component::run_batch() {
@@ -124,13 +136,51 @@ void Component::handle(Envelope& e) {
     case Envelope::Kind::kMessage: handle_message(e); break;
     case Envelope::Kind::kCallback: handle_callback(e); break;
     case Envelope::Kind::kStop: handle_stop(); break;
+    case Envelope::Kind::kRestart: handle_restart(e); break;
+    case Envelope::Kind::kStart: handle_start(e.token); break;
+    case Envelope::Kind::kHealth: handle_health(); break;
   }
 }
 
 void Component::handle_stop() {
-  if (!instance_) return;
+  if (stopped_reported_) return;
+  stopped_reported_ = true;
   stop_instance();
   router_.report(*this, "stopped", "stopped for good");
+}
+
+void Component::handle_restart(const Envelope& e) {
+  if (down()) return;  // stopped for good meanwhile
+  drop_instance(true);
+  restart_at(std::chrono::nanoseconds(e.at_ns));
+}
+
+void Component::handle_start(std::uint64_t token) {
+  if (!restart_pending_) return;
+  if (token != restart_token_) {
+    mailbox_.pause();  // a newer restart is scheduled: keep waiting for it
+    return;
+  }
+  restart_at(router_.now());
+}
+
+void Component::handle_health() {
+  health_queued_.store(false, std::memory_order_release);
+  if (!instance_) return;
+  arm();
+  auto rc = exports_->health(*instance_);
+  counters_.bump(&ComponentCounters::health_checks);
+  if (!rc.ok()) {
+    counters_.bump(&ComponentCounters::unhealthy);
+    recover("health failed: " + rc.error().to_string());
+    return;
+  }
+  if (*rc != 0) {
+    counters_.bump(&ComponentCounters::unhealthy);
+    const std::string why = "health returned " + std::to_string(*rc);
+    router_.report(*this, "unhealthy", why);
+    fail(why);
+  }
 }
 
 void Component::handle_message(Envelope& e) {
@@ -187,18 +237,46 @@ void Component::recover(std::string_view reason) {
   const bool deadline = reason.find("wactor: deadline") != std::string_view::npos;
   const bool fuel = reason.find("wactor: fuel") != std::string_view::npos;
   router_.report(*this, deadline ? "deadline" : fuel ? "fuel" : "trap", reason);
-  // The old instance's unanswered requests cannot be answered by a fresh one.
-  exports_.reset();
-  instance_.reset();
-  router_.instance_lost(*this);
-  counters_.bump(&ComponentCounters::restarts);
-  auto st = start_instance();
-  if (!st.ok()) {
-    down_.store(true, std::memory_order_release);
-    router_.report(*this, "down", "restart failed: " + st.error().to_string());
+  fail(reason);
+}
+
+void Component::fail(std::string_view reason) {
+  // The old instance's unanswered requests cannot be answered by a fresh one. A failed
+  // instance gets no shutdown call: it may be in any state.
+  drop_instance(false);
+  auto at = router_.member_failed(*this, reason);
+  if (!at) {
+    down_.store(true, std::memory_order_release);  // the group gave up; its kStop follows
     return;
   }
-  router_.report(*this, "restarted", "fresh instance after failure");
+  restart_at(*at);
+}
+
+void Component::restart_at(std::chrono::nanoseconds at) {
+  for (;;) {
+    ++restart_token_;
+    if (at > router_.now()) {
+      restart_pending_ = true;
+      mailbox_.pause();  // what is queued waits for the fresh instance
+      router_.start_later(*this, at, restart_token_);
+      return;
+    }
+    restart_pending_ = false;
+    counters_.bump(&ComponentCounters::restarts);
+    auto st = start_instance();
+    if (st.ok()) {
+      router_.report(*this, "restarted", "fresh instance");
+      return;
+    }
+    const std::string why = "restart failed: " + st.error().to_string();
+    router_.report(*this, "restart-failed", why);
+    auto next = router_.member_failed(*this, why);  // bounded by the group's intensity
+    if (!next) {
+      down_.store(true, std::memory_order_release);
+      return;
+    }
+    at = *next;
+  }
 }
 
 std::int32_t Component::send(std::string_view target, std::span<const std::uint8_t> payload) {

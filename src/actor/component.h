@@ -43,6 +43,9 @@ class Component final : public Runnable, private abi::GuestHost {
   Mailbox& mailbox() { return mailbox_; }
   ComponentCounters& counters() { return counters_; }
   bool can_receive_callbacks() const { return has_callback_; }
+  bool has_health() const { return has_health_; }
+  // Set by the runtime when it queues a health poll; one poll at a time. @threadsafe
+  bool claim_health_poll() { return !health_queued_.exchange(true, std::memory_order_acq_rel); }
   const Capabilities& capabilities() const { return capabilities_; }
   bool down() const { return down_.load(std::memory_order_acquire); }
   // Refuse new messages from now on; the worker stops the instance when it takes the
@@ -51,7 +54,8 @@ class Component final : public Runnable, private abi::GuestHost {
 
   // Creates a fresh instance and runs its init. Only while the component is not running.
   [[nodiscard]] Status start_instance();
-  // Calls shutdown (if exported) and drops the instance. Only while not running.
+  // Calls shutdown (if exported, under the shutdown deadline) and drops the instance for
+  // good. Only while not running.
   void stop_instance();
 
   bool run_batch() override;
@@ -61,10 +65,21 @@ class Component final : public Runnable, private abi::GuestHost {
   void handle_message(Envelope& e);
   void handle_callback(Envelope& e);
   void handle_stop();
-  // The instance failed: report, end what it received, and start a fresh one.
+  void handle_restart(const Envelope& e);
+  void handle_start(std::uint64_t token);
+  void handle_health();
+  // The instance trapped or was stopped by a limit: report it, then fail().
   void recover(std::string_view reason);
-  // Gives the next guest call its full fuel budget and deadline.
-  void arm();
+  // The instance is unusable: drop it, end what it received, and let the supervisor decide.
+  void fail(std::string_view reason);
+  // Drops the instance (calling shutdown first if asked) and ends what it received.
+  void drop_instance(bool call_shutdown);
+  // Starts a fresh instance at `at` (runtime clock): now, or after pausing the mailbox.
+  // A failed start counts as another failure.
+  void restart_at(std::chrono::nanoseconds at);
+  // Gives the next guest call its full fuel budget and the deadline.
+  void arm(std::chrono::milliseconds deadline);
+  void arm() { arm(limits_.deadline); }
   // wactor-internal.fuel-refill: the next slice of fuel, or a trap.
   engine::HostOutcome refill(engine::Val* result);
 
@@ -94,10 +109,12 @@ class Component final : public Runnable, private abi::GuestHost {
   std::optional<engine::ExportIndex> fuel_global_;
   std::int64_t fuel_left_ = 0;
   std::chrono::nanoseconds deadline_at_{0};
+  std::chrono::milliseconds armed_deadline_{0};
   const std::string id_;
   const std::string config_;
   const std::shared_ptr<const engine::Module> module_;  // shared with every restart of this component
   const bool has_callback_;
+  const bool has_health_;
   Router& router_;
   Mailbox mailbox_;
   std::vector<engine::HostFunction> imports_;  // bound to this component
@@ -107,6 +124,10 @@ class Component final : public Runnable, private abi::GuestHost {
   std::int64_t current_request_ = 0;
   std::string_view current_topic_;
   std::atomic<bool> down_{false};
+  std::atomic<bool> health_queued_{false};
+  std::uint64_t restart_token_ = 0;  // identifies the latest scheduled restart
+  bool restart_pending_ = false;
+  bool stopped_reported_ = false;     // instance gone, mailbox paused until kStart(restart_token_)
   static constexpr int kBatch = 64;
 };
 

@@ -21,7 +21,7 @@ class Mailbox {
     if (!bypass_capacity && queue_.size() >= capacity_) return Push::kFull;
     queue_.push_back(std::move(e));
     if (queue_.size() > high_water_) high_water_ = queue_.size();
-    if (scheduled_) return Push::kQueued;
+    if (scheduled_ || paused_) return Push::kQueued;
     scheduled_ = true;
     return Push::kQueuedNeedsSchedule;
   }
@@ -30,15 +30,32 @@ class Mailbox {
   Push push_front(Envelope&& e) {
     std::lock_guard lock(mu_);
     queue_.push_front(std::move(e));
+    if (scheduled_ || paused_) return Push::kQueued;
+    scheduled_ = true;
+    return Push::kQueuedNeedsSchedule;
+  }
+
+  // Like push_front, and ends a pause: the actor runs again, this envelope first.
+  Push resume_front(Envelope&& e) {
+    std::lock_guard lock(mu_);
+    paused_ = false;
+    queue_.push_front(std::move(e));
     if (scheduled_) return Push::kQueued;
     scheduled_ = true;
     return Push::kQueuedNeedsSchedule;
   }
 
-  // Takes the next envelope; when empty, marks the actor unscheduled and returns false.
+  // Holds what is queued (and what arrives) until resume_front: the actor waits for a
+  // restart. Called by the actor's own worker; its next pop returns false.
+  void pause() {
+    std::lock_guard lock(mu_);
+    paused_ = true;
+  }
+
+  // Takes the next envelope; when empty or paused, marks the actor unscheduled and returns false.
   bool pop(Envelope& out) {
     std::lock_guard lock(mu_);
-    if (queue_.empty()) {
+    if (queue_.empty() || paused_) {
       scheduled_ = false;
       return false;
     }
@@ -50,14 +67,14 @@ class Mailbox {
   // After a full batch: true (still scheduled) if work is waiting, else unschedules.
   bool keep_scheduled() {
     std::lock_guard lock(mu_);
-    if (queue_.empty()) scheduled_ = false;
+    if (queue_.empty() || paused_) scheduled_ = false;
     return scheduled_;
   }
 
   // Marks the actor scheduled if work is waiting (used when it becomes runnable again).
   bool schedule_if_pending() {
     std::lock_guard lock(mu_);
-    if (scheduled_ || queue_.empty()) return false;
+    if (scheduled_ || paused_ || queue_.empty()) return false;
     scheduled_ = true;
     return true;
   }
@@ -78,6 +95,7 @@ class Mailbox {
   std::deque<Envelope> queue_;
   std::size_t high_water_ = 0;
   bool scheduled_ = false;
+  bool paused_ = false;
 };
 
 }  // namespace wactor::actor

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -42,6 +43,12 @@ class Router {
   virtual void instance_lost(Component& target) = 0;
   // Something worth telling the operator (trap, restart, a bad log call, a dropped message).
   virtual void report(Component& c, std::string_view kind, std::string_view detail) = 0;
+  // Supervision: the component failed and its instance is gone. Decides per its group's
+  // policy; returns when it should start again (runtime clock), or nothing if its group
+  // was stopped for good. Other members it restarts get a kRestart envelope.
+  virtual std::optional<std::chrono::nanoseconds> member_failed(Component& c, std::string_view reason) = 0;
+  // Queues kStart(token) for the component at `at` (the end of a restart backoff).
+  virtual void start_later(Component& c, std::chrono::nanoseconds at, std::uint64_t token) = 0;
   // One envelope taken from a mailbox has been fully handled.
   virtual void envelope_done() = 0;
 };

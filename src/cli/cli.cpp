@@ -190,6 +190,8 @@ int run(const RunOptions& options, std::ostream& err) {
   if (mr.default_timeout_ms) ro.default_timeout = std::chrono::milliseconds(*mr.default_timeout_ms);
   if (mr.mailbox_capacity) ro.mailbox_capacity = *mr.mailbox_capacity;
   if (mr.max_payload_bytes) ro.max_payload_bytes = *mr.max_payload_bytes;
+  if (mr.health_interval_ms) ro.health_interval = std::chrono::milliseconds(*mr.health_interval_ms);
+  mr.supervision.apply(ro.supervision);
 
   std::vector<ComponentSpec> specs;
   for (const auto& c : manifest->components) {
@@ -204,9 +206,19 @@ int run(const RunOptions& options, std::ostream& err) {
       if (l->fuel) limits.fuel = *l->fuel;
       if (l->deadline_ms) limits.deadline = std::chrono::milliseconds(*l->deadline_ms);
       if (l->max_memory_bytes) limits.max_memory_bytes = *l->max_memory_bytes;
+      if (l->shutdown_deadline_ms) limits.shutdown_deadline = std::chrono::milliseconds(*l->shutdown_deadline_ms);
     }
+    std::optional<std::chrono::milliseconds> health;
+    if (c.health_interval_ms) health = std::chrono::milliseconds(*c.health_interval_ms);
     specs.push_back(ComponentSpec{c.id, std::move(bytes).value(), c.wasm, c.config, c.mailbox_capacity, limits,
-                                  Capabilities{c.send, c.request, c.publish, c.subscribe}});
+                                  Capabilities{c.send, c.request, c.publish, c.subscribe}, health});
+  }
+  std::vector<GroupSpec> groups;
+  for (const auto& g : manifest->groups) {
+    SupervisionPolicy policy = ro.supervision;
+    policy.strategy = g.strategy;
+    g.supervision.apply(policy);
+    groups.push_back(GroupSpec{g.name, policy, g.members});
   }
   const std::string audit_path = !options.audit_log.empty() ? options.audit_log : mr.audit_log.value_or("");
   std::shared_ptr<std::ofstream> audit;
@@ -218,7 +230,7 @@ int run(const RunOptions& options, std::ostream& err) {
     }
     ro.events = audit_sink(audit);
   }
-  auto runtime = Runtime::create(std::move(ro), std::move(specs));
+  auto runtime = Runtime::create(std::move(ro), std::move(specs), std::move(groups));
   if (!runtime.ok()) {
     err << "wactor: " << runtime.error().message << "\n";
     return kExitError;
@@ -259,6 +271,12 @@ int run(const RunOptions& options, std::ostream& err) {
     if (!rt.drain(std::chrono::seconds(5))) err << "wactor: shutdown grace period of 5 s ran out\n";
   }
   rt.stop();
+  if (const auto gave_up = rt.escalated_groups(); !gave_up.empty() && status == kExitOk) {
+    std::string names;
+    for (const auto& g : gave_up) names += (names.empty() ? "'" : ", '") + g + "'";
+    err << "wactor: supervision stopped group " << names << ": restart intensity exceeded\n";
+    status = kExitEscalated;
+  }
   if (!options.metrics_json.empty()) {
     std::ofstream out(options.metrics_json, std::ios::trunc);
     out << to_json(rt.metrics());

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <algorithm>
 #include <climits>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -99,7 +100,7 @@ class Parser {
     }
     Manifest m;
     m.path = path_;
-    WACTOR_TRY(only_keys(root, {"runtime", "component", "message"}, "the manifest"));
+    WACTOR_TRY(only_keys(root, {"runtime", "component", "group", "message"}, "the manifest"));
     if (const toml::node* rt = root.get("runtime")) {
       if (!rt->is_table()) return error_at(rt->source(), "'runtime' must be a table ([runtime])");
       WACTOR_TRY(parse_runtime(*rt->as_table(), m.runtime));
@@ -115,6 +116,17 @@ class Parser {
         return error_at(n.source(), "duplicate component id '" + c->id + "'");
       }
       m.components.push_back(std::move(c).value());
+    }
+    if (const toml::node* groups = root.get("group")) {
+      if (!groups->is_array_of_tables()) return error_at(groups->source(), "'group' must be [[group]] tables");
+      std::map<std::string, std::string> group_of;
+      std::set<std::string> names;
+      for (const toml::node& n : *groups->as_array()) {
+        auto g = parse_group(*n.as_table(), ids, group_of);
+        if (!g.ok()) return std::move(g).take_error();
+        if (!names.insert(g->name).second) return error_at(n.source(), "duplicate group name '" + g->name + "'");
+        m.groups.push_back(std::move(g).value());
+      }
     }
     if (const toml::node* msgs = root.get("message")) {
       if (!msgs->is_array_of_tables()) return error_at(msgs->source(), "'message' must be [[message]] tables");
@@ -135,8 +147,14 @@ class Parser {
  private:
   Status parse_runtime(const toml::table& t, ManifestRuntime& rt) {
     WACTOR_TRY(only_keys(t, {"workers", "default_timeout_ms", "mailbox_capacity", "max_payload_bytes", "engine", "fuel",
-                             "deadline_ms", "max_memory_bytes", "audit_log"},
+                             "deadline_ms", "max_memory_bytes", "shutdown_deadline_ms", "audit_log",
+                             "health_interval_ms", "max_restarts", "restart_window_ms", "backoff_ms",
+                             "backoff_max_ms"},
                          "[runtime]"));
+    WACTOR_TRY(parse_supervision(t, rt.supervision));
+    auto health = int_key(t, "health_interval_ms", 0, 24LL * 3600 * 1000);
+    if (!health.ok()) return std::move(health).take_error();
+    rt.health_interval_ms = *health;
     auto audit = string_key(t, "audit_log", false, "[runtime]");
     if (!audit.ok()) return std::move(audit).take_error();
     if (*audit) rt.audit_log = resolve(**audit);
@@ -182,6 +200,75 @@ class Parser {
     return {};
   }
 
+  Status parse_supervision(const toml::table& t, ManifestSupervision& s) {
+    constexpr std::int64_t kDay = 24LL * 3600 * 1000;
+    auto max = int_key(t, "max_restarts", 0, 1'000'000);
+    if (!max.ok()) return std::move(max).take_error();
+    if (*max) s.max_restarts = static_cast<std::uint32_t>(**max);
+    auto window = int_key(t, "restart_window_ms", 1, kDay);
+    if (!window.ok()) return std::move(window).take_error();
+    s.restart_window_ms = *window;
+    auto backoff = int_key(t, "backoff_ms", 0, kDay);
+    if (!backoff.ok()) return std::move(backoff).take_error();
+    s.backoff_ms = *backoff;
+    auto backoff_max = int_key(t, "backoff_max_ms", 0, kDay);
+    if (!backoff_max.ok()) return std::move(backoff_max).take_error();
+    s.backoff_max_ms = *backoff_max;
+    if (s.backoff_ms && s.backoff_max_ms && *s.backoff_max_ms < *s.backoff_ms) {
+      return error_at(t.get("backoff_max_ms")->source(), "'backoff_max_ms' must be >= 'backoff_ms'");
+    }
+    return {};
+  }
+
+  Result<ManifestGroup> parse_group(const toml::table& t, const std::set<std::string>& ids,
+                                    std::map<std::string, std::string>& group_of) {
+    WACTOR_TRY(only_keys(t, {"name", "strategy", "members", "max_restarts", "restart_window_ms", "backoff_ms",
+                             "backoff_max_ms"},
+                         "[[group]]"));
+    ManifestGroup g;
+    g.line = static_cast<int>(t.source().begin.line);
+    auto name = string_key(t, "name", true, "[[group]]");
+    if (!name.ok()) return std::move(name).take_error();
+    g.name = **name;
+    if (!valid_component_id(g.name)) {
+      return error_at(t.get("name")->source(),
+                      "invalid group name '" + g.name + "': use 1-128 characters from A-Z a-z 0-9 _ - .");
+    }
+    auto strategy = string_key(t, "strategy", false, "[[group]]");
+    if (!strategy.ok()) return std::move(strategy).take_error();
+    if (*strategy) {
+      bool known = false;
+      for (auto s : {RestartStrategy::kOneForOne, RestartStrategy::kOneForAll, RestartStrategy::kRestForOne}) {
+        if (**strategy == restart_strategy_name(s)) {
+          g.strategy = s;
+          known = true;
+        }
+      }
+      if (!known) {
+        return error_at(t.get("strategy")->source(), "unknown strategy '" + **strategy +
+                                                         "' (one-for-one, one-for-all or rest-for-one)");
+      }
+    }
+    WACTOR_TRY(parse_supervision(t, g.supervision));
+    const toml::node* members = t.get("members");
+    if (members == nullptr) return error_at(t.source(), "[[group]] needs 'members'");
+    if (!members->is_array() || members->as_array()->empty()) {
+      return error_at(members->source(), "'members' must be a non-empty array of component ids");
+    }
+    for (const toml::node& e : *members->as_array()) {
+      if (!e.is_string()) return error_at(e.source(), "'members' entries must be strings");
+      const std::string& id = e.as_string()->get();
+      if (!ids.count(id)) return error_at(e.source(), "group '" + g.name + "': no component '" + id + "'");
+      auto [it, fresh] = group_of.emplace(id, g.name);
+      if (!fresh) {
+        return error_at(e.source(), "group '" + g.name + "': component '" + id + "' is already in group '" +
+                                        it->second + "'");
+      }
+      g.members.push_back(id);
+    }
+    return g;
+  }
+
   Status parse_limits(const toml::table& t, ManifestLimits& l) {
     auto fuel = int_key(t, "fuel", 0, INT64_MAX);
     if (!fuel.ok()) return std::move(fuel).take_error();
@@ -192,14 +279,20 @@ class Parser {
     auto memory = int_key(t, "max_memory_bytes", 65536, 4LL << 30);
     if (!memory.ok()) return std::move(memory).take_error();
     if (*memory) l.max_memory_bytes = static_cast<std::uint64_t>(**memory);
+    auto shutdown = int_key(t, "shutdown_deadline_ms", 0, 24LL * 3600 * 1000);
+    if (!shutdown.ok()) return std::move(shutdown).take_error();
+    l.shutdown_deadline_ms = *shutdown;
     return {};
   }
 
   Result<ManifestComponent> parse_component(const toml::table& t) {
     WACTOR_TRY(only_keys(t, {"id", "wasm", "config", "mailbox_capacity", "fuel", "deadline_ms", "max_memory_bytes",
-                             "send", "request", "publish", "subscribe"},
+                             "shutdown_deadline_ms", "health_interval_ms", "send", "request", "publish", "subscribe"},
                          "[[component]]"));
     ManifestComponent c;
+    auto health = int_key(t, "health_interval_ms", 0, 24LL * 3600 * 1000);
+    if (!health.ok()) return std::move(health).take_error();
+    c.health_interval_ms = *health;
     WACTOR_TRY(parse_limits(t, c.limits));
     WACTOR_TRY(patterns(t, "send", c.send));
     WACTOR_TRY(patterns(t, "request", c.request));
@@ -230,6 +323,16 @@ class Parser {
 };
 
 }  // namespace
+
+void ManifestSupervision::apply(SupervisionPolicy& policy) const {
+  if (max_restarts) policy.max_restarts = *max_restarts;
+  if (restart_window_ms) policy.within = std::chrono::milliseconds(*restart_window_ms);
+  if (backoff_ms) {
+    policy.backoff = std::chrono::milliseconds(*backoff_ms);
+    if (policy.backoff_max < policy.backoff) policy.backoff_max = policy.backoff;
+  }
+  if (backoff_max_ms) policy.backoff_max = std::chrono::milliseconds(*backoff_max_ms);
+}
 
 Result<Manifest> parse_manifest(std::string_view text, std::string_view path) { return Parser(path).parse(text); }
 

@@ -11,9 +11,9 @@ std::string to_string(std::span<const std::uint8_t> s) { return {reinterpret_cas
 actor::Mailbox::Push Runtime::Impl::enqueue(actor::Component& to, actor::Envelope&& e, Placement placement) {
   // Count first: a worker may handle (and un-count) the envelope before push() returns.
   outstanding_.fetch_add(1, std::memory_order_acq_rel);
-  const auto pushed = placement == Placement::kFront
-                          ? to.mailbox().push_front(std::move(e))
-                          : to.mailbox().push(std::move(e), placement == Placement::kBypass);
+  const auto pushed = placement == Placement::kFront    ? to.mailbox().push_front(std::move(e))
+                      : placement == Placement::kResume ? to.mailbox().resume_front(std::move(e))
+                                                        : to.mailbox().push(std::move(e), placement == Placement::kBypass);
   switch (pushed) {
     case actor::Mailbox::Push::kFull:
       to.counters().bump(&actor::ComponentCounters::shed_queue_full);

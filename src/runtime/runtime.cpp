@@ -100,6 +100,7 @@ Status Runtime::Impl::add_component(ComponentSpec spec) {
   if (!abi_ok.ok()) return make_error(abi_ok.error().code, where + ": " + abi_ok.error().message);
   const auto index = static_cast<std::uint32_t>(components_.size());
   const std::size_t capacity = spec.mailbox_capacity ? spec.mailbox_capacity : options_.mailbox_capacity;
+  health_intervals_.push_back(spec.health_interval.value_or(options_.health_interval));
   components_.push_back(std::make_unique<actor::Component>(index, spec.id, std::move(spec.config),
                                                            std::move(module).value(), capacity, limits,
                                                            std::move(spec.capabilities), *this));
@@ -115,6 +116,7 @@ Status Runtime::Impl::start() {
     if (!st.ok()) return make_error(st.error().code, "component '" + c->id() + "': " + st.error().message);
   }
   scheduler_.start();
+  schedule_health_polls();
   if (options_.clock == nullptr) timer_ = std::jthread([this] { timer_loop(); });
   return {};
 }
@@ -161,7 +163,9 @@ void Runtime::Impl::finish_one() {
 }
 
 void Runtime::Impl::expire_timers() {
-  for (const auto& r : table_.take_expired(clock_->now())) complete(r, abi::kCallbackTimeout, {});
+  const auto now = clock_->now();
+  for (const auto& r : table_.take_expired(now)) complete(r, abi::kCallbackTimeout, {});
+  (void)run_timer_actions(now);
 }
 
 void Runtime::Impl::wake_timer() {
@@ -177,8 +181,11 @@ void Runtime::Impl::timer_loop() {
   while (!timer_stop_) {
     const std::uint64_t generation = timer_generation_;
     lock.unlock();
-    expire_timers();
-    const auto next = table_.next_deadline();
+    const auto now = clock_->now();
+    for (const auto& r : table_.take_expired(now)) complete(r, abi::kCallbackTimeout, {});
+    const auto next_action = run_timer_actions(now);
+    auto next = table_.next_deadline();
+    if (next_action && (!next || *next_action < *next)) next = next_action;
     lock.lock();
     auto woken = [&] { return timer_stop_ || timer_generation_ != generation; };
     if (woken()) continue;
@@ -217,7 +224,7 @@ Status Runtime::Impl::stop_component(std::string_view id) {
   if (c == nullptr) return make_error(ErrorCode::kNotFound, "no component '" + std::string(id) + "'");
   if (c->down()) return {};
   c->mark_down();  // new sends and requests get -1 from now on
-  enqueue(*c, actor::Envelope{actor::Envelope::Kind::kStop, 0, 0, "$host", {}, {}}, Placement::kFront);
+  enqueue(*c, actor::Envelope{actor::Envelope::Kind::kStop, 0, 0, "$host", {}, {}}, Placement::kResume);
   return {};
 }
 
@@ -237,11 +244,13 @@ actor::Component* Runtime::Impl::find(std::string_view id) const {
 Runtime::Runtime(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Runtime::~Runtime() = default;
 
-Result<std::unique_ptr<Runtime>> Runtime::create(RuntimeOptions options, std::vector<ComponentSpec> components) {
+Result<std::unique_ptr<Runtime>> Runtime::create(RuntimeOptions options, std::vector<ComponentSpec> components,
+                                                 std::vector<GroupSpec> groups) {
   auto engine = engine::make_engine(options.engine);
   if (!engine.ok()) return std::move(engine).take_error();
   auto impl = std::make_unique<Impl>(std::move(options), std::move(engine).value());
   for (auto& spec : components) WACTOR_TRY(impl->add_component(std::move(spec)));
+  WACTOR_TRY(impl->set_groups(std::move(groups)));
   return std::unique_ptr<Runtime>(new Runtime(std::move(impl)));
 }
 
@@ -259,5 +268,6 @@ RuntimeMetrics Runtime::metrics() const { return impl_->metrics(); }
 Status Runtime::stop_component(std::string_view id) { return impl_->stop_component(id); }
 std::size_t Runtime::pending_requests() const { return impl_->pending_requests(); }
 std::vector<std::string> Runtime::component_ids() const { return impl_->component_ids(); }
+std::vector<std::string> Runtime::escalated_groups() const { return impl_->escalated_groups(); }
 
 }  // namespace wactor

@@ -6,12 +6,14 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <queue>
 #include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "actor/component.h"
+#include "actor/restart_window.h"
 #include "actor/router.h"
 #include "actor/scheduler.h"
 #include "messaging/correlation_table.h"
@@ -32,6 +34,8 @@ class Runtime::Impl final : public actor::Router {
   ~Impl() override;
 
   Status add_component(ComponentSpec spec);
+  // After every component: puts each in its group (its own, when in none).
+  Status set_groups(std::vector<GroupSpec> groups);
   Status start();
   void stop();
   std::int32_t post(std::string_view target, std::string payload);
@@ -44,6 +48,7 @@ class Runtime::Impl final : public actor::Router {
   Status stop_component(std::string_view id);
   std::size_t pending_requests() const { return table_.size(); }
   std::vector<std::string> component_ids() const;
+  std::vector<std::string> escalated_groups() const;
 
   // actor::Router
   std::int32_t send(actor::Component& from, std::string_view target, std::span<const std::uint8_t> payload) override;
@@ -64,6 +69,8 @@ class Runtime::Impl final : public actor::Router {
   void request_target_down(actor::Component& target, std::int64_t id) override;
   void instance_lost(actor::Component& target) override;
   void report(actor::Component& c, std::string_view kind, std::string_view detail) override;
+  std::optional<std::chrono::nanoseconds> member_failed(actor::Component& c, std::string_view reason) override;
+  void start_later(actor::Component& c, std::chrono::nanoseconds at, std::uint64_t token) override;
   void envelope_done() override { finish_one(); }
 
  private:
@@ -72,6 +79,7 @@ class Runtime::Impl final : public actor::Router {
     kBounded,  // at the back, refused when the mailbox is full
     kBypass,   // at the back, whatever the capacity (callbacks answer accepted requests)
     kFront,    // ahead of everything (control)
+    kResume,   // ahead of everything, and wakes a mailbox paused for a restart
   };
   // Queues an envelope, keeping the outstanding count exact and scheduling the actor.
   actor::Mailbox::Push enqueue(actor::Component& to, actor::Envelope&& e, Placement placement);
@@ -86,6 +94,27 @@ class Runtime::Impl final : public actor::Router {
   void timer_loop();
   void wake_timer();
 
+  // Supervision (supervision.cpp).
+  struct Group {
+    std::string name;
+    std::vector<std::uint32_t> members;  // component indexes, in order
+    actor::RestartWindow window;
+    bool stopped = false;
+  };
+  // Something the timer does at a time: the end of a restart backoff, or a health poll.
+  struct TimerAction {
+    std::chrono::nanoseconds at;
+    std::uint32_t component;
+    bool health;          // else: start (the end of a backoff)
+    std::uint64_t token;  // start: the restart it ends
+    bool operator>(const TimerAction& o) const { return at > o.at; }
+  };
+  void schedule_health_polls();
+  // Runs the actions due by `now`; returns when the next one is due.
+  std::optional<std::chrono::nanoseconds> run_timer_actions(std::chrono::nanoseconds now);
+  void add_timer_action(TimerAction a);
+  std::vector<std::chrono::milliseconds> health_intervals_;  // per component; 0: not polled
+
   RuntimeOptions options_;
   std::unique_ptr<engine::Engine> engine_;
   SystemClock system_clock_;
@@ -95,6 +124,12 @@ class Runtime::Impl final : public actor::Router {
   std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> by_id_;
   messaging::CorrelationTable table_;
   messaging::Subscriptions subscriptions_;
+  mutable std::mutex supervision_mu_;
+  std::vector<Group> groups_;
+  std::vector<std::uint32_t> group_of_;  // per component index
+  std::vector<std::string> escalated_;
+  std::mutex actions_mu_;
+  std::priority_queue<TimerAction, std::vector<TimerAction>, std::greater<>> actions_;
   std::atomic<std::int64_t> outstanding_{0};  // queued envelopes + envelopes in handling + pending requests
   mutable std::mutex idle_mu_;
   std::condition_variable idle_cv_;
