@@ -188,6 +188,50 @@ payload = "send workers.one loop"
   EXPECT_TRUE(deadline) << testing::PrintToString(lines);
 }
 
+TEST_F(Cli, ExceededRestartIntensityStopsTheGroupAuditsItAndExits4) {
+  const std::string audit = (dir / "audit.jsonl").string();
+  auto m = write("app.toml", R"(
+[runtime]
+audit_log = "audit.jsonl"
+[[component]]
+id = "a"
+wasm = "probe.wasm"
+[[component]]
+id = "b"
+wasm = "probe.wasm"
+[[component]]
+id = "c"
+wasm = "probe.wasm"
+[[group]]
+name = "workers"
+strategy = "one-for-all"
+members = ["a", "b"]
+max_restarts = 1
+[[message]]
+to = "a"
+payload = "trap"
+[[message]]
+to = "a"
+payload = "trap"
+[[message]]
+to = "c"
+payload = "report"
+)");
+  auto r = wactor("run " + m + " --until-idle --max-seconds 30");
+  EXPECT_EQ(r.status, 4) << r.out;
+  EXPECT_NE(r.out.find("wactor: supervision stopped group 'workers': restart intensity exceeded"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("c INFO received=0"), std::string::npos) << r.out;
+  std::ifstream in(audit);
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(all.find("\"component\": \"a\", \"kind\": \"restarted\""), std::string::npos) << all;
+  EXPECT_NE(all.find("\"component\": \"b\", \"kind\": \"stopped\""), std::string::npos) << all;
+  EXPECT_NE(all.find("\"component\": \"a\", \"kind\": \"escalated\", \"reason\": \"group 'workers' (one-for-all) "
+                     "exceeded 1 restarts in 10000 ms; stopped a b"),
+            std::string::npos)
+      << all;
+}
+
 TEST_F(Cli, SigtermEndsABusyRunCleanlyAnsweringEveryPendingRequest) {
   auto m = write("app.toml", R"(
 [[component]]

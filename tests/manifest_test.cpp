@@ -80,6 +80,65 @@ TEST(Manifest, CapabilityGrants) {
             "dir/app.toml:4: 'send' must be an array of patterns");
 }
 
+TEST(Manifest, SupervisionGroupsAndDefaults) {
+  auto m = parse_manifest(R"(
+[runtime]
+max_restarts = 7
+restart_window_ms = 2000
+backoff_ms = 5
+health_interval_ms = 250
+shutdown_deadline_ms = 300
+[[component]]
+id = "a"
+wasm = "a.wasm"
+health_interval_ms = 0
+[[component]]
+id = "b"
+wasm = "b.wasm"
+[[group]]
+name = "workers"
+strategy = "rest-for-one"
+members = ["b", "a"]
+max_restarts = 2
+backoff_max_ms = 50
+)", "dir/app.toml");
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  EXPECT_EQ(m->runtime.health_interval_ms, 250);
+  EXPECT_EQ(m->runtime.limits.shutdown_deadline_ms, 300);
+  EXPECT_EQ(m->components[0].health_interval_ms, 0);
+  ASSERT_EQ(m->groups.size(), 1u);
+  const ManifestGroup& g = m->groups[0];
+  EXPECT_EQ(g.name, "workers");
+  EXPECT_EQ(g.strategy, RestartStrategy::kRestForOne);
+  EXPECT_EQ(g.members, (std::vector<std::string>{"b", "a"}));
+  EXPECT_EQ(g.line, 15);
+  SupervisionPolicy p;
+  m->runtime.supervision.apply(p);
+  g.supervision.apply(p);
+  EXPECT_EQ(p.max_restarts, 2u);
+  EXPECT_EQ(p.within, std::chrono::milliseconds(2000));
+  EXPECT_EQ(p.backoff, std::chrono::milliseconds(5));
+  EXPECT_EQ(p.backoff_max, std::chrono::milliseconds(50));
+}
+
+TEST(Manifest, GroupErrorsNameTheLine) {
+  const std::string two = "[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\n[[component]]\nid = \"b\"\nwasm = \"b.wasm\"\n";
+  EXPECT_EQ(error_of(two + "[[group]]\nname = \"g\"\nmembers = [\"a\", \"c\"]\n"),
+            "dir/app.toml:9: group 'g': no component 'c'");
+  EXPECT_EQ(error_of(two + "[[group]]\nname = \"g\"\nmembers = [\"a\"]\n[[group]]\nname = \"h\"\nmembers = [\"b\", \"a\"]\n"),
+            "dir/app.toml:12: group 'h': component 'a' is already in group 'g'");
+  EXPECT_EQ(error_of(two + "[[group]]\nname = \"g\"\nstrategy = \"all-for-one\"\nmembers = [\"a\"]\n"),
+            "dir/app.toml:9: unknown strategy 'all-for-one' (one-for-one, one-for-all or rest-for-one)");
+  EXPECT_EQ(error_of(two + "[[group]]\nname = \"g\"\nmembers = []\n"),
+            "dir/app.toml:9: 'members' must be a non-empty array of component ids");
+  EXPECT_EQ(error_of(two + "[[group]]\nname = \"g\"\nmembers = [\"a\"]\n[[group]]\nname = \"g\"\nmembers = [\"b\"]\n"),
+            "dir/app.toml:10: duplicate group name 'g'");
+  EXPECT_EQ(error_of(two + "[[group]]\nname = \"g\"\nmembers = [\"a\"]\nbackoff_ms = 10\nbackoff_max_ms = 5\n"),
+            "dir/app.toml:11: 'backoff_max_ms' must be >= 'backoff_ms'");
+  EXPECT_EQ(error_of(two + "[[group]]\nname = \"g\"\nmembers = [\"a\"]\nmax_restarts = -1\n"),
+            "dir/app.toml:10: 'max_restarts' must be between 0 and 1000000, not -1");
+}
+
 TEST(Manifest, UnknownKeysNameTheLine) {
   EXPECT_EQ(error_of("[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\ncolour = \"red\"\n"),
             "dir/app.toml:4: unknown key 'colour' in [[component]] (allowed: id, wasm, config, mailbox_capacity, fuel, deadline_ms, "
