@@ -90,19 +90,29 @@ Status Runtime::Impl::add_component(ComponentSpec spec) {
       }
     }
   }
-  auto metered = instrument::add_metering(spec.wasm, origin);
-  if (!metered.ok()) return make_error(metered.error().code, where + ": " + metered.error().message);
+  // Components made from the same bytes with the same memory cap share one loaded module.
   engine::LoadOptions load;
   if (limits.max_memory_bytes) load.max_memory_pages = limits.max_memory_bytes / 65536;
-  auto module = engine_->load(*metered, origin, load);
-  if (!module.ok()) return make_error(module.error().code, where + ": " + module.error().message);
-  auto abi_ok = abi::check_module((*module)->info(), origin);
-  if (!abi_ok.ok()) return make_error(abi_ok.error().code, where + ": " + abi_ok.error().message);
+  std::string key(spec.wasm.begin(), spec.wasm.end());
+  key += "|pages=" + (load.max_memory_pages ? std::to_string(*load.max_memory_pages) : std::string("none"));
+  std::shared_ptr<const engine::Module> module;
+  if (auto it = modules_.find(key); it != modules_.end()) {
+    module = it->second;
+  } else {
+    auto metered = instrument::add_metering(spec.wasm, origin);
+    if (!metered.ok()) return make_error(metered.error().code, where + ": " + metered.error().message);
+    auto loaded = engine_->load(*metered, origin, load);
+    if (!loaded.ok()) return make_error(loaded.error().code, where + ": " + loaded.error().message);
+    auto abi_ok = abi::check_module((*loaded)->info(), origin);
+    if (!abi_ok.ok()) return make_error(abi_ok.error().code, where + ": " + abi_ok.error().message);
+    module = std::move(loaded).value();
+    modules_.emplace(std::move(key), module);
+  }
   const auto index = static_cast<std::uint32_t>(components_.size());
   const std::size_t capacity = spec.mailbox_capacity ? spec.mailbox_capacity : options_.mailbox_capacity;
   health_intervals_.push_back(spec.health_interval.value_or(options_.health_interval));
   components_.push_back(std::make_unique<actor::Component>(index, spec.id, std::move(spec.config),
-                                                           std::move(module).value(), capacity, limits,
+                                                           std::move(module), capacity, limits,
                                                            std::move(spec.capabilities), *this));
   by_id_.emplace(spec.id, index);
   return {};

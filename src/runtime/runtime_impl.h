@@ -121,6 +121,8 @@ class Runtime::Impl final : public actor::Router {
   const Clock* clock_;
   std::chrono::nanoseconds epoch_;
   std::vector<std::unique_ptr<actor::Component>> components_;
+  // Loaded modules by (bytes, memory cap): shared by every component made from them.
+  std::unordered_map<std::string, std::shared_ptr<const engine::Module>> modules_;
   std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> by_id_;
   messaging::CorrelationTable table_;
   messaging::Subscriptions subscriptions_;

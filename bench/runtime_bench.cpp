@@ -1,0 +1,180 @@
+// Runtime-level figures through real wasm components: fire-and-forget throughput, request
+// round trips, spawn time and memory per idle component, 100k pending requests.
+#include <atomic>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include "bench/scenarios.h"
+#include "wactor/runtime.h"
+
+namespace wactor::bench {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Timestamps of guest log lines, by level (the bench guest logs empty lines as markers).
+struct Marks {
+  std::mutex mu;
+  std::vector<Clock::time_point> by_level[5];
+  void reserve(std::size_t n) {
+    for (auto& v : by_level) v.reserve(n);
+  }
+};
+
+RuntimeOptions options(const std::string& engine, const Settings& s, Marks* marks = nullptr) {
+  RuntimeOptions o;
+  o.engine = engine;
+  o.workers = s.workers;
+  o.mailbox_capacity = 2'000'000;
+  o.limits.deadline = std::chrono::milliseconds(120'000);
+  o.log = [marks](std::string_view, std::int32_t level, std::string_view) {
+    if (marks == nullptr || level < 0 || level > 4) return;
+    const auto now = Clock::now();
+    std::lock_guard lock(marks->mu);
+    marks->by_level[level].push_back(now);
+  };
+  return o;
+}
+
+ComponentSpec spec(const std::string& id, const std::vector<std::uint8_t>& wasm, const std::string& file) {
+  return ComponentSpec{id, wasm, file, "", 0, {}, Capabilities::all(), std::chrono::milliseconds(0)};
+}
+
+std::unique_ptr<Runtime> start(RuntimeOptions o, std::vector<ComponentSpec> specs) {
+  auto rt = Runtime::create(std::move(o), std::move(specs));
+  if (!rt.ok()) throw std::runtime_error(rt.error().to_string());
+  auto st = (*rt)->start();
+  if (!st.ok()) throw std::runtime_error(st.error().to_string());
+  return std::move(rt).value();
+}
+
+void post(Runtime& rt, const std::string& to, const std::string& payload) {
+  if (rt.post(to, payload) != 0) throw std::runtime_error("post to " + to + " refused");
+}
+
+void wait_idle(Runtime& rt) {
+  if (!rt.wait_idle(600s)) throw std::runtime_error("runtime not idle after 600 s");
+}
+
+// `pairs` senders each send `n` messages of `size` bytes to their own sink; messages per second.
+double throughput(const std::string& engine, const Settings& s, const std::vector<std::uint8_t>& wasm,
+                  std::size_t pairs, std::size_t n, std::size_t size) {
+  std::vector<ComponentSpec> specs;
+  for (std::size_t i = 0; i < pairs; ++i) {
+    specs.push_back(spec("s" + std::to_string(i), wasm, "bench.wasm"));
+    specs.push_back(spec("k" + std::to_string(i), wasm, "bench.wasm"));
+  }
+  auto rt = start(options(engine, s), std::move(specs));
+  const auto t0 = Clock::now();
+  for (std::size_t i = 0; i < pairs; ++i) {
+    post(*rt, "s" + std::to_string(i), "blast " + std::to_string(n) + " " + std::to_string(size) + " k" + std::to_string(i));
+  }
+  wait_idle(*rt);
+  const double secs = seconds_since(t0);
+  const auto m = rt->metrics();
+  if (m.total.messages_handled != pairs * (n + 1) || m.total.handler_errors != 0) {
+    throw std::runtime_error("throughput: messages lost or refused");
+  }
+  return static_cast<double>(pairs * n) / secs;
+}
+
+}  // namespace
+
+void runtime_benchmarks(const std::string& engine, const Settings& s, const Baselines& b, std::vector<Row>& rows) {
+  const auto bench = read_guest("bench.wasm");
+  const auto idle = read_guest("idle.wasm");
+  const bool aot = engine != "interp";
+
+  // Fire-and-forget throughput, one pair, by payload size.
+  for (std::size_t size : {16u, 1024u, 65536u}) {
+    const std::size_t n = messages_for(s, size);
+    const double rate = median_of(s.reps, [&] { return throughput(engine, s, bench, 1, n, size); });
+    std::string target;
+    if (size == 16) target = aot ? ">= 5 M msg/s" : ">= 1 M msg/s";
+    rows.push_back({"fire-and-forget, 1 pair, " + std::to_string(size) + " B", engine, rate / 1e6, "M msg/s",
+                    "native thread handoff", rate / b.handoff_msgs_per_s.at(size), target, ""});
+  }
+  // Across pairs on all workers.
+  {
+    const std::size_t pairs = 2 * s.workers;
+    const std::size_t n = messages_for(s, 16) / pairs;
+    const double rate = median_of(s.reps, [&] { return throughput(engine, s, bench, pairs, n, 16); });
+    rows.push_back({"fire-and-forget, " + std::to_string(pairs) + " pairs on " + std::to_string(s.workers) +
+                        " workers, 16 B",
+                    engine, rate / 1e6, "M msg/s", "native thread handoff", rate / b.handoff_msgs_per_s.at(16), "",
+                    ""});
+  }
+
+  // Request -> callback round trip: sequential requests, timestamped at each callback.
+  {
+    const std::size_t n = s.quick ? 5'000 : 50'000;
+    std::vector<double> p50s, p99s;
+    for (int r = 0; r < s.reps; ++r) {
+      Marks marks;
+      marks.reserve(n + 1);
+      auto rt = start(options(engine, s, &marks), {spec("p", bench, "bench.wasm"), spec("r", bench, "bench.wasm")});
+      post(*rt, "p", "ping " + std::to_string(n) + " r");
+      wait_idle(*rt);
+      auto& t = marks.by_level[1];
+      if (t.size() != n) throw std::runtime_error("round trip: callbacks missing");
+      std::vector<double> d;
+      for (std::size_t i = 1; i < t.size(); ++i) d.push_back(std::chrono::duration<double, std::micro>(t[i] - t[i - 1]).count());
+      p50s.push_back(quantile(d, 0.5));
+      p99s.push_back(quantile(d, 0.99));
+    }
+    rows.push_back({"request -> callback round trip, p50", engine, median(p50s), "us", "", 0, aot ? "<= 2 us" : "", ""});
+    rows.push_back({"request -> callback round trip, p99", engine, median(p99s), "us", "", 0, "", ""});
+  }
+
+  // Spawn time and memory per idle component (one module shared by all).
+  for (std::size_t count : s.spawn_counts) {
+    if (s.quick) count /= 10;
+    std::vector<ComponentSpec> specs;
+    specs.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) specs.push_back(spec("c" + std::to_string(i), idle, "idle.wasm"));
+    const auto rss0 = rss_bytes();
+    auto created = Runtime::create(options(engine, s), std::move(specs));
+    if (!created.ok()) throw std::runtime_error(created.error().to_string());
+    const auto t0 = Clock::now();
+    if (auto st = (*created)->start(); !st.ok()) throw std::runtime_error(st.error().to_string());
+    const double spawn_us = seconds_since(t0) * 1e6 / static_cast<double>(count);
+    const double per_kib = static_cast<double>(rss_bytes() - rss0) / static_cast<double>(count) / 1024.0;
+    (*created)->stop();
+    const std::string n = std::to_string(count / 1000) + "k";
+    rows.push_back({"spawn (instantiate + ready), " + n + " components", engine, spawn_us, "us", "", 0,
+                    aot ? "<= 20 us" : "", ""});
+    rows.push_back({"memory per idle component, " + n + " alive", engine, per_kib, "KiB", "", 0,
+                    aot ? "<= 64 KiB" : "", ""});
+  }
+
+  // Pending requests with timeouts: memory, and how late their timeouts fire.
+  {
+    const std::size_t n = s.quick ? s.pending / 10 : s.pending;
+    constexpr int kTimeoutMs = 3000;
+    Marks marks;
+    marks.reserve(n);
+    auto rt = start(options(engine, s, &marks), {spec("p", bench, "bench.wasm"), spec("h", bench, "bench.wasm")});
+    const auto rss0 = rss_bytes();
+    post(*rt, "p", "pend " + std::to_string(n) + " " + std::to_string(kTimeoutMs) + " h");
+    while (rt->stats("h")->messages_handled < n) std::this_thread::sleep_for(1ms);
+    const double per_request = static_cast<double>(rss_bytes() - rss0) / static_cast<double>(n);
+    wait_idle(*rt);
+    auto& issued = marks.by_level[0];
+    auto& fired = marks.by_level[1];
+    if (issued.size() != n || fired.size() != n || rt->stats("p")->requests_timed_out != n) {
+      throw std::runtime_error("pending: requests missing");
+    }
+    std::vector<double> late;
+    for (std::size_t i = 0; i < n; ++i) {
+      late.push_back(std::chrono::duration<double, std::milli>(fired[i] - issued[i]).count() - kTimeoutMs);
+    }
+    const std::string label = std::to_string(n / 1000) + "k pending requests";
+    rows.push_back({label + ": memory per request", engine, per_request, "B", "", 0, "", ""});
+    rows.push_back({label + ": timeout fired late by, p50", engine, quantile(late, 0.5), "ms", "", 0, "", ""});
+    rows.push_back({label + ": timeout fired late by, p99", engine, quantile(late, 0.99), "ms", "", 0, "", ""});
+    rows.push_back({label + ": timeout fired late by, max", engine, quantile(late, 1.0), "ms", "", 0, "", ""});
+  }
+}
+
+}  // namespace wactor::bench

@@ -1,0 +1,41 @@
+// The scenarios of the benchmark command (docs/BENCHMARKS.md).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "bench/measure.h"
+
+namespace wactor::bench {
+
+struct Settings {
+  int reps = 5;                      // repetitions; figures are medians
+  bool quick = false;                // smaller counts (a smoke run)
+  std::vector<std::size_t> spawn_counts{10'000, 100'000};
+  std::size_t pending = 100'000;
+  int fib_n = 30;
+  unsigned workers = 2;
+};
+
+// How many messages a throughput run sends for this payload size.
+inline std::size_t messages_for(const Settings& s, std::size_t size) {
+  const std::size_t n = size <= 16 ? 1'000'000 : size <= 1024 ? 200'000 : 10'000;
+  return s.quick ? n / 20 : n;
+}
+
+struct Baselines {
+  std::map<std::size_t, double> handoff_msgs_per_s;  // by payload size
+  double direct_call_ns = 0;
+  double fib_ms = 0;
+};
+
+Baselines measure_baselines(const Settings& s);
+int native_fib(int n);
+
+// Engine-level: export call, host call, compute. Appends rows.
+void engine_benchmarks(const std::string& engine, const Settings& s, const Baselines& b, std::vector<Row>& rows);
+// Runtime-level: throughput, round trip, spawn and memory, pending requests. Appends rows.
+void runtime_benchmarks(const std::string& engine, const Settings& s, const Baselines& b, std::vector<Row>& rows);
+
+}  // namespace wactor::bench
