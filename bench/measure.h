@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include <malloc.h>
 #include <unistd.h>
 
 namespace wactor::bench {
@@ -42,6 +43,15 @@ inline std::uint64_t rss_bytes() {
   in >> size >> resident;
   return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
 }
+
+// Bytes of heap in use (malloc'd and not freed), whatever the allocator kept from the OS.
+inline std::uint64_t heap_bytes() {
+  const struct mallinfo2 mi = ::mallinfo2();
+  return mi.uordblks + mi.hblkhd;
+}
+
+// b - a, or 0 if it shrank.
+inline double grown(std::uint64_t a, std::uint64_t b) { return b > a ? static_cast<double>(b - a) : 0.0; }
 
 // One line of the report. `baseline` names what `ratio` compares against (empty: none).
 struct Row {
