@@ -24,11 +24,12 @@ std::vector<std::uint8_t> read_guest(const std::string& name) {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: wactor-bench [--quick] [--reps N] [--engines a,b] [--spawn N,M] [--json FILE]\n"
+    "usage: wactor-bench [--quick] [--reps N] [--engines a,b] [--spawn N,M] [--only groups] [--json FILE]\n"
     "  --quick      smaller counts (a smoke run, figures are rougher)\n"
     "  --reps N     repetitions per figure, medians reported (default 5)\n"
     "  --engines    engines to measure (default: every available engine)\n"
     "  --spawn      component counts for spawn time and memory (default 10000,100000)\n"
+    "  --only       comma-separated groups: calls,compute,throughput,rtt,spawn,pending\n"
     "  --json FILE  also write the rows as JSON\n";
 
 std::vector<std::string> split(const std::string& s) {
@@ -92,6 +93,9 @@ int run(int argc, char** argv) {
     else if (a == "--reps") s.reps = std::max(1, std::atoi(value().c_str()));
     else if (a == "--engines") engines = split(value());
     else if (a == "--json") json = value();
+    else if (a == "--only") {
+      for (const auto& g : split(value())) s.only.insert(g);
+    }
     else if (a == "--spawn") {
       s.spawn_counts.clear();
       for (const auto& n : split(value())) s.spawn_counts.push_back(std::strtoull(n.c_str(), nullptr, 10));

@@ -13,10 +13,12 @@
 namespace wactor::bench {
 namespace {
 
-// Two threads hand `n` messages of `size` bytes through a mutex-protected queue.
+// Two threads hand `n` messages of `size` bytes through a mutex-protected queue bounded
+// like a mailbox (1024 by default): the producer waits while it is full.
 double queue_handoff(std::size_t n, std::size_t size) {
+  constexpr std::size_t kCapacity = 1024;
   std::mutex mu;
-  std::condition_variable cv;
+  std::condition_variable cv, not_full;
   std::deque<std::string> q;
   const auto t0 = Clock::now();
   std::thread consumer([&] {
@@ -28,6 +30,7 @@ double queue_handoff(std::size_t n, std::size_t size) {
         cv.wait(lock, [&] { return !q.empty(); });
         batch.swap(q);
       }
+      not_full.notify_one();
       for (auto& m : batch) benchmark::DoNotOptimize(m.data());
       got += batch.size();
       batch.clear();
@@ -35,11 +38,14 @@ double queue_handoff(std::size_t n, std::size_t size) {
   });
   const std::string payload(size, 'x');
   for (std::size_t i = 0; i < n; ++i) {
+    bool was_empty;
     {
-      std::lock_guard lock(mu);
+      std::unique_lock lock(mu);
+      not_full.wait(lock, [&] { return q.size() < kCapacity; });
+      was_empty = q.empty();
       q.push_back(payload);
     }
-    cv.notify_one();
+    if (was_empty) cv.notify_one();  // the consumer may be waiting only when it found none
   }
   consumer.join();
   return static_cast<double>(n) / seconds_since(t0);

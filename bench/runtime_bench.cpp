@@ -90,6 +90,7 @@ void runtime_benchmarks(const std::string& engine, const Settings& s, const Base
 
   // Fire-and-forget throughput, one pair, by payload size.
   for (std::size_t size : {16u, 1024u, 65536u}) {
+    if (!s.wants("throughput")) break;
     const std::size_t n = messages_for(s, size);
     const double rate = median_of(s.reps, [&] { return throughput(engine, s, bench, 1, n, size); });
     std::string target;
@@ -98,7 +99,7 @@ void runtime_benchmarks(const std::string& engine, const Settings& s, const Base
                     "native thread handoff", rate / b.handoff_msgs_per_s.at(size), target, ""});
   }
   // Across pairs on all workers.
-  {
+  if (s.wants("throughput")) {
     const std::size_t pairs = 2 * s.workers;
     const std::size_t n = messages_for(s, 16) / pairs;
     const double rate = median_of(s.reps, [&] { return throughput(engine, s, bench, pairs, n, 16); });
@@ -109,7 +110,7 @@ void runtime_benchmarks(const std::string& engine, const Settings& s, const Base
   }
 
   // Request -> callback round trip: sequential requests, timestamped at each callback.
-  {
+  if (s.wants("rtt")) {
     const std::size_t n = s.quick ? 5'000 : 50'000;
     std::vector<double> p50s, p99s;
     for (int r = 0; r < s.reps; ++r) {
@@ -131,6 +132,7 @@ void runtime_benchmarks(const std::string& engine, const Settings& s, const Base
 
   // Spawn time and memory per idle component (one module shared by all).
   for (std::size_t count : s.spawn_counts) {
+    if (!s.wants("spawn")) break;
     if (s.quick) count /= 10;
     std::vector<ComponentSpec> specs;
     specs.reserve(count);
@@ -155,7 +157,7 @@ void runtime_benchmarks(const std::string& engine, const Settings& s, const Base
   }
 
   // Pending requests with timeouts: memory, and how late their timeouts fire.
-  {
+  if (s.wants("pending")) {
     const std::size_t n = s.quick ? s.pending / 10 : s.pending;
     constexpr int kTimeoutMs = 3000;
     Marks marks;

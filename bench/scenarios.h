@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,8 @@ struct Settings {
   std::size_t pending = 100'000;
   int fib_n = 30;
   unsigned workers = 2;
+  std::set<std::string> only;  // scenario groups to run (empty: all): calls compute throughput rtt spawn pending
+  [[nodiscard]] bool wants(const std::string& group) const { return only.empty() || only.count(group) != 0; }
 };
 
 // How many messages a throughput run sends for this payload size.

@@ -213,6 +213,19 @@ int wactor_init_(const char* config, int len) {
 }
 #endif
 
+/* The inbox: where the host copies small deliveries (sender + payload, a callback's
+ * payload, the config) without calling cabi_realloc. WACTOR_INBOX_SIZE 0 turns it off. */
+#ifndef WACTOR_INBOX_SIZE
+#define WACTOR_INBOX_SIZE 4096
+#endif
+#if WACTOR_INBOX_SIZE > 0
+static wactor_u8 wactor_inbox_buf_[WACTOR_INBOX_SIZE] __attribute__((aligned(16)));
+WACTOR_EXPORT("inbox")
+wactor_i64 wactor_inbox_(void) {
+  return (wactor_i64)(((unsigned long long)WACTOR_INBOX_SIZE << 32) | (unsigned long)wactor_inbox_buf_);
+}
+#endif
+
 #ifdef WACTOR_WANT_HEALTH
 int wactor_on_health(void);
 WACTOR_EXPORT("health")

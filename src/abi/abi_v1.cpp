@@ -48,6 +48,8 @@ const Signature kHandleMessageSig{{I32, I32, I32, I32}, {I32}};
 const Signature kHandleCallbackSig{{I64, I32, I32, I32}, {I32}};
 const Signature kInitSig{{I32, I32}, {I32}};
 const Signature kNoArgStatusSig{{}, {I32}};
+const Signature kInboxSig{{}, {I64}};
+constexpr std::uint64_t kMaxInbox = 16u << 20;
 
 struct ExportRule {
   std::string_view name;
@@ -55,14 +57,15 @@ struct ExportRule {
   bool required;
 };
 
-const std::array<ExportRule, 6>& export_rules() {
-  static const std::array<ExportRule, 6> r = {{
+const std::array<ExportRule, 7>& export_rules() {
+  static const std::array<ExportRule, 7> r = {{
       {"cabi_realloc", &kReallocSig, true},
       {"handle-message", &kHandleMessageSig, true},
       {"handle-callback", &kHandleCallbackSig, false},
       {"init", &kInitSig, false},
       {"health", &kNoArgStatusSig, false},
       {"shutdown", &kNoArgStatusSig, false},
+      {"inbox", &kInboxSig, false},
   }};
   return r;
 }
@@ -327,27 +330,61 @@ Result<GuestExports> GuestExports::resolve(engine::Instance& instance) {
   auto sh = optional_export(instance, "shutdown", kNoArgStatusSig);
   if (!sh.ok()) return std::move(sh).take_error();
   g.shutdown_ = *sh;
+  auto ib = optional_export(instance, "inbox", kInboxSig);
+  if (!ib.ok()) return std::move(ib).take_error();
+  if (*ib) {
+    Val packed{};
+    WACTOR_TRY(instance.call(**ib, {}, std::span<Val>(&packed, 1)));
+    const auto bits = static_cast<std::uint64_t>(packed.i64);
+    const std::uint64_t ptr = bits & 0xffffffffu, cap = bits >> 32;
+    const std::uint64_t mem = instance.memory().size();
+    if (cap > kMaxInbox || (cap > 0 && (ptr == 0 || ptr + cap > mem))) {
+      return make_error(ErrorCode::kAbiViolation, "inbox() returned buffer " + std::to_string(ptr) + " of " +
+                                                      std::to_string(cap) + " bytes: outside memory (" +
+                                                      std::to_string(mem) + " bytes) or larger than 16 MiB");
+    }
+    g.inbox_ptr_ = static_cast<std::uint32_t>(ptr);
+    g.inbox_cap_ = static_cast<std::uint32_t>(cap);
+  }
   return g;
 }
 
 Result<std::int32_t> GuestExports::place(engine::Instance& instance, std::span<const std::uint8_t> bytes) {
-  if (bytes.empty()) return 0;
+  return place(instance, bytes, {});
+}
+
+Result<std::int32_t> GuestExports::place(engine::Instance& instance, std::span<const std::uint8_t> bytes,
+                                         std::span<const std::uint8_t> second) {
+  const std::size_t total = bytes.size() + second.size();
+  if (total == 0) return 0;
+  if (total > static_cast<std::size_t>(INT32_MAX)) {
+    return make_error(ErrorCode::kInvalidArgument, std::to_string(total) + " bytes do not fit a guest buffer");
+  }
+  if (total <= inbox_cap_) {  // fits the guest's inbox: no allocation call
+    auto mem = instance.memory();
+    if (inbox_ptr_ + total <= mem.size()) {
+      if (!bytes.empty()) std::memcpy(mem.data() + inbox_ptr_, bytes.data(), bytes.size());
+      if (!second.empty()) std::memcpy(mem.data() + inbox_ptr_ + bytes.size(), second.data(), second.size());
+      return static_cast<std::int32_t>(inbox_ptr_);
+    }
+  }
   std::array<Val, 4> args{};
   args[2].i32 = 1;
-  args[3].i32 = static_cast<std::int32_t>(bytes.size());
+  args[3].i32 = static_cast<std::int32_t>(total);
   auto ptr = call_status(instance, realloc_, args);
   if (!ptr.ok()) return ptr;
   auto mem = instance.memory();
   const std::uint64_t p = static_cast<std::uint32_t>(*ptr);
   if (p == 0) {
     return make_error(ErrorCode::kResourceExhausted,
-                      "cabi_realloc returned 0 for " + std::to_string(bytes.size()) + " bytes (guest out of memory)");
+                      "cabi_realloc returned 0 for " + std::to_string(total) + " bytes (guest out of memory)");
   }
-  if (p + bytes.size() > mem.size()) {
+  if (p + total > mem.size()) {
     return make_error(ErrorCode::kGuestError, "cabi_realloc returned " + std::to_string(p) +
-                                                  ", out of bounds for " + std::to_string(bytes.size()) + " bytes");
+                                                  ", out of bounds for " + std::to_string(total) + " bytes");
   }
-  std::memcpy(mem.data() + p, bytes.data(), bytes.size());
+  if (!bytes.empty()) std::memcpy(mem.data() + p, bytes.data(), bytes.size());
+  if (!second.empty()) std::memcpy(mem.data() + p + bytes.size(), second.data(), second.size());
   return *ptr;
 }
 
@@ -363,14 +400,13 @@ Result<std::int32_t> GuestExports::init(engine::Instance& instance, std::span<co
 
 Result<std::int32_t> GuestExports::handle_message(engine::Instance& instance, std::string_view sender,
                                                   std::span<const std::uint8_t> payload) {
-  auto sp = place(instance, {reinterpret_cast<const std::uint8_t*>(sender.data()), sender.size()});
+  // One buffer: the sender's id, then the payload.
+  auto sp = place(instance, {reinterpret_cast<const std::uint8_t*>(sender.data()), sender.size()}, payload);
   if (!sp.ok()) return sp;
-  auto pp = place(instance, payload);
-  if (!pp.ok()) return pp;
   std::array<Val, 4> args{};
-  args[0].i32 = *sp;
+  args[0].i32 = sender.empty() ? 0 : *sp;
   args[1].i32 = static_cast<std::int32_t>(sender.size());
-  args[2].i32 = *pp;
+  args[2].i32 = payload.empty() ? 0 : *sp + static_cast<std::int32_t>(sender.size());
   args[3].i32 = static_cast<std::int32_t>(payload.size());
   return call_status(instance, handle_message_, args);
 }

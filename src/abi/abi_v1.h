@@ -66,8 +66,12 @@ class GuestExports {
 
   [[nodiscard]] bool has_callback() const { return handle_callback_.has_value(); }
 
-  // cabi_realloc(0, 0, 1, len) and copy; returns the guest pointer (0 for empty data).
+  // Copies into the guest's inbox if it fits, else into cabi_realloc(0, 0, 1, len);
+  // returns the guest pointer (0 for empty data).
   [[nodiscard]] Result<std::int32_t> place(engine::Instance& instance, std::span<const std::uint8_t> bytes);
+  // Both in one cabi_realloc buffer, `second` right after `bytes`; returns the buffer.
+  [[nodiscard]] Result<std::int32_t> place(engine::Instance& instance, std::span<const std::uint8_t> bytes,
+                                           std::span<const std::uint8_t> second);
 
   // Each returns the guest's status code, or kTrap / kGuestError.
   [[nodiscard]] Result<std::int32_t> init(engine::Instance& instance, std::span<const std::uint8_t> config);
@@ -85,6 +89,8 @@ class GuestExports {
   std::optional<engine::ExportIndex> init_;
   std::optional<engine::ExportIndex> health_;
   std::optional<engine::ExportIndex> shutdown_;
+  std::uint32_t inbox_ptr_ = 0;  // the guest's inbox buffer (docs/ABI.md), if it has one
+  std::uint32_t inbox_cap_ = 0;
 };
 
 }  // namespace wactor::abi

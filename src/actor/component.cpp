@@ -45,15 +45,20 @@ Component::Component(std::uint32_t index, std::string id, std::string config,
 }
 
 void Component::arm(std::chrono::milliseconds deadline) {
-  fuel_left_ = limits_.fuel ? static_cast<std::int64_t>(limits_.fuel) : INT64_MAX;
+  const std::int64_t budget = limits_.fuel ? static_cast<std::int64_t>(limits_.fuel) : INT64_MAX;
   armed_deadline_ = deadline;
   deadline_at_ = deadline.count() ? router_.now() + deadline : std::chrono::nanoseconds::max();
-  // Leftover fuel of the previous call must not carry over: the guest asks again at once.
-  if (instance_ && fuel_global_) (void)instance_->set_i64_global(*fuel_global_, 0);
+  // The first slice goes straight into the guest's counter (no refill call for a short
+  // handler); leftover fuel of the previous call does not carry over.
+  const std::int64_t first = std::min(budget, kFuelSlice);
+  if (instance_ && fuel_global_ && instance_->set_i64_global(*fuel_global_, first).ok()) {
+    fuel_left_ = budget - first;
+  } else {
+    fuel_left_ = budget;
+  }
 }
 
 engine::HostOutcome Component::refill(engine::Val* result) {
-  constexpr std::int64_t kSlice = 10'000;  // units between two looks at the clock
   if (deadline_at_ != std::chrono::nanoseconds::max() && router_.now() >= deadline_at_) {
     return engine::HostOutcome::trapped("wactor: deadline of " + std::to_string(armed_deadline_.count()) +
                                         " ms exceeded");
@@ -61,7 +66,7 @@ engine::HostOutcome Component::refill(engine::Val* result) {
   if (fuel_left_ <= 0) {
     return engine::HostOutcome::trapped("wactor: fuel budget of " + std::to_string(limits_.fuel) + " exhausted");
   }
-  const std::int64_t slice = std::min(fuel_left_, kSlice);
+  const std::int64_t slice = std::min(fuel_left_, kFuelSlice);
   fuel_left_ -= slice;
   result[0].i64 = slice;
   return engine::HostOutcome::ok();
@@ -118,13 +123,14 @@ void Component::stop_instance() {
 }
 
 bool Component::run_batch() {
+  auto t0 = std::chrono::steady_clock::now();
   for (int n = 0; n < kBatch; ++n) {
     Envelope e;
     if (!mailbox_.pop(e)) return false;  // idle: the mailbox cleared the scheduled flag
-    const auto t0 = std::chrono::steady_clock::now();
     handle(e);
-    counters_.bump(&ComponentCounters::handler_ns,
-                   static_cast<std::uint64_t>((std::chrono::steady_clock::now() - t0).count()));
+    const auto t1 = std::chrono::steady_clock::now();  // also the start of the next one
+    counters_.bump(&ComponentCounters::handler_ns, static_cast<std::uint64_t>((t1 - t0).count()));
+    t0 = t1;
     router_.envelope_done();
   }
   // Batch used up: run again later if anything is left (fairness between components).

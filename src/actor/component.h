@@ -129,6 +129,7 @@ class Component final : public Runnable, private abi::GuestHost {
   bool restart_pending_ = false;
   bool stopped_reported_ = false;     // instance gone, mailbox paused until kStart(restart_token_)
   static constexpr int kBatch = 64;
+  static constexpr std::int64_t kFuelSlice = 10'000;  // fuel units between two looks at the clock
 };
 
 }  // namespace wactor::actor
