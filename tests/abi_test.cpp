@@ -96,3 +96,73 @@ TEST(Abi, Utf8Validation) {
 
 }  // namespace
 }  // namespace wactor
+
+namespace wactor {
+namespace {
+
+// The delivery buffer, on every engine: small deliveries go to the guest's inbox without
+// an allocation call, larger ones through cabi_realloc; sender and payload share a buffer.
+class Delivery : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    auto e = engine::make_engine(GetParam());
+    ASSERT_TRUE(e.ok());
+    engine_ = std::move(e).value();
+  }
+  std::unique_ptr<engine::Instance> instance(const std::string& file) {
+    auto m = engine_->load(test::guest_bytes(file), file, {});
+    EXPECT_TRUE(m.ok()) << m.error().to_string();
+    module_ = std::move(m).value();
+    auto inst = module_->instantiate({});
+    EXPECT_TRUE(inst.ok()) << inst.error().to_string();
+    return std::move(inst).value();
+  }
+  std::int32_t get(engine::Instance& inst, const char* fn) {
+    auto f = inst.find_function(fn, {{}, {engine::ValType::kI32}});
+    EXPECT_TRUE(f.ok());
+    engine::Val out{};
+    EXPECT_TRUE(inst.call(*f, {}, std::span<engine::Val>(&out, 1)).ok());
+    return out.i32;
+  }
+  std::unique_ptr<engine::Engine> engine_;
+  std::shared_ptr<const engine::Module> module_;
+};
+
+TEST_P(Delivery, SmallDeliveriesUseTheInboxLargerOnesCabiRealloc) {
+  auto inst = instance("inbox.wasm");
+  auto exports = abi::GuestExports::resolve(*inst);
+  ASSERT_TRUE(exports.ok()) << exports.error().to_string();
+  auto send = [&](std::size_t n) {
+    std::vector<std::uint8_t> payload(n);
+    int sum = 0;
+    for (std::size_t i = 0; i < n; ++i) sum += (payload[i] = static_cast<std::uint8_t>(i * 7 + 1));
+    auto rc = exports->handle_message(*inst, "alice", payload);
+    EXPECT_TRUE(rc.ok() && *rc == 0);
+    return sum;
+  };
+  int sum = send(59);  // 5 + 59 = 64 bytes: fits the inbox exactly
+  EXPECT_EQ(get(*inst, "sum"), sum);
+  EXPECT_EQ(get(*inst, "reallocs"), 0);
+  EXPECT_EQ(get(*inst, "adjacent"), 1);
+  sum = send(60);  // 65 bytes: allocated
+  EXPECT_EQ(get(*inst, "sum"), sum);
+  EXPECT_EQ(get(*inst, "reallocs"), 1);
+  EXPECT_EQ(get(*inst, "adjacent"), 1);
+  sum = send(3);
+  EXPECT_EQ(get(*inst, "sum"), sum);
+  EXPECT_EQ(get(*inst, "reallocs"), 1);
+}
+
+TEST_P(Delivery, InboxOutsideMemoryFailsTheStart) {
+  auto inst = instance("bad_inbox.wasm");
+  auto exports = abi::GuestExports::resolve(*inst);
+  ASSERT_FALSE(exports.ok());
+  EXPECT_EQ(exports.error().message,
+            "inbox() returned buffer 65000 of 1000 bytes: outside memory (65536 bytes) or larger than 16 MiB");
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, Delivery, ::testing::ValuesIn(test::engine_params()),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace wactor
