@@ -1,6 +1,7 @@
 #include "engine/wasm2c/aot_engine.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <atomic>
@@ -76,8 +77,8 @@ class Library {
 
   void* (*alloc)(void* host, HostCallFn call) = nullptr;
   void (*free)(void* box) = nullptr;
-  int (*instantiate)(void* box, std::uint32_t memory_cap_pages) = nullptr;
-  int (*call)(void* box, Trampoline fn, const Val* args, Val* results) = nullptr;
+  int (*instantiate)(void* box, std::uint32_t memory_cap_pages, const void* stack_limit) = nullptr;
+  int (*call)(void* box, Trampoline fn, const Val* args, Val* results, const void* stack_limit) = nullptr;
   void* (*export_global)(void* box, std::uint32_t index) = nullptr;
   RtMemory* (*memory)(void* box) = nullptr;
   const Trampoline* export_functions = nullptr;
@@ -106,6 +107,22 @@ struct Compiled {
   std::uint32_t memory_cap_pages = 65535;
   aot::ObjectReport report;
 };
+
+// The lowest stack address guest code may reach on this thread: the thread's stack bottom
+// plus headroom for the host functions a guest calls (and their sanitizer-enlarged frames).
+const void* stack_limit() {
+  thread_local const char* limit = [] {
+    pthread_attr_t attr;
+    void* addr = nullptr;
+    std::size_t size = 0;
+    if (::pthread_getattr_np(::pthread_self(), &attr) != 0) return static_cast<const char*>(nullptr);
+    ::pthread_attr_getstack(&attr, &addr, &size);
+    ::pthread_attr_destroy(&attr);
+    const std::size_t headroom = std::min<std::size_t>(256u << 10, size / 4);
+    return static_cast<const char*>(addr) + headroom;
+  }();
+  return limit;
+}
 
 class AotInstance;
 
@@ -153,7 +170,7 @@ class AotInstance final : public Instance {
     box_ = lib.alloc(this, &AotInstance::host_call);
     if (!box_) return make_error(ErrorCode::kResourceExhausted, "instantiation failed: out of memory");
     memory_ = lib.memory(box_);
-    if (const int trap = lib.instantiate(box_, compiled_->memory_cap_pages)) {
+    if (const int trap = lib.instantiate(box_, compiled_->memory_cap_pages, stack_limit())) {
       const ErrorCode code = trap == kTrapOutOfMemory ? ErrorCode::kResourceExhausted : ErrorCode::kTrap;
       return make_error(code, "instantiation failed: " + take_trap_message(trap));
     }
@@ -187,7 +204,7 @@ class AotInstance final : public Instance {
     if (args.size() != r.params || results.size() < r.results) {
       return make_error(ErrorCode::kInvalidArgument, "wrong number of arguments or results");
     }
-    if (const int trap = compiled_->lib->call(box_, r.fn, args.data(), results.data())) {
+    if (const int trap = compiled_->lib->call(box_, r.fn, args.data(), results.data(), stack_limit())) {
       return make_error(ErrorCode::kTrap, take_trap_message(trap));
     }
     return {};

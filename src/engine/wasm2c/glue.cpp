@@ -68,6 +68,7 @@ typedef struct {
 
 #define WACTOR_BOX_OF(i) ((wactor_box*)((char*)(i) - offsetof(wactor_box, inst)))
 #define WACTOR_CALL_DEPTH(i) (WACTOR_BOX_OF(i)->hdr.depth)
+#define WACTOR_STACK_LOW(i) ((const char*)__builtin_frame_address(0) < WACTOR_BOX_OF(i)->hdr.stack_limit)
 
 #include "m.c"
 
@@ -89,10 +90,10 @@ WACTOR_EXPORT void wactor_free(void* box) {
 
 /* Runs instantiation (segments, start function) with the memory limit in force. */
 static void wactor_do_instantiate(void* box, const wactor_val* args, wactor_val* results);
-WACTOR_EXPORT int wactor_instantiate(void* box, uint32_t memory_cap_pages) {
+WACTOR_EXPORT int wactor_instantiate(void* box, uint32_t memory_cap_pages, const void* stack_limit) {
   const uint32_t prev = wactor_memory_cap;
   wactor_memory_cap = memory_cap_pages < WACTOR_MAX_PAGES ? memory_cap_pages : WACTOR_MAX_PAGES;
-  const int trap = wactor_call(box, wactor_do_instantiate, NULL, NULL);
+  const int trap = wactor_call(box, wactor_do_instantiate, NULL, NULL, stack_limit);
   wactor_memory_cap = prev;
   return trap;
 }

@@ -29,6 +29,7 @@ typedef void (*wactor_trampoline)(void* box, const wactor_val* args, wactor_val*
 typedef struct {
   void* host;
   wactor_host_call_fn host_call;
+  const char* stack_limit; /* trap with "call stack exhausted" below this address */
   uint32_t depth;
 } wactor_header;
 
@@ -66,20 +67,26 @@ const char* wasm_rt_strerror(wasm_rt_trap_t trap) {
 }
 
 /* Runs fn(box, args, results) with a trap guard: returns 0, or the trap code after a trap
- * (the instance's call depth restored). Nests: a host call may call another instance. */
-WACTOR_EXPORT int wactor_call(void* box, wactor_trampoline fn, const wactor_val* args, wactor_val* results) {
+ * (the instance's call depth restored). Nests: a host call may call another instance.
+ * `stack_limit`: the lowest native stack address guest code may use on this thread. */
+WACTOR_EXPORT int wactor_call(void* box, wactor_trampoline fn, const wactor_val* args, wactor_val* results,
+                              const void* stack_limit) {
   wactor_header* header = (wactor_header*)box;
   void* buf[5];
   void** prev = wactor_unwind_target;
   const uint32_t depth = header->depth;
+  const char* prev_limit = header->stack_limit;
+  header->stack_limit = (const char*)stack_limit;
   if (__builtin_setjmp(buf)) {
     wactor_unwind_target = prev;
     header->depth = depth;
+    header->stack_limit = prev_limit;
     return wactor_trap_code;
   }
   wactor_unwind_target = buf;
   fn(box, args, results);
   wactor_unwind_target = prev;
+  header->stack_limit = prev_limit;
   return 0;
 }
 
@@ -119,6 +126,14 @@ uint32_t wasm_rt_register_func_type(uint32_t params, uint32_t results, ...) {
   wactor_types = grown;
   wactor_types[wactor_type_count] = (wactor_func_type){params, results, types};
   return wactor_type_count++;
+}
+
+/* dlclose() of the object releases the registry. */
+__attribute__((destructor)) static void wactor_free_func_types(void) {
+  for (uint32_t i = 0; i < wactor_type_count; ++i) free(wactor_types[i].types);
+  free(wactor_types);
+  wactor_types = NULL;
+  wactor_type_count = 0;
 }
 
 /* ---- exceptions: not enabled by wactor's validator ---- */

@@ -4,7 +4,9 @@
  *  - Memory accesses are bounds-checked (no guard-page reservation, no signal handler).
  *  - The call depth is counted per instance (an instance runs on one thread at a time), in
  *    a header the glue puts in front of wasm2c's instance struct: every generated function
- *    has its instance in scope as `instance`, so no thread-local is touched per call.
+ *    has its instance in scope as `instance`, so no thread-local is touched per call. The
+ *    same check also traps when the native stack is nearly used up (guests with big frames),
+ *    against a limit the host computes once per thread.
  *  - A trap unwinds (__builtin_longjmp) to the export call in progress on this thread; the
  *    unwind target is thread-local and only touched on entry to an export and on a trap.
  * This file is compiled into every generated shared object (see wactor_rt.c, glue.cpp). */
@@ -29,11 +31,12 @@ extern "C" {
 #define WASM_RT_SIGNAL_RECOVERY_SUPPORTED 0
 #define WASM_RT_MEMCHECK_SIGNAL_HANDLER 0
 #define WASM_RT_USE_STACK_DEPTH_COUNT 1
-#ifndef WASM_RT_MAX_CALL_STACK_DEPTH
-#define WASM_RT_MAX_CALL_STACK_DEPTH 8192
-#endif
-/* The glue defines WACTOR_CALL_DEPTH(instance) before including the generated code. */
+#define WACTOR_MAX_CALL_DEPTH 8192u
+/* Generated code checks `++wasm_rt_call_stack_depth > WASM_RT_MAX_CALL_STACK_DEPTH` on
+ * entry to every function. The glue defines WACTOR_CALL_DEPTH(instance) and
+ * WACTOR_STACK_LOW(instance) before including the generated code. */
 #define wasm_rt_call_stack_depth WACTOR_CALL_DEPTH(instance)
+#define WASM_RT_MAX_CALL_STACK_DEPTH (UNLIKELY(WACTOR_STACK_LOW(instance)) ? 0u : WACTOR_MAX_CALL_DEPTH)
 
 #define WASM_RT_NO_RETURN __attribute__((noreturn))
 #define WASM_RT_MERGED_OOB_AND_EXHAUSTION_TRAPS 0
