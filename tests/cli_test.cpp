@@ -11,6 +11,8 @@
 #include <fstream>
 #include <thread>
 
+#include "engine/wasm2c/aot_engine.h"
+#include "instrument/metering.h"
 #include "test_support.h"
 
 namespace wactor {
@@ -310,6 +312,54 @@ TEST_F(Cli, InspectReportsAbiVerdict) {
   EXPECT_EQ(garbage.status, 1);
   EXPECT_NE(garbage.out.find("g.wasm: not a valid WebAssembly module"), std::string::npos) << garbage.out;
   EXPECT_EQ(wactor("inspect /nonexistent.wasm").status, 1);
+}
+
+// `wactor compile` fills the cache with exactly what `wactor run` loads: a later load of the
+// metered module, in any process, is a cache hit.
+TEST_F(Cli, CompileFillsTheCacheThatLoadingHits) {
+  if (!engine::aot_available()) GTEST_SKIP() << "no C compiler or wasm2c here";
+  const std::string cache = (dir / "cache").string();
+  const std::string env = "WACTOR_CACHE_DIR=" + cache + " ";
+  const std::string probe = (dir / "probe.wasm").string();
+  const std::string cmd = std::string("sh -c '") + env + WACTOR_BINARY + " compile " + probe + " 2>&1'";
+  auto run = [&] {
+    FILE* p = popen(cmd.c_str(), "r");
+    std::string out;
+    std::array<char, 4096> buf;
+    std::size_t n;
+    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+    const int st = pclose(p);
+    return Outcome{WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+  };
+  auto first = run();
+  ASSERT_EQ(first.status, 0) << first.out;
+  EXPECT_NE(first.out.find(probe + ": " + cache + "/aot/"), std::string::npos) << first.out;
+  EXPECT_NE(first.out.find("(compiled)"), std::string::npos) << first.out;
+  auto second = run();
+  EXPECT_NE(second.out.find("(cached)"), std::string::npos) << second.out;
+
+  // In this process, as the runtime loads it: metered, with a memory limit.
+  const char* old = std::getenv("WACTOR_CACHE_DIR");
+  const std::string saved = old ? old : "";
+  ::setenv("WACTOR_CACHE_DIR", cache.c_str(), 1);
+  auto engine = engine::make_engine("aot");
+  ASSERT_TRUE(engine.ok());
+  auto metered = instrument::add_metering(test::guest_bytes("probe.wasm"), probe);
+  ASSERT_TRUE(metered.ok());
+  engine::LoadOptions limits;
+  limits.max_memory_pages = 100;
+  auto module = (*engine)->load(*metered, probe, limits);
+  if (old) ::setenv("WACTOR_CACHE_DIR", saved.c_str(), 1); else ::unsetenv("WACTOR_CACHE_DIR");
+  ASSERT_TRUE(module.ok()) << module.error().to_string();
+  auto report = engine::aot::object_report(**module);
+  ASSERT_TRUE(report.has_value());
+  EXPECT_TRUE(report->from_cache);
+  EXPECT_EQ(report->path.rfind(cache + "/aot/", 0), 0u);
+}
+
+TEST_F(Cli, CompileNeedsAFile) {
+  EXPECT_EQ(wactor("compile").status, 2);
+  EXPECT_EQ(wactor("compile /nonexistent.wasm").status, 1);
 }
 
 }  // namespace

@@ -105,7 +105,7 @@ TEST_P(Requests, CrashEndsReceivedRequestsWithTargetDownAndServesQueuedOnes) {
   const long long d2 = request_id_after("alice", "request bob 0 defer", 1);
   ASSERT_FALSE(collector.wait_log("^bob: msg from=alice req=" + std::to_string(d2)).empty());
   // bob spins, so what follows is queued behind the trap.
-  post("bob", "spin 2000000");
+  post("bob", test::spin_command(GetParam(), 2000000));
   const long long tr = request_id_after("alice", "request bob 0 trap", 2);
   const long long q1 = request_id_after("alice", "request bob 0 q1", 3);
   const long long q2 = request_id_after("alice", "request bob 0 q2", 4);
@@ -124,7 +124,7 @@ TEST_P(Requests, StoppedComponentEndsEverythingQueuedWithTargetDown) {
   start_manual({probe("alice"), probe("bob")});
   const long long received = request_id_after("alice", "request bob 0 defer", 0);
   ASSERT_FALSE(collector.wait_log("^bob: msg from=alice req=" + std::to_string(received)).empty());
-  post("bob", "spin 3000000");
+  post("bob", test::spin_command(GetParam(), 3000000));
   ASSERT_FALSE(collector.wait_log("^bob: msg from=\\$host req=0 payload=spin").empty());
   std::vector<long long> queued;
   for (std::size_t i = 1; i <= 3; ++i) queued.push_back(request_id_after("alice", "request bob 0 x", i));

@@ -117,6 +117,12 @@ class Collector {
   std::vector<std::string> events_;
 };
 
+// A probe "spin" command that keeps a handler busy about as long on every engine (aot runs
+// guest loops ~100x faster than the interpreter), for tests that queue work behind it.
+inline std::string spin_command(const std::string& engine, long long interp_iterations) {
+  return "spin " + std::to_string(engine == "aot" ? interp_iterations * 100 : interp_iterations);
+}
+
 // Every engine's name, for INSTANTIATE_TEST_SUITE_P.
 inline std::vector<std::string> engine_params() {
   std::vector<std::string> names;

@@ -6,6 +6,7 @@
 #include <iosfwd>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace wactor::cli {
 
@@ -29,7 +30,13 @@ struct InspectOptions {
   std::string wasm;
 };
 
+struct CompileOptions {
+  std::vector<std::string> wasm;
+};
+
 int run(const RunOptions& options, std::ostream& err);
+// Fills the aot engine's cache; prints "<x.wasm>: <object> (compiled|cached)" per module.
+int compile(const CompileOptions& options, std::ostream& out, std::ostream& err);
 int inspect(const InspectOptions& options, std::ostream& out, std::ostream& err);
 // Parses argv and dispatches; returns the process exit status.
 int main(int argc, char** argv);

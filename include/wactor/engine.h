@@ -132,9 +132,10 @@ class Engine {
       std::span<const std::uint8_t> bytes, std::string_view origin, const LoadOptions& options) = 0;
 };
 
-// "interp" (the wabt interpreter). @threadsafe
+// "aot" (wasm2c + the system C compiler, objects cached on disk; fails naming what is
+// missing when no C compiler or wasm2c is found) or "interp" (the wabt interpreter). @threadsafe
 [[nodiscard]] Result<std::unique_ptr<Engine>> make_engine(std::string_view name);
-// Names accepted by make_engine, in order of preference.
+// Names of the engines that work here, fastest first (the default is the first).
 [[nodiscard]] std::vector<std::string_view> engine_names();
 
 }  // namespace wactor::engine

@@ -91,7 +91,7 @@ struct RuntimeEvent {
 using EventSink = std::function<void(const RuntimeEvent&)>;
 
 struct RuntimeOptions {
-  std::string engine = "interp";
+  std::string engine;  // empty: the fastest available (engine::engine_names().front())
   unsigned workers = 0;  // 0: one per hardware thread
   std::chrono::milliseconds default_timeout{30'000};
   std::size_t mailbox_capacity = 1024;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cli/files.h"
+#include "wactor/engine.h"
 #include "wactor/manifest.h"
 #include "wactor/runtime.h"
 
@@ -28,6 +29,7 @@ constexpr std::string_view kMainHelp =
     "commands:\n"
     "  run <app.toml>     run the components a manifest lists\n"
     "  inspect <x.wasm>   show a module's imports and exports and whether it satisfies ABI v1\n"
+    "  compile <x.wasm>...  compile modules ahead of time into the aot engine's cache\n"
     "\n"
     "Run 'wactor <command> --help' for a command's options. Docs: docs/CLI.md, docs/MANIFEST.md, docs/ABI.md\n";
 
@@ -53,6 +55,14 @@ constexpr std::string_view kInspectHelp =
     "\n"
     "Prints the module's imports and exports with their types, and whether it satisfies\n"
     "wactor guest ABI v1 (and if not, every reason). Exit 0 if it does, 1 if not.\n";
+
+constexpr std::string_view kCompileHelp =
+    "usage: wactor compile <x.wasm>...\n"
+    "\n"
+    "Compiles each module with the aot engine (metered exactly as 'wactor run' meters it) and\n"
+    "stores the native object in the cache ($WACTOR_CACHE_DIR, else $XDG_CACHE_HOME/wactor,\n"
+    "else ~/.cache/wactor), so that 'wactor run' starts without compiling. Prints one line per\n"
+    "module: <x.wasm>: <object path> (compiled|cached). Exit 0 if every module compiled.\n";
 
 std::atomic<int> g_signal{0};  // set by the signal handler; only read by run()
 extern "C" void on_signal(int sig) { g_signal.store(sig); }
@@ -174,6 +184,20 @@ int parse_inspect(const std::vector<std::string_view>& args) {
   return inspect(o, std::cout, std::cerr);
 }
 
+int parse_compile(const std::vector<std::string_view>& args) {
+  CompileOptions o;
+  for (const auto a : args) {
+    if (is_help(a)) {
+      std::cout << kCompileHelp;
+      return kExitOk;
+    }
+    if (a.starts_with("-")) return usage_error("unknown option '" + std::string(a) + "'", kCompileHelp);
+    o.wasm.emplace_back(a);
+  }
+  if (o.wasm.empty()) return usage_error("compile needs at least one .wasm file", kCompileHelp);
+  return compile(o, std::cout, std::cerr);
+}
+
 }  // namespace
 
 int run(const RunOptions& options, std::ostream& err) {
@@ -184,7 +208,12 @@ int run(const RunOptions& options, std::ostream& err) {
   }
   RuntimeOptions ro;
   const ManifestRuntime& mr = manifest->runtime;
-  if (mr.engine) ro.engine = *mr.engine;
+  if (mr.engine) {
+    ro.engine = *mr.engine;
+  } else if (auto aot = engine::make_engine("aot"); !aot.ok()) {
+    err << "wactor: " << aot.error().message << "; using the interpreter\n";
+    ro.engine = "interp";
+  }
   if (mr.workers) ro.workers = *mr.workers;
   if (options.workers) ro.workers = *options.workers;
   if (mr.default_timeout_ms) ro.default_timeout = std::chrono::milliseconds(*mr.default_timeout_ms);
@@ -299,6 +328,7 @@ int main(int argc, char** argv) {
   }
   if (cmd == "run") return parse_run(rest);
   if (cmd == "inspect") return parse_inspect(rest);
+  if (cmd == "compile") return parse_compile(rest);
   return usage_error("unknown command '" + std::string(cmd) + "'", kMainHelp);
 }
 

@@ -14,7 +14,8 @@ int inspect(const InspectOptions& options, std::ostream& out, std::ostream& err)
     err << "wactor: " << bytes.error().message << "\n";
     return kExitError;
   }
-  auto engine = engine::make_engine(engine::engine_names().front());
+  // Describing a module needs no native code: the interpreter validates without compiling.
+  auto engine = engine::make_engine("interp");
   if (!engine.ok()) {
     err << "wactor: " << engine.error().message << "\n";
     return kExitError;

@@ -1,6 +1,7 @@
 #include "wactor/engine.h"
 
 #include "engine/wabt/wabt_engine.h"
+#include "engine/wasm2c/aot_engine.h"
 
 namespace wactor::engine {
 
@@ -45,10 +46,15 @@ const ExportInfo* ModuleInfo::find_export(std::string_view name) const {
   return nullptr;
 }
 
-std::vector<std::string_view> engine_names() { return {"interp"}; }
+// The fastest engine that works here comes first: aot needs a C compiler and wasm2c.
+std::vector<std::string_view> engine_names() {
+  if (aot_available()) return {"aot", "interp"};
+  return {"interp"};
+}
 
 Result<std::unique_ptr<Engine>> make_engine(std::string_view name) {
   if (name == "interp" || name == "wabt") return make_wabt_engine();
+  if (name == "aot") return make_aot_engine();
   std::string known;
   for (auto n : engine_names()) known += (known.empty() ? "" : ", ") + std::string(n);
   return make_error(ErrorCode::kInvalidArgument, "unknown engine '" + std::string(name) + "' (known: " + known + ")");

@@ -256,6 +256,7 @@ Runtime::~Runtime() = default;
 
 Result<std::unique_ptr<Runtime>> Runtime::create(RuntimeOptions options, std::vector<ComponentSpec> components,
                                                  std::vector<GroupSpec> groups) {
+  if (options.engine.empty()) options.engine = std::string(engine::engine_names().front());
   auto engine = engine::make_engine(options.engine);
   if (!engine.ok()) return std::move(engine).take_error();
   auto impl = std::make_unique<Impl>(std::move(options), std::move(engine).value());
