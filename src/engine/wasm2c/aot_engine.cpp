@@ -1,4 +1,5 @@
 #include "engine/wasm2c/aot_engine.h"
+#include "instrument/metering.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
@@ -337,13 +338,15 @@ class AotEngine final : public Engine {
     }
     auto glue = aot::generate_glue(compiled->info, origin);
     if (!glue.ok()) return std::move(glue).take_error();
-    auto object = aot::obtain_object(tools_, bytes, *glue, origin);
+    bool metered = false;
+    for (const auto& i : compiled->info.imports) metered = metered || i.module == instrument::kInternalModule;
+    auto object = aot::obtain_object(tools_, bytes, *glue, origin, metered);
     if (!object.ok()) return std::move(object).take_error();
     auto lib = Library::open(object->path);
     if (!lib.ok() && object->hit) {
       // A damaged cache entry: compile it again.
       aot::evict(object->path);
-      object = aot::obtain_object(tools_, bytes, *glue, origin);
+      object = aot::obtain_object(tools_, bytes, *glue, origin, metered);
       if (!object.ok()) return std::move(object).take_error();
       lib = Library::open(object->path);
     }

@@ -27,9 +27,10 @@ struct CachedObject {
 };
 
 // The object for this module and glue: from the cache, or compiled (wasm2c, then cc) and
-// stored atomically (temp file + rename, safe with concurrent processes).
+// stored atomically (temp file + rename, safe with concurrent processes). `metered`: the
+// module carries wactor's metering (see object_cache.cpp on what that changes).
 [[nodiscard]] Result<CachedObject> obtain_object(const Toolchain& tools, std::span<const std::uint8_t> wasm,
-                                                 std::string_view glue, std::string_view origin);
+                                                 std::string_view glue, std::string_view origin, bool metered);
 
 // Removes a cached object that failed to load, so the next obtain_object recompiles it.
 void evict(const std::string& path);
