@@ -123,16 +123,23 @@ void Component::stop_instance() {
 }
 
 bool Component::run_batch() {
-  auto t0 = std::chrono::steady_clock::now();
-  for (int n = 0; n < kBatch; ++n) {
-    Envelope e;
-    if (!mailbox_.pop(e)) return false;  // idle: the mailbox cleared the scheduled flag
-    handle(e);
-    const auto t1 = std::chrono::steady_clock::now();  // also the start of the next one
-    counters_.bump(&ComponentCounters::handler_ns, static_cast<std::uint64_t>((t1 - t0).count()));
-    t0 = t1;
-    router_.envelope_done();
+  batch_.clear();
+  if (!mailbox_.take(batch_, kBatch)) return false;  // idle: the mailbox cleared the scheduled flag
+  const auto t0 = std::chrono::steady_clock::now();
+  std::size_t done = 0;
+  while (done < batch_.size()) {
+    handle(batch_[done++]);
+    // A control envelope arrived, or the component now waits for a restart: what this
+    // batch still holds goes back to the mailbox, behind the control envelopes.
+    if (done < batch_.size() && (restart_pending_ || mailbox_.urgent())) {
+      mailbox_.give_back(batch_, done);
+      break;
+    }
   }
+  counters_.bump(&ComponentCounters::handler_ns,
+                 static_cast<std::uint64_t>((std::chrono::steady_clock::now() - t0).count()));
+  router_.envelopes_done(done);
+  batch_.clear();
   // Batch used up: run again later if anything is left (fairness between components).
   return mailbox_.keep_scheduled();
 }

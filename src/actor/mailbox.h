@@ -2,11 +2,16 @@
 // on the run queue at most once and handles one message at a time. @threadsafe
 #pragma once
 
+#include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <deque>
+#include <iterator>
 #include <mutex>
+#include <vector>
 
 #include "actor/envelope.h"
+#include "actor/spin_lock.h"
 
 namespace wactor::actor {
 
@@ -30,6 +35,7 @@ class Mailbox {
   Push push_front(Envelope&& e) {
     std::lock_guard lock(mu_);
     queue_.push_front(std::move(e));
+    note_front();
     if (scheduled_ || paused_) return Push::kQueued;
     scheduled_ = true;
     return Push::kQueuedNeedsSchedule;
@@ -40,6 +46,7 @@ class Mailbox {
     std::lock_guard lock(mu_);
     paused_ = false;
     queue_.push_front(std::move(e));
+    note_front();
     if (scheduled_) return Push::kQueued;
     scheduled_ = true;
     return Push::kQueuedNeedsSchedule;
@@ -62,6 +69,37 @@ class Mailbox {
     out = std::move(queue_.front());
     queue_.pop_front();
     return true;
+  }
+
+  // Takes up to `max` envelopes at once (one lock for a whole batch); like pop, returns
+  // false and unschedules when there are none or the mailbox is paused.
+  bool take(std::vector<Envelope>& out, std::size_t max) {
+    std::lock_guard lock(mu_);
+    if (queue_.empty() || paused_) {
+      scheduled_ = false;
+      return false;
+    }
+    const std::size_t n = std::min(max, queue_.size());
+    auto end = queue_.begin() + static_cast<std::ptrdiff_t>(n);
+    out.insert(out.end(), std::make_move_iterator(queue_.begin()), std::make_move_iterator(end));
+    queue_.erase(queue_.begin(), end);
+    front_since_take_ = 0;
+    urgent_.store(false, std::memory_order_relaxed);
+    return true;
+  }
+
+  // True once an envelope was queued at the front since the last take: the actor should
+  // give back what it took and not handled yet. @threadsafe
+  bool urgent() const { return urgent_.load(std::memory_order_acquire); }
+
+  // Returns taken, unhandled envelopes [from, end) of `taken` to the queue, in order, ahead of
+  // everything except what was queued at the front since they were taken.
+  void give_back(std::vector<Envelope>& taken, std::size_t from) {
+    std::lock_guard lock(mu_);
+    const auto at = queue_.begin() + static_cast<std::ptrdiff_t>(std::min(front_since_take_, queue_.size()));
+    queue_.insert(at, std::make_move_iterator(taken.begin() + static_cast<std::ptrdiff_t>(from)),
+                  std::make_move_iterator(taken.end()));
+    taken.resize(from);
   }
 
   // After a full batch: true (still scheduled) if work is waiting, else unschedules.
@@ -90,12 +128,19 @@ class Mailbox {
   std::size_t capacity() const { return capacity_; }
 
  private:
+  void note_front() {
+    ++front_since_take_;
+    urgent_.store(true, std::memory_order_release);
+  }
+
   const std::size_t capacity_;
-  mutable std::mutex mu_;
+  mutable SpinLock mu_;  // held for a few deque operations at a time
   std::deque<Envelope> queue_;
   std::size_t high_water_ = 0;
   bool scheduled_ = false;
   bool paused_ = false;
+  std::size_t front_since_take_ = 0;
+  std::atomic<bool> urgent_{false};
 };
 
 }  // namespace wactor::actor

@@ -1,6 +1,8 @@
 // A fixed pool of owned worker threads shared by all actors, fed by one run queue.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -32,11 +34,15 @@ class Scheduler {
 
  private:
   void work();
+  static constexpr std::chrono::microseconds kSpinBeforeSleep{50};
   const unsigned workers_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Runnable*> queue_;
+  std::atomic<std::size_t> queued_{0};  // queue_.size(), readable without the lock
+  unsigned sleeping_ = 0;               // workers waiting on cv_
   bool stopping_ = false;
+  std::atomic<bool> stop_flag_{false};
   std::vector<std::jthread> threads_;
 };
 

@@ -165,8 +165,10 @@ bool Runtime::Impl::wait_idle(std::chrono::milliseconds timeout) {
   return idle_cv_.wait_for(lock, timeout, [&] { return idle(); });
 }
 
-void Runtime::Impl::finish_one() {
-  if (outstanding_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+void Runtime::Impl::finish(std::size_t n) {
+  if (n == 0) return;
+  const auto k = static_cast<std::int64_t>(n);
+  if (outstanding_.fetch_sub(k, std::memory_order_acq_rel) == k) {
     std::lock_guard lock(idle_mu_);
     idle_cv_.notify_all();
   }

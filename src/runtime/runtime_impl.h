@@ -71,7 +71,7 @@ class Runtime::Impl final : public actor::Router {
   void report(actor::Component& c, std::string_view kind, std::string_view detail) override;
   std::optional<std::chrono::nanoseconds> member_failed(actor::Component& c, std::string_view reason) override;
   void start_later(actor::Component& c, std::chrono::nanoseconds at, std::uint64_t token) override;
-  void envelope_done() override { finish_one(); }
+  void envelopes_done(std::size_t n) override { finish(n); }
 
  private:
   actor::Component* find(std::string_view id) const;
@@ -85,7 +85,8 @@ class Runtime::Impl final : public actor::Router {
   actor::Mailbox::Push enqueue(actor::Component& to, actor::Envelope&& e, Placement placement);
   // Ends a request taken from the table: queues the requester's callback.
   void complete(const messaging::PendingRequest& r, std::int32_t status, std::string payload);
-  void finish_one();
+  void finish_one() { finish(1); }
+  void finish(std::size_t n);
   // Counts a refusal by its status against the caller, and returns the status.
   static std::int32_t refuse(actor::Component& from, std::int32_t status);
   // True if one of `grants` matches `name`; otherwise reports the denial.
