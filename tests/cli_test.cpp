@@ -80,6 +80,11 @@ payload = "request b 0 hi there"
   auto r = wactor("run " + m + " --until-idle --max-seconds 30");
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("a INFO init config=cfg\n"), std::string::npos) << r.out;
+  // The same on the interpreter, chosen on the command line.
+  EXPECT_EQ(wactor("run " + m + " --engine v8").status, 2);
+  auto interp = wactor("run " + m + " --engine interp --until-idle --max-seconds 30");
+  EXPECT_EQ(interp.status, 0) << interp.out;
+  EXPECT_NE(interp.out.find("a INFO callback id=1 status=0 payload=echo:hi there"), std::string::npos) << interp.out;
   EXPECT_NE(r.out.find("b INFO msg from=a req=1 payload=hi there\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("a INFO callback id=1 status=0 payload=echo:hi there\n"), std::string::npos) << r.out;
   EXPECT_LT(r.out.find("a INFO init"), r.out.find("msg from=$host")) << r.out;

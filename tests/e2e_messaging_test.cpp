@@ -39,8 +39,30 @@ TEST_P(Messaging, RequestResponseCallbackGetsSameIdAndPayload) {
   EXPECT_EQ(runtime->pending_requests(), 0u);
 }
 
+TEST_P(Messaging, ComponentsOnEveryEngineTalkInOneRuntime) {
+  // The runtime's engine is the parameter; one more component per engine names its own.
+  std::vector<ComponentSpec> specs{probe("alice")};
+  for (const auto& e : test::engine_params()) {
+    auto spec = probe("bob-" + e);
+    spec.engine = e;
+    specs.push_back(std::move(spec));
+  }
+  start(std::move(specs));
+  for (const auto& e : test::engine_params()) post("alice", "request bob-" + e + " 0 hello " + e);
+  ASSERT_TRUE(runtime->wait_idle(10s));
+  for (const auto& e : test::engine_params()) {
+    EXPECT_EQ(collector.logs_matching("^alice: callback id=[0-9]+ status=0 payload=echo:hello " + e + "$").size(), 1u)
+        << e;
+  }
+  auto bad = probe("carol");
+  bad.engine = "jit";
+  auto rt = Runtime::create(options(), {std::move(bad)});
+  ASSERT_FALSE(rt.ok());
+  EXPECT_EQ(rt.error().message.rfind("component 'carol': unknown engine 'jit'", 0), 0u) << rt.error().message;
+}
+
 TEST_P(Messaging, WatGuestAnswersRequests) {
-  auto echo = ComponentSpec{"echo", test::guest_bytes("echo.wasm"), test::guest_path("echo.wasm"), "", 0, {}, {}, {}};
+  auto echo = ComponentSpec{"echo", test::guest_bytes("echo.wasm"), test::guest_path("echo.wasm"), "", 0, {}, {}, {}, {}};
   start({probe("alice"), std::move(echo)});
   post("alice", "request echo 0 from wat");
   ASSERT_TRUE(runtime->wait_idle(10s));

@@ -121,6 +121,18 @@ backoff_max_ms = 50
   EXPECT_EQ(p.backoff_max, std::chrono::milliseconds(50));
 }
 
+TEST(Manifest, EnginePerRunAndPerComponent) {
+  auto m = parse_manifest("[runtime]\nengine = \"interp\"\n[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\nengine = \"aot\"\n"
+                          "[[component]]\nid = \"b\"\nwasm = \"b.wasm\"\n",
+                          "dir/app.toml");
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  EXPECT_EQ(m->runtime.engine, "interp");
+  EXPECT_EQ(m->components[0].engine, "aot");
+  EXPECT_FALSE(m->components[1].engine.has_value());
+  EXPECT_EQ(error_of("[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\nengine = \"v8\"\n"),
+            "dir/app.toml:4: unknown engine 'v8' (aot or interp)");
+}
+
 TEST(Manifest, GroupErrorsNameTheLine) {
   const std::string two = "[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\n[[component]]\nid = \"b\"\nwasm = \"b.wasm\"\n";
   EXPECT_EQ(error_of(two + "[[group]]\nname = \"g\"\nmembers = [\"a\", \"c\"]\n"),
@@ -142,7 +154,7 @@ TEST(Manifest, GroupErrorsNameTheLine) {
 TEST(Manifest, UnknownKeysNameTheLine) {
   EXPECT_EQ(error_of("[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\ncolour = \"red\"\n"),
             "dir/app.toml:4: unknown key 'colour' in [[component]] (allowed: id, wasm, config, mailbox_capacity, fuel, deadline_ms, "
-            "max_memory_bytes, shutdown_deadline_ms, health_interval_ms, send, request, publish, subscribe)");
+            "max_memory_bytes, shutdown_deadline_ms, health_interval_ms, engine, send, request, publish, subscribe)");
   EXPECT_EQ(error_of("[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\n[runtime]\nthreads = 2\n"),
             "dir/app.toml:5: unknown key 'threads' in [runtime] (allowed: workers, default_timeout_ms, "
             "mailbox_capacity, max_payload_bytes, engine, fuel, deadline_ms, max_memory_bytes, shutdown_deadline_ms, "

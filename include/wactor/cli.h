@@ -22,6 +22,7 @@ struct RunOptions {
   bool until_idle = false;
   std::optional<double> max_seconds;  // with --until-idle: give up after this long
   std::optional<unsigned> workers;    // overrides the manifest
+  std::string engine;                 // "aot" or "interp": every component (overrides the manifest)
   std::string metrics_json;           // write the metrics here when the run ends
   std::string audit_log;              // JSON lines of denials, traps, stops, restarts (overrides the manifest)
 };

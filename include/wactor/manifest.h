@@ -46,6 +46,7 @@ struct ManifestComponent {
   std::size_t mailbox_capacity = 0;  // 0: runtime default
   ManifestLimits limits;
   std::optional<std::int64_t> health_interval_ms;
+  std::optional<std::string> engine;  // "aot" or "interp"; empty: [runtime] engine
   std::vector<std::string> send, request, publish, subscribe;  // capability grants (deny by default)
   int line = 0;               // where it is declared, for messages
 };

@@ -75,6 +75,8 @@ struct ComponentSpec {
   Capabilities capabilities;              // default: may message no one
   // How often `health` is polled if the module exports it; 0 never. Empty: the runtime default.
   std::optional<std::chrono::milliseconds> health_interval;
+  // The engine running this component ("aot", "interp"); empty: RuntimeOptions::engine.
+  std::string engine;
 };
 
 // One line a guest logged. Called from worker threads, possibly concurrently.

@@ -34,7 +34,7 @@ constexpr std::string_view kMainHelp =
     "Run 'wactor <command> --help' for a command's options. Docs: docs/CLI.md, docs/MANIFEST.md, docs/ABI.md\n";
 
 constexpr std::string_view kRunHelp =
-    "usage: wactor run <app.toml> [--until-idle] [--max-seconds S] [--workers N] [--metrics-json FILE] [--audit-log FILE]\n"
+    "usage: wactor run <app.toml> [--until-idle] [--max-seconds S] [--workers N] [--engine E] [--metrics-json FILE] [--audit-log FILE]\n"
     "\n"
     "Loads every [[component]] of the manifest, runs each init in order, delivers the\n"
     "[[message]] entries, then handles messages until stopped (SIGINT/SIGTERM).\n"
@@ -44,6 +44,7 @@ constexpr std::string_view kRunHelp =
     "  --until-idle      exit 0 once no message is queued or being handled and no request is pending\n"
     "  --max-seconds S   with --until-idle: give up after S seconds (exit 3)\n"
     "  --workers N       worker threads (overrides [runtime] workers)\n"
+    "  --engine E        aot or interp for every component (overrides the manifest)\n"
     "  --metrics-json F  when the run ends, write every component's counters to F as JSON\n"
     "  --audit-log F     append denials, traps, fuel/deadline stops and restarts to F as JSON lines\n"
     "  -h, --help        show this help\n"
@@ -107,6 +108,10 @@ int parse_run(const std::vector<std::string_view>& args) {
       auto v = value(a);
       if (!v || v->empty()) return usage_error("--audit-log needs a file name", kRunHelp);
       o.audit_log = *v;
+    } else if (a == "--engine") {
+      auto v = value(a);
+      if (!v || (*v != "aot" && *v != "interp")) return usage_error("--engine needs 'aot' or 'interp'", kRunHelp);
+      o.engine = *v;
     } else if (a == "--workers") {
       auto v = value(a);
       if (!v) return usage_error("--workers needs a value", kRunHelp);
@@ -208,7 +213,9 @@ int run(const RunOptions& options, std::ostream& err) {
   }
   RuntimeOptions ro;
   const ManifestRuntime& mr = manifest->runtime;
-  if (mr.engine) {
+  if (!options.engine.empty()) {
+    ro.engine = options.engine;
+  } else if (mr.engine) {
     ro.engine = *mr.engine;
   } else if (auto aot = engine::make_engine("aot"); !aot.ok()) {
     err << "wactor: " << aot.error().message << "; using the interpreter\n";
@@ -240,7 +247,8 @@ int run(const RunOptions& options, std::ostream& err) {
     std::optional<std::chrono::milliseconds> health;
     if (c.health_interval_ms) health = std::chrono::milliseconds(*c.health_interval_ms);
     specs.push_back(ComponentSpec{c.id, std::move(bytes).value(), c.wasm, c.config, c.mailbox_capacity, limits,
-                                  Capabilities{c.send, c.request, c.publish, c.subscribe}, health});
+                                  Capabilities{c.send, c.request, c.publish, c.subscribe}, health,
+                                  options.engine.empty() ? c.engine.value_or("") : options.engine});
   }
   std::vector<GroupSpec> groups;
   for (const auto& g : manifest->groups) {

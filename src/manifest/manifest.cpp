@@ -171,7 +171,7 @@ class Parser {
     auto maxp = int_key(t, "max_payload_bytes", 0, 1LL << 30);
     if (!maxp.ok()) return std::move(maxp).take_error();
     if (*maxp) rt.max_payload_bytes = static_cast<std::size_t>(**maxp);
-    auto engine = string_key(t, "engine", false, "[runtime]");
+    auto engine = engine_key(t, "[runtime]");
     if (!engine.ok()) return std::move(engine).take_error();
     rt.engine = *engine;
     return {};
@@ -218,6 +218,16 @@ class Parser {
       return error_at(t.get("backoff_max_ms")->source(), "'backoff_max_ms' must be >= 'backoff_ms'");
     }
     return {};
+  }
+
+  // An optional engine name: "aot" or "interp".
+  Result<std::optional<std::string>> engine_key(const toml::table& t, std::string_view section) const {
+    auto engine = string_key(t, "engine", false, section);
+    if (!engine.ok()) return std::move(engine).take_error();
+    if (*engine && **engine != "aot" && **engine != "interp") {
+      return error_at(t.get("engine")->source(), "unknown engine '" + **engine + "' (aot or interp)");
+    }
+    return *engine;
   }
 
   Result<ManifestGroup> parse_group(const toml::table& t, const std::set<std::string>& ids,
@@ -287,9 +297,13 @@ class Parser {
 
   Result<ManifestComponent> parse_component(const toml::table& t) {
     WACTOR_TRY(only_keys(t, {"id", "wasm", "config", "mailbox_capacity", "fuel", "deadline_ms", "max_memory_bytes",
-                             "shutdown_deadline_ms", "health_interval_ms", "send", "request", "publish", "subscribe"},
+                             "shutdown_deadline_ms", "health_interval_ms", "engine", "send", "request", "publish",
+                             "subscribe"},
                          "[[component]]"));
     ManifestComponent c;
+    auto engine = engine_key(t, "[[component]]");
+    if (!engine.ok()) return std::move(engine).take_error();
+    c.engine = *engine;
     auto health = int_key(t, "health_interval_ms", 0, 24LL * 3600 * 1000);
     if (!health.ok()) return std::move(health).take_error();
     c.health_interval_ms = *health;

@@ -93,15 +93,18 @@ Status Runtime::Impl::add_component(ComponentSpec spec) {
   // Components made from the same bytes with the same memory cap share one loaded module.
   engine::LoadOptions load;
   if (limits.max_memory_bytes) load.max_memory_pages = limits.max_memory_bytes / 65536;
+  auto engine = engine_for(spec.engine);
+  if (!engine.ok()) return make_error(engine.error().code, where + ": " + engine.error().message);
   std::string key(spec.wasm.begin(), spec.wasm.end());
   key += "|pages=" + (load.max_memory_pages ? std::to_string(*load.max_memory_pages) : std::string("none"));
+  key += "|engine=" + std::string((*engine)->name());
   std::shared_ptr<const engine::Module> module;
   if (auto it = modules_.find(key); it != modules_.end()) {
     module = it->second;
   } else {
     auto metered = instrument::add_metering(spec.wasm, origin);
     if (!metered.ok()) return make_error(metered.error().code, where + ": " + metered.error().message);
-    auto loaded = engine_->load(*metered, origin, load);
+    auto loaded = (*engine)->load(*metered, origin, load);
     if (!loaded.ok()) return make_error(loaded.error().code, where + ": " + loaded.error().message);
     auto abi_ok = abi::check_module((*loaded)->info(), origin);
     if (!abi_ok.ok()) return make_error(abi_ok.error().code, where + ": " + abi_ok.error().message);
@@ -116,6 +119,20 @@ Status Runtime::Impl::add_component(ComponentSpec spec) {
                                                            std::move(spec.capabilities), *this));
   by_id_.emplace(spec.id, index);
   return {};
+}
+
+Result<engine::Engine*> Runtime::Impl::engine_for(const std::string& name) {
+  if (name.empty() || name == engine_->name()) return engine_.get();
+  auto& slot = other_engines_[name];
+  if (!slot) {
+    auto made = engine::make_engine(name);
+    if (!made.ok()) {
+      other_engines_.erase(name);
+      return std::move(made).take_error();
+    }
+    slot = std::move(made).value();
+  }
+  return slot.get();
 }
 
 Status Runtime::Impl::start() {

@@ -117,7 +117,10 @@ class Runtime::Impl final : public actor::Router {
   std::vector<std::chrono::milliseconds> health_intervals_;  // per component; 0: not polled
 
   RuntimeOptions options_;
-  std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<engine::Engine> engine_;  // the runtime's default
+  // Engines components asked for by name, made on first use.
+  std::unordered_map<std::string, std::unique_ptr<engine::Engine>> other_engines_;
+  Result<engine::Engine*> engine_for(const std::string& name);
   SystemClock system_clock_;
   const Clock* clock_;
   std::chrono::nanoseconds epoch_;
