@@ -5,6 +5,8 @@
  * thread-local (the unwind target of the export call in progress and its trap code). */
 #include <stdarg.h>
 
+#include <sys/mman.h>
+
 #include "wasm-rt.h"
 
 #define WACTOR_EXPORT __attribute__((visibility("default")))
@@ -155,18 +157,34 @@ uint32_t wasm_rt_exception_tag(void) { return 0; }
 uint32_t wasm_rt_exception_size(void) { return 0; }
 void* wasm_rt_exception(void) { return NULL; }
 
-/* ---- linear memory: plain heap blocks, bounds-checked by the generated code ---- */
+/* ---- linear memory: bounds-checked by the generated code, no guard pages ----
+ * A memory is an anonymous private mapping of exactly its size: its pages cost nothing
+ * until the guest touches them (an idle instance is mostly untouched memory), need no
+ * zeroing, and grow with mremap. When the kernel refuses a mapping (vm.max_map_count with
+ * very many fragmented instances), the memory comes from malloc instead. */
+
+static uint8_t* wactor_map(size_t bytes) {
+  void* p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  return p == MAP_FAILED ? NULL : (uint8_t*)p;
+}
 
 void wasm_rt_allocate_memory(wasm_rt_memory_t* memory, uint32_t initial_pages, uint32_t max_pages) {
   memory->data = NULL;
   memory->pages = 0;
   memory->size = 0;
+  memory->mapped = 0;
   if (max_pages > wactor_memory_cap) max_pages = wactor_memory_cap;
   memory->max_pages = max_pages;
   if (initial_pages > max_pages) wasm_rt_trap(WACTOR_TRAP_OUT_OF_MEMORY);
   if (initial_pages) {
-    memory->data = (uint8_t*)calloc(initial_pages, WACTOR_PAGE);
-    if (!memory->data) wasm_rt_trap(WACTOR_TRAP_OUT_OF_MEMORY);
+    const size_t bytes = (size_t)initial_pages * WACTOR_PAGE;
+    memory->data = wactor_map(bytes);
+    if (memory->data) {
+      memory->mapped = 1;
+    } else {
+      memory->data = (uint8_t*)calloc(initial_pages, WACTOR_PAGE);
+      if (!memory->data) wasm_rt_trap(WACTOR_TRAP_OUT_OF_MEMORY);
+    }
   }
   memory->pages = initial_pages;
   memory->size = initial_pages * WACTOR_PAGE;
@@ -177,17 +195,32 @@ uint32_t wasm_rt_grow_memory(wasm_rt_memory_t* memory, uint32_t delta) {
   if (delta == 0) return old_pages;
   const uint64_t new_pages = (uint64_t)old_pages + delta;
   if (new_pages > memory->max_pages || new_pages > WACTOR_MAX_PAGES) return (uint32_t)-1;
-  uint8_t* data = (uint8_t*)realloc(memory->data, (size_t)new_pages * WACTOR_PAGE);
-  if (!data) return (uint32_t)-1;
-  memset(data + (size_t)old_pages * WACTOR_PAGE, 0, (size_t)delta * WACTOR_PAGE);
+  const size_t old_bytes = (size_t)old_pages * WACTOR_PAGE, new_bytes = (size_t)new_pages * WACTOR_PAGE;
+  uint8_t* data = NULL;
+  if (memory->mapped) {
+    void* p = mremap(memory->data, old_bytes, new_bytes, MREMAP_MAYMOVE); /* new pages read as zero */
+    if (p == MAP_FAILED) return (uint32_t)-1;
+    data = (uint8_t*)p;
+  } else if (memory->data == NULL && (data = wactor_map(new_bytes)) != NULL) {
+    memory->mapped = 1;
+  } else {
+    data = (uint8_t*)realloc(memory->data, new_bytes);
+    if (!data) return (uint32_t)-1;
+    memset(data + old_bytes, 0, new_bytes - old_bytes);
+  }
   memory->data = data;
   memory->pages = (uint32_t)new_pages;
-  memory->size = (uint32_t)new_pages * WACTOR_PAGE;
+  memory->size = (uint32_t)new_bytes;
   return old_pages;
 }
 
 void wasm_rt_free_memory(wasm_rt_memory_t* memory) {
-  free(memory->data);
+  if (memory->mapped) {
+    munmap(memory->data, (size_t)memory->pages * WACTOR_PAGE);
+  } else {
+    free(memory->data);
+  }
+  memory->mapped = 0;
   memory->data = NULL;
   memory->pages = 0;
   memory->size = 0;

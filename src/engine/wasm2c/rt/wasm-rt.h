@@ -78,11 +78,12 @@ static const wasm_rt_funcref_t wasm_rt_funcref_null_value = {0, NULL, NULL};
 typedef void* wasm_rt_externref_t;
 static const wasm_rt_externref_t wasm_rt_externref_null_value = NULL;
 
-/* Same layout as the stock runtime's; the host reads data/size directly. */
+/* The stock runtime's fields first (the host reads data/size directly), then wactor's. */
 typedef struct {
   uint8_t* data;
   uint32_t pages, max_pages;
   uint32_t size;
+  uint32_t mapped; /* data comes from mmap (else from malloc) */
 } wasm_rt_memory_t;
 
 typedef struct {
