@@ -59,6 +59,10 @@ std::string fmt(double v) {
 void print_table(const std::vector<Row>& rows) {
   std::printf("%-58s %-7s %10s %-8s %9s  %-22s %s\n", "scenario", "engine", "value", "unit", "ratio", "vs", "target");
   for (const auto& r : rows) {
+    if (!r.note.empty() && r.unit.empty()) {
+      std::printf("%-58s %-7s %s\n", r.scenario.c_str(), r.engine.c_str(), r.note.c_str());
+      continue;
+    }
     std::printf("%-58s %-7s %10s %-8s %9s  %-22s %s\n", r.scenario.c_str(), r.engine.c_str(), fmt(r.value).c_str(),
                 r.unit.c_str(), r.baseline.empty() ? "" : (fmt(r.ratio) + "x").c_str(), r.baseline.c_str(),
                 r.target.c_str());
@@ -73,7 +77,7 @@ void write_json(const std::vector<Row>& rows, const Settings& s, const std::stri
     out << "    {\"scenario\": \"" << json_escape(r.scenario) << "\", \"engine\": \"" << r.engine
         << "\", \"value\": " << r.value << ", \"unit\": \"" << r.unit << "\", \"baseline\": \""
         << json_escape(r.baseline) << "\", \"ratio\": " << r.ratio << ", \"target\": \"" << json_escape(r.target)
-        << "\"}" << (i + 1 < rows.size() ? "," : "") << "\n";
+        << "\", \"note\": \"" << json_escape(r.note) << "\"}" << (i + 1 < rows.size() ? "," : "") << "\n";
   }
   out << "  ]\n}\n";
   if (!out.good()) throw std::runtime_error(path + ": cannot write");

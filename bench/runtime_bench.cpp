@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include <unistd.h>
+
 #include "bench/scenarios.h"
 #include "wactor/runtime.h"
 
@@ -131,9 +133,19 @@ void runtime_benchmarks(const std::string& engine, const Settings& s, const Base
   }
 
   // Spawn time and memory per idle component (one module shared by all).
+  double heap_per_component = 0;  // from the previous count: to skip what would not fit
   for (std::size_t count : s.spawn_counts) {
     if (!s.wants("spawn")) break;
     if (s.quick) count /= 10;
+    const double projected = heap_per_component * static_cast<double>(count);
+    const double ram = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
+    if (projected > ram / 4) {
+      char note[96];
+      std::snprintf(note, sizeof note, "skipped: would need ~%.1f GiB (a quarter of RAM is the cap)", projected / (1 << 30));
+      rows.push_back({"spawn and memory, " + std::to_string(count / 1000) + "k components", engine, 0, "", "", 0, "",
+                      note});
+      continue;
+    }
     std::vector<ComponentSpec> specs;
     specs.reserve(count);
     for (std::size_t i = 0; i < count; ++i) specs.push_back(spec("c" + std::to_string(i), idle, "idle.wasm"));
@@ -146,6 +158,7 @@ void runtime_benchmarks(const std::string& engine, const Settings& s, const Base
     const double spawn_us = seconds_since(t0) * 1e6 / static_cast<double>(count);
     const double per_kib = grown(rss0, rss_bytes()) / static_cast<double>(count) / 1024.0;
     const double heap_kib = grown(heap0, heap_bytes()) / static_cast<double>(count) / 1024.0;
+    heap_per_component = std::max(heap_kib * 1024.0, per_kib * 1024.0);
     (*created)->stop();
     const std::string n = std::to_string(count / 1000) + "k";
     rows.push_back({"spawn (instantiate + ready), " + n + " components", engine, spawn_us, "us", "", 0,
