@@ -133,6 +133,58 @@ TEST_P(Supervision, BackoffDelaysTheRestartAndQueuedMessagesSurviveIt) {
   EXPECT_EQ(collector.logs_matching("^a: received=2$").size(), 1u);  // handled by the fresh instance
 }
 
+// Regression: a restart rescheduled earlier than the one it replaced (the window slid
+// between failures) must not leave the component waiting for a start that never comes.
+TEST_P(Supervision, ARescheduledEarlierRestartStillHappens) {
+  auto o = options();
+  o.clock = &clock;
+  SupervisionPolicy p;
+  p.strategy = RestartStrategy::kRestForOne;
+  p.max_restarts = 10;
+  p.within = 1000ms;
+  p.backoff = 500ms;
+  p.backoff_max = 10s;
+  start({probe("m"), probe("s")}, std::move(o), {GroupSpec{"g", p, {"m", "s"}}});
+  auto settle = [&] { (void)runtime->wait_idle(200ms); };
+  trap("s");  // t=0: restarted at once
+  clock.advance(100ms);
+  post("s", "trap");  // t=100: the 2nd restart waits 500 ms
+  settle();
+  clock.advance(500ms);
+  runtime->expire_timers();
+  ASSERT_TRUE(runtime->wait_idle(10s));  // t=600: restarted
+  clock.advance(100ms);
+  post("s", "trap");  // t=700: the 3rd waits 1000 ms, until t=1700
+  settle();
+  clock.advance(450ms);
+  post("m", "trap");  // t=1150: the window lost t=0 and t=100, so m (and s) restart at t=1650
+  settle();
+  post("s", "report");
+  clock.advance(650ms);  // t=1800: both starts (1650, and the outdated 1700) are due at once
+  runtime->expire_timers();
+  ASSERT_TRUE(runtime->wait_idle(10s));
+  EXPECT_EQ(collector.logs_matching("^s: received=0$").size(), 1u);
+  EXPECT_EQ(stats("s").restarts, 3u);
+  EXPECT_EQ(stats("m").restarts, 1u);
+}
+
+TEST_P(Supervision, AStoppedComponentThatFailsIsNotRestarted) {
+  auto o = options();
+  o.clock = &clock;  // deadlines never pass: the loop below ends when its fuel runs out
+  o.supervision.backoff = 1s;
+  o.limits.fuel = GetParam() == "aot" ? 400'000'000 : 4'000'000;  // some 100 ms of looping
+  start({probe("a")}, std::move(o));
+  trap("a");  // the first restart is immediate; the next would wait 1 s
+  post("a", "loop");
+  ASSERT_FALSE(collector.wait_log("^a: msg from=\\$host req=0 payload=loop").empty());
+  ASSERT_TRUE(runtime->stop_component("a").ok());  // while it loops, before its fuel runs out
+  ASSERT_TRUE(runtime->wait_idle(10s));              // no restart waits for the clock
+  EXPECT_EQ(stats("a").restarts, 1u);
+  EXPECT_EQ(collector.events_matching("^a: fuel: ").size(), 1u);
+  EXPECT_EQ(collector.events_matching("^a: stopped: ").size(), 1u);
+  EXPECT_EQ(collector.events_matching("^a: restarted: ").size(), 1u);
+}
+
 TEST_P(Supervision, AnUnhealthyAnswerCountsAsAFailure) {
   auto o = options();
   o.clock = &clock;

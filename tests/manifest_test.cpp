@@ -145,6 +145,9 @@ TEST(Manifest, GroupErrorsNameTheLine) {
             "dir/app.toml:9: 'members' must be a non-empty array of component ids");
   EXPECT_EQ(error_of(two + "[[group]]\nname = \"g\"\nmembers = [\"a\"]\n[[group]]\nname = \"g\"\nmembers = [\"b\"]\n"),
             "dir/app.toml:10: duplicate group name 'g'");
+  EXPECT_EQ(error_of(two + "[[group]]\nname = \"b\"\nmembers = [\"a\"]\n"),
+            "dir/app.toml:8: group name 'b' is a component id (a component in no group is supervised as a group of "
+            "its own name): give the group another name");
   EXPECT_EQ(error_of(two + "[[group]]\nname = \"g\"\nmembers = [\"a\"]\nbackoff_ms = 10\nbackoff_max_ms = 5\n"),
             "dir/app.toml:11: 'backoff_max_ms' must be >= 'backoff_ms'");
   EXPECT_EQ(error_of(two + "[[group]]\nname = \"g\"\nmembers = [\"a\"]\nmax_restarts = -1\n"),

@@ -406,7 +406,9 @@ Result<std::int32_t> GuestExports::handle_message(engine::Instance& instance, st
   std::array<Val, 4> args{};
   args[0].i32 = sender.empty() ? 0 : *sp;
   args[1].i32 = static_cast<std::int32_t>(sender.size());
-  args[2].i32 = payload.empty() ? 0 : *sp + static_cast<std::int32_t>(sender.size());
+  args[2].i32 = payload.empty() ? 0
+                                : static_cast<std::int32_t>(static_cast<std::uint32_t>(*sp) +
+                                                            static_cast<std::uint32_t>(sender.size()));
   args[3].i32 = static_cast<std::int32_t>(payload.size());
   return call_status(instance, handle_message_, args);
 }

@@ -118,7 +118,7 @@ void Component::drop_instance(bool call_shutdown) {
 void Component::stop_instance() {
   down_.store(true, std::memory_order_release);
   restart_pending_ = false;
-  ++restart_token_;
+  restart_token_.fetch_add(1, std::memory_order_acq_rel);
   drop_instance(true);
 }
 
@@ -169,8 +169,8 @@ void Component::handle_restart(const Envelope& e) {
 }
 
 void Component::handle_start(std::uint64_t token) {
-  if (!restart_pending_) return;
-  if (token != restart_token_) {
+  if (!restart_pending_ || down()) return;
+  if (token != restart_token()) {
     mailbox_.pause();  // a newer restart is scheduled: keep waiting for it
     return;
   }
@@ -257,21 +257,29 @@ void Component::fail(std::string_view reason) {
   // The old instance's unanswered requests cannot be answered by a fresh one. A failed
   // instance gets no shutdown call: it may be in any state.
   drop_instance(false);
+  if (down()) return;  // stopped for good meanwhile: its kStop is queued, nothing restarts
   auto at = router_.member_failed(*this, reason);
   if (!at) {
-    down_.store(true, std::memory_order_release);  // the group gave up; its kStop follows
-    return;
+    if (!down()) {  // the runtime is draining: no restart, and no kStop will come
+      down_.store(true, std::memory_order_release);
+      router_.report(*this, "stopped", "failed while the runtime drains: not restarted");
+    }
+    return;  // else the group gave up: it marked the component down and queued its kStop
   }
   restart_at(*at);
 }
 
 void Component::restart_at(std::chrono::nanoseconds at) {
   for (;;) {
-    ++restart_token_;
+    if (down()) {  // stopped for good meanwhile: let its kStop run
+      restart_pending_ = false;
+      return;
+    }
+    restart_token_.fetch_add(1, std::memory_order_acq_rel);
     if (at > router_.now()) {
       restart_pending_ = true;
       mailbox_.pause();  // what is queued waits for the fresh instance
-      router_.start_later(*this, at, restart_token_);
+      router_.start_later(*this, at, restart_token());
       return;
     }
     restart_pending_ = false;
@@ -285,7 +293,10 @@ void Component::restart_at(std::chrono::nanoseconds at) {
     router_.report(*this, "restart-failed", why);
     auto next = router_.member_failed(*this, why);  // bounded by the group's intensity
     if (!next) {
-      down_.store(true, std::memory_order_release);
+      if (!down()) {
+        down_.store(true, std::memory_order_release);
+        router_.report(*this, "stopped", "failed while the runtime drains: not restarted");
+      }
       return;
     }
     at = *next;

@@ -44,6 +44,8 @@ class Component final : public Runnable, private abi::GuestHost {
   ComponentCounters& counters() { return counters_; }
   bool can_receive_callbacks() const { return has_callback_; }
   bool has_health() const { return has_health_; }
+  // The restart a kStart must carry to be current; older ones are dropped. @threadsafe
+  std::uint64_t restart_token() const { return restart_token_.load(std::memory_order_acquire); }
   // Set by the runtime when it queues a health poll; one poll at a time. @threadsafe
   bool claim_health_poll() { return !health_queued_.exchange(true, std::memory_order_acq_rel); }
   const Capabilities& capabilities() const { return capabilities_; }
@@ -126,7 +128,8 @@ class Component final : public Runnable, private abi::GuestHost {
   std::string_view current_topic_;
   std::atomic<bool> down_{false};
   std::atomic<bool> health_queued_{false};
-  std::uint64_t restart_token_ = 0;  // identifies the latest scheduled restart
+  // Identifies the latest scheduled restart (written by the worker, read by the timer).
+  std::atomic<std::uint64_t> restart_token_{0};
   bool restart_pending_ = false;
   bool stopped_reported_ = false;     // instance gone, mailbox paused until kStart(restart_token_)
   static constexpr int kBatch = 64;

@@ -23,7 +23,7 @@ class RestartWindow {
     const std::size_t k = times_.size();  // this restart's rank in the window, from 1
     if (k == 1) return std::chrono::nanoseconds(0);
     std::chrono::nanoseconds delay = policy_.backoff;
-    for (std::size_t i = 2; i < k && delay < policy_.backoff_max; ++i) delay *= 2;
+    for (std::size_t i = 2; i < k && delay.count() > 0 && delay < policy_.backoff_max; ++i) delay *= 2;
     return std::min<std::chrono::nanoseconds>(delay, policy_.backoff_max);
   }
 

@@ -244,6 +244,11 @@ class Parser {
       return error_at(t.get("name")->source(),
                       "invalid group name '" + g.name + "': use 1-128 characters from A-Z a-z 0-9 _ - .");
     }
+    if (ids.count(g.name)) {
+      return error_at(t.get("name")->source(), "group name '" + g.name +
+                                                   "' is a component id (a component in no group is supervised "
+                                                   "as a group of its own name): give the group another name");
+    }
     auto strategy = string_key(t, "strategy", false, "[[group]]");
     if (!strategy.ok()) return std::move(strategy).take_error();
     if (*strategy) {

@@ -38,6 +38,11 @@ Status Runtime::Impl::set_groups(std::vector<GroupSpec> groups) {
     for (const auto& other : groups_) {
       if (other.name == g.name) return make_error(ErrorCode::kInvalidArgument, "duplicate group name '" + g.name + "'");
     }
+    if (by_id_.count(g.name)) {
+      // A component in no group is supervised as a group of its own name.
+      return make_error(ErrorCode::kInvalidArgument,
+                        "group name '" + g.name + "' is a component id: give the group another name");
+    }
     WACTOR_TRY(check_policy(g.policy, where));
     if (g.members.empty()) return make_error(ErrorCode::kInvalidArgument, where + ": no members");
     Group group{g.name, {}, actor::RestartWindow(g.policy)};
@@ -140,12 +145,17 @@ std::optional<std::chrono::nanoseconds> Runtime::Impl::run_timer_actions(std::ch
     }
     actor::Component& c = *components_[a.component];
     if (a.health) {
-      if (c.down()) continue;  // stopped for good: no more polls
+      // Stopped for good, or the runtime drains: no more polls.
+      if (c.down() || draining_.load(std::memory_order_acquire)) continue;
       if (c.claim_health_poll()) {
         enqueue(c, actor::Envelope{actor::Envelope::Kind::kHealth, 0, 0, "$host", {}, {}}, Placement::kFront);
       }
       std::lock_guard lock(actions_mu_);
       actions_.push(TimerAction{now + health_intervals_[a.component], a.component, true, 0});
+    } else if (a.token != c.restart_token()) {
+      // A newer restart was scheduled since: its own start is (or will be) queued. Queuing
+      // this one too could put it ahead of the current one (both go to the front).
+      finish_one();  // the pending restart it stood for
     } else {
       actor::Envelope e{actor::Envelope::Kind::kStart, 0, 0, "$host", {}, {}};
       e.token = a.token;

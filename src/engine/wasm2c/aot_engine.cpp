@@ -116,7 +116,12 @@ const void* stack_limit() {
     pthread_attr_t attr;
     void* addr = nullptr;
     std::size_t size = 0;
-    if (::pthread_getattr_np(::pthread_self(), &attr) != 0) return static_cast<const char*>(nullptr);
+    if (::pthread_getattr_np(::pthread_self(), &attr) != 0) {
+      // Stack unknown: assume 512 KiB below here are usable (the smallest common default
+      // is larger), so that the check stays on.
+      const char* here = static_cast<const char*>(__builtin_frame_address(0));
+      return here - (512u << 10);
+    }
     ::pthread_attr_getstack(&attr, &addr, &size);
     ::pthread_attr_destroy(&attr);
     const std::size_t headroom = std::min<std::size_t>(256u << 10, size / 4);

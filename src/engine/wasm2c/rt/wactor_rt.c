@@ -164,7 +164,7 @@ void* wasm_rt_exception(void) { return NULL; }
  * very many fragmented instances), the memory comes from malloc instead. */
 
 static uint8_t* wactor_map(size_t bytes) {
-  void* p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  void* p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   return p == MAP_FAILED ? NULL : (uint8_t*)p;
 }
 
@@ -199,8 +199,15 @@ uint32_t wasm_rt_grow_memory(wasm_rt_memory_t* memory, uint32_t delta) {
   uint8_t* data = NULL;
   if (memory->mapped) {
     void* p = mremap(memory->data, old_bytes, new_bytes, MREMAP_MAYMOVE); /* new pages read as zero */
-    if (p == MAP_FAILED) return (uint32_t)-1;
-    data = (uint8_t*)p;
+    if (p != MAP_FAILED) {
+      data = (uint8_t*)p;
+    } else { /* the kernel refuses: continue on the heap */
+      data = (uint8_t*)calloc(new_pages, WACTOR_PAGE);
+      if (!data) return (uint32_t)-1;
+      memcpy(data, memory->data, old_bytes);
+      munmap(memory->data, old_bytes);
+      memory->mapped = 0;
+    }
   } else if (memory->data == NULL && (data = wactor_map(new_bytes)) != NULL) {
     memory->mapped = 1;
   } else {
