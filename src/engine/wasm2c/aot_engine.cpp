@@ -57,6 +57,18 @@ struct RtMemory {
 };
 
 using HostCallFn = int (*)(void* host, std::uint32_t import, const Val* args, Val* results);
+
+// Per-thread state of the generated objects, kept here (see rt/wactor_rt.c): same layout
+// as wactor_thread_state there.
+struct WactorThreadState {
+  void** unwind_target;
+  int trap_code;
+  std::uint32_t memory_cap;
+  void* exception_target;
+};
+thread_local WactorThreadState t_thread_state{nullptr, 0, 65535, nullptr};
+WactorThreadState* wactor_thread_state() { return &t_thread_state; }
+using BindFn = void (*)(WactorThreadState* (*)());
 using Trampoline = void (*)(void* box, const Val* args, Val* results);
 
 // One loaded shared object and its entry points (see glue.cpp).
@@ -92,6 +104,9 @@ class Library {
     return out != nullptr;
   }
   bool bind() {
+    BindFn bind_thread_state = nullptr;
+    if (!sym(bind_thread_state, "wactor_bind")) return false;
+    bind_thread_state(&wactor_thread_state);
     return sym(alloc, "wactor_alloc") && sym(free, "wactor_free") && sym(instantiate, "wactor_instantiate") &&
            sym(call, "wactor_call") && sym(export_global, "wactor_export_global") && sym(memory, "wactor_memory") &&
            sym(export_functions, "wactor_export_functions");

@@ -103,10 +103,11 @@ WACTOR_EXPORT void wactor_free(void* box) {
 /* Runs instantiation (segments, start function) with the memory limit in force. */
 static void wactor_do_instantiate(void* box, const wactor_val* args, wactor_val* results);
 WACTOR_EXPORT int wactor_instantiate(void* box, uint32_t memory_cap_pages, const void* stack_limit) {
-  const uint32_t prev = wactor_memory_cap;
-  wactor_memory_cap = memory_cap_pages < WACTOR_MAX_PAGES ? memory_cap_pages : WACTOR_MAX_PAGES;
+  wactor_thread_state* ts = wactor_thread();
+  const uint32_t prev = ts->memory_cap;
+  ts->memory_cap = memory_cap_pages < WACTOR_MAX_PAGES ? memory_cap_pages : WACTOR_MAX_PAGES;
   const int trap = wactor_call(box, wactor_do_instantiate, NULL, NULL, stack_limit);
-  wactor_memory_cap = prev;
+  ts->memory_cap = prev;
   return trap;
 }
 )";

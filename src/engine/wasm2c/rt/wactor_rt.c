@@ -1,8 +1,11 @@
 /* wactor's implementation of the wasm2c runtime (see wasm-rt.h), compiled into every
  * generated shared object together with the glue. Everything here is per shared object:
  * the function-type registry is filled once by the object's constructor and read-only
- * afterwards; memories and tables belong to one instance; the only mutable globals are
- * thread-local (the unwind target of the export call in progress and its trap code). */
+ * afterwards; memories and tables belong to one instance. Per-thread state (the unwind
+ * target of the export call in progress, its trap code, the memory limit during
+ * instantiation) lives in the host, reached through a function the host binds once after
+ * loading the object: the object itself has no thread-locals (a dlopen'ed object's
+ * thread-locals outlive its dlclose in the eyes of LeakSanitizer, which then crashes). */
 #include <stdarg.h>
 
 #include <sys/mman.h>
@@ -35,20 +38,27 @@ typedef struct {
   uint32_t depth;
 } wactor_header;
 
-static _Thread_local void** wactor_unwind_target;
-static _Thread_local int wactor_trap_code;
-/* The instance limit on memory pages, set only while an instance is being created. */
-static _Thread_local uint32_t wactor_memory_cap = WACTOR_MAX_PAGES;
+/* The host's per-thread state; the same layout as WactorThreadState in aot_engine.cpp. */
+typedef struct {
+  void** unwind_target;   /* the export call in progress on this thread */
+  int trap_code;          /* why it unwound */
+  uint32_t memory_cap;    /* the instance limit on memory pages, while an instance is created */
+  void* exception_target; /* wasm_rt_{get,set}_unwind_target (exceptions are not enabled) */
+} wactor_thread_state;
+typedef wactor_thread_state* (*wactor_thread_state_fn)(void);
+static wactor_thread_state_fn wactor_thread; /* set once, right after dlopen */
+WACTOR_EXPORT void wactor_bind(wactor_thread_state_fn fn) { wactor_thread = fn; }
 
 void wasm_rt_init(void) {}
 bool wasm_rt_is_initialized(void) { return true; }
 void wasm_rt_free(void) {}
 
 void wasm_rt_trap(wasm_rt_trap_t code) {
-  wactor_trap_code = (int)code;
+  wactor_thread_state* ts = wactor_thread();
+  ts->trap_code = (int)code;
   /* Generated code only runs under wactor_call, so there always is a target. */
-  if (!wactor_unwind_target) abort();
-  __builtin_longjmp(wactor_unwind_target, 1);
+  if (!ts->unwind_target) abort();
+  __builtin_longjmp(ts->unwind_target, 1);
 }
 
 const char* wasm_rt_strerror(wasm_rt_trap_t trap) {
@@ -74,20 +84,21 @@ const char* wasm_rt_strerror(wasm_rt_trap_t trap) {
 WACTOR_EXPORT int wactor_call(void* box, wactor_trampoline fn, const wactor_val* args, wactor_val* results,
                               const void* stack_limit) {
   wactor_header* header = (wactor_header*)box;
+  wactor_thread_state* ts = wactor_thread();
   void* buf[5];
-  void** prev = wactor_unwind_target;
+  void** prev = ts->unwind_target;
   const uint32_t depth = header->depth;
   const char* prev_limit = header->stack_limit;
   header->stack_limit = (const char*)stack_limit;
   if (__builtin_setjmp(buf)) {
-    wactor_unwind_target = prev;
+    ts->unwind_target = prev;
     header->depth = depth;
     header->stack_limit = prev_limit;
-    return wactor_trap_code;
+    return ts->trap_code;
   }
-  wactor_unwind_target = buf;
+  ts->unwind_target = buf;
   fn(box, args, results);
-  wactor_unwind_target = prev;
+  ts->unwind_target = prev;
   header->stack_limit = prev_limit;
   return 0;
 }
@@ -140,7 +151,6 @@ __attribute__((destructor)) static void wactor_free_func_types(void) {
 
 /* ---- exceptions: not enabled by wactor's validator ---- */
 
-static _Thread_local WASM_RT_UNWIND_TARGET* wactor_exception_target;
 uint32_t wasm_rt_register_tag(uint32_t size) {
   (void)size;
   return 0;
@@ -151,8 +161,10 @@ void wasm_rt_load_exception(uint32_t tag, uint32_t size, const void* values) {
   (void)values;
 }
 void wasm_rt_throw(void) { wasm_rt_trap(WASM_RT_TRAP_UNCAUGHT_EXCEPTION); }
-WASM_RT_UNWIND_TARGET* wasm_rt_get_unwind_target(void) { return wactor_exception_target; }
-void wasm_rt_set_unwind_target(WASM_RT_UNWIND_TARGET* target) { wactor_exception_target = target; }
+WASM_RT_UNWIND_TARGET* wasm_rt_get_unwind_target(void) {
+  return (WASM_RT_UNWIND_TARGET*)wactor_thread()->exception_target;
+}
+void wasm_rt_set_unwind_target(WASM_RT_UNWIND_TARGET* target) { wactor_thread()->exception_target = target; }
 uint32_t wasm_rt_exception_tag(void) { return 0; }
 uint32_t wasm_rt_exception_size(void) { return 0; }
 void* wasm_rt_exception(void) { return NULL; }
@@ -173,7 +185,8 @@ void wasm_rt_allocate_memory(wasm_rt_memory_t* memory, uint32_t initial_pages, u
   memory->pages = 0;
   memory->size = 0;
   memory->mapped = 0;
-  if (max_pages > wactor_memory_cap) max_pages = wactor_memory_cap;
+  const uint32_t cap = wactor_thread()->memory_cap;
+  if (max_pages > cap) max_pages = cap;
   memory->max_pages = max_pages;
   if (initial_pages > max_pages) wasm_rt_trap(WACTOR_TRAP_OUT_OF_MEMORY);
   if (initial_pages) {
