@@ -80,6 +80,13 @@ double throughput(const std::string& engine, const Settings& s, const std::vecto
   if (m.total.messages_handled != pairs * (n + 1) || m.total.handler_errors != 0) {
     throw std::runtime_error("throughput: messages lost or refused");
   }
+  if (std::getenv("WACTOR_BENCH_DEBUG")) {
+    for (const auto& [id, c] : m.components) {
+      std::fprintf(stderr, "throughput %zu B: %s handler %.1f ms, high water %zu\n", size, id.c_str(),
+                   static_cast<double>(c.handler_ns) / 1e6, static_cast<std::size_t>(c.mailbox_high_water));
+    }
+    std::fprintf(stderr, "throughput %zu B: %.1f ms in all\n", size, secs * 1e3);
+  }
   return static_cast<double>(pairs * n) / secs;
 }
 
