@@ -75,22 +75,7 @@ class AotTest : public ::testing::Test {
   std::unique_ptr<Engine> engine;
 };
 
-Result<std::int32_t> call_i32(Instance& inst, const std::string& name, std::vector<std::int32_t> args) {
-  Signature sig;
-  std::vector<Val> a;
-  for (auto v : args) {
-    sig.params.push_back(I32);
-    Val x{};
-    x.i32 = v;
-    a.push_back(x);
-  }
-  sig.results = {I32};
-  auto fn = inst.find_function(name, sig);
-  if (!fn.ok()) return std::move(fn).take_error();
-  Val r{};
-  WACTOR_TRY(inst.call(*fn, a, std::span<Val>(&r, 1)));
-  return r.i32;
-}
+using test::call_i32;
 
 TEST_F(AotTest, SecondLoadIsACacheHitWhateverTheMemoryLimit) {
   const auto bytes = with_custom_section(test::guest_bytes("engine_basics.wasm"), unique_tag());

@@ -10,6 +10,8 @@
 namespace wactor::engine {
 namespace {
 
+using test::call_i32;
+
 constexpr ValType I32 = ValType::kI32;
 constexpr ValType I64 = ValType::kI64;
 
@@ -37,22 +39,6 @@ class EngineTest : public ::testing::TestWithParam<std::string> {
     return std::move(inst).value();
   }
 
-  Result<std::int32_t> call_i32(Instance& inst, const std::string& name, std::vector<std::int32_t> args) {
-    Signature sig;
-    std::vector<Val> a;
-    for (auto v : args) {
-      sig.params.push_back(I32);
-      Val x{};
-      x.i32 = v;
-      a.push_back(x);
-    }
-    sig.results = {I32};
-    auto fn = inst.find_function(name, sig);
-    if (!fn.ok()) return std::move(fn).take_error();
-    Val r{};
-    WACTOR_TRY(inst.call(*fn, a, std::span<Val>(&r, 1)));
-    return r.i32;
-  }
 
   std::unique_ptr<Engine> engine;
   std::shared_ptr<const Module> module;

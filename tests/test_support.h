@@ -119,6 +119,24 @@ class Collector {
 
 // A probe "spin" command that keeps a handler busy about as long on every engine (aot runs
 // guest loops ~100x faster than the interpreter), for tests that queue work behind it.
+// Calls export `name` taking i32s and returning one i32.
+inline Result<std::int32_t> call_i32(engine::Instance& inst, const std::string& name, std::vector<std::int32_t> args) {
+  engine::Signature sig;
+  std::vector<engine::Val> a;
+  for (auto v : args) {
+    sig.params.push_back(engine::ValType::kI32);
+    engine::Val x{};
+    x.i32 = v;
+    a.push_back(x);
+  }
+  sig.results = {engine::ValType::kI32};
+  auto fn = inst.find_function(name, sig);
+  if (!fn.ok()) return std::move(fn).take_error();
+  engine::Val r{};
+  WACTOR_TRY(inst.call(*fn, a, std::span<engine::Val>(&r, 1)));
+  return r.i32;
+}
+
 inline std::string spin_command(const std::string& engine, long long interp_iterations) {
   return "spin " + std::to_string(engine == "aot" ? interp_iterations * 100 : interp_iterations);
 }

@@ -260,13 +260,17 @@ void Component::fail(std::string_view reason) {
   if (down()) return;  // stopped for good meanwhile: its kStop is queued, nothing restarts
   auto at = router_.member_failed(*this, reason);
   if (!at) {
-    if (!down()) {  // the runtime is draining: no restart, and no kStop will come
-      down_.store(true, std::memory_order_release);
-      router_.report(*this, "stopped", "failed while the runtime drains: not restarted");
-    }
-    return;  // else the group gave up: it marked the component down and queued its kStop
+    stay_down();
+    return;
   }
   restart_at(*at);
+}
+
+void Component::stay_down() {
+  if (down()) return;  // the group gave up: it marked the component down and queued its kStop
+  // The runtime is draining: no restart, and no kStop will come.
+  down_.store(true, std::memory_order_release);
+  router_.report(*this, "stopped", "failed while the runtime drains: not restarted");
 }
 
 void Component::restart_at(std::chrono::nanoseconds at) {
@@ -293,10 +297,7 @@ void Component::restart_at(std::chrono::nanoseconds at) {
     router_.report(*this, "restart-failed", why);
     auto next = router_.member_failed(*this, why);  // bounded by the group's intensity
     if (!next) {
-      if (!down()) {
-        down_.store(true, std::memory_order_release);
-        router_.report(*this, "stopped", "failed while the runtime drains: not restarted");
-      }
+      stay_down();
       return;
     }
     at = *next;

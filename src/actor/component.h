@@ -74,6 +74,8 @@ class Component final : public Runnable, private abi::GuestHost {
   void recover(std::string_view reason);
   // The instance is unusable: drop it, end what it received, and let the supervisor decide.
   void fail(std::string_view reason);
+  // The supervisor refused a restart: the component stays down.
+  void stay_down();
   // Drops the instance (calling shutdown first if asked) and ends what it received.
   void drop_instance(bool call_shutdown);
   // Starts a fresh instance at `at` (runtime clock): now, or after pausing the mailbox.

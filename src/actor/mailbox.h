@@ -53,26 +53,14 @@ class Mailbox {
   }
 
   // Holds what is queued (and what arrives) until resume_front: the actor waits for a
-  // restart. Called by the actor's own worker; its next pop returns false.
+  // restart. Called by the actor's own worker; its next take returns false.
   void pause() {
     std::lock_guard lock(mu_);
     paused_ = true;
   }
 
-  // Takes the next envelope; when empty or paused, marks the actor unscheduled and returns false.
-  bool pop(Envelope& out) {
-    std::lock_guard lock(mu_);
-    if (queue_.empty() || paused_) {
-      scheduled_ = false;
-      return false;
-    }
-    out = std::move(queue_.front());
-    queue_.pop_front();
-    return true;
-  }
-
-  // Takes up to `max` envelopes at once (one lock for a whole batch); like pop, returns
-  // false and unschedules when there are none or the mailbox is paused.
+  // Takes up to `max` envelopes at once (one lock for a whole batch); when there are none
+  // or the mailbox is paused, marks the actor unscheduled and returns false.
   bool take(std::vector<Envelope>& out, std::size_t max) {
     std::lock_guard lock(mu_);
     if (queue_.empty() || paused_) {
@@ -107,14 +95,6 @@ class Mailbox {
     std::lock_guard lock(mu_);
     if (queue_.empty() || paused_) scheduled_ = false;
     return scheduled_;
-  }
-
-  // Marks the actor scheduled if work is waiting (used when it becomes runnable again).
-  bool schedule_if_pending() {
-    std::lock_guard lock(mu_);
-    if (scheduled_ || paused_ || queue_.empty()) return false;
-    scheduled_ = true;
-    return true;
   }
 
   std::size_t size() const {

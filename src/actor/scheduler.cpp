@@ -13,16 +13,14 @@ Scheduler::~Scheduler() { stop(); }
 void Scheduler::start() {
   std::lock_guard lock(mu_);
   if (!threads_.empty()) return;
-  stopping_ = false;
-  stop_flag_.store(false);
+  stopping_.store(false);
   for (unsigned i = 0; i < workers_; ++i) threads_.emplace_back([this] { work(); });
 }
 
 void Scheduler::stop() {
   {
     std::lock_guard lock(mu_);
-    stopping_ = true;
-    stop_flag_.store(true);
+    stopping_.store(true);  // under the lock: a worker about to wait sees it
   }
   cv_.notify_all();
   threads_.clear();  // jthread joins
@@ -46,7 +44,7 @@ void Scheduler::work() {
     // hands work between threads without a futex wake per message.
     if (queued_.load(std::memory_order_acquire) == 0) {
       const auto until = std::chrono::steady_clock::now() + kSpinBeforeSleep;
-      while (queued_.load(std::memory_order_acquire) == 0 && !stop_flag_.load(std::memory_order_relaxed) &&
+      while (queued_.load(std::memory_order_acquire) == 0 && !stopping_.load(std::memory_order_relaxed) &&
              std::chrono::steady_clock::now() < until) {
         for (int i = 0; i < 16; ++i) cpu_relax();
       }

@@ -41,8 +41,7 @@ class Scheduler {
   std::deque<Runnable*> queue_;
   std::atomic<std::size_t> queued_{0};  // queue_.size(), readable without the lock
   unsigned sleeping_ = 0;               // workers waiting on cv_
-  bool stopping_ = false;
-  std::atomic<bool> stop_flag_{false};
+  std::atomic<bool> stopping_{false};  // written under mu_; read while spinning without it
   std::vector<std::jthread> threads_;
 };
 

@@ -191,10 +191,15 @@ void Runtime::Impl::finish(std::size_t n) {
   }
 }
 
-void Runtime::Impl::expire_timers() {
+void Runtime::Impl::expire_timers() { (void)fire_due_timers(); }
+
+std::optional<std::chrono::nanoseconds> Runtime::Impl::fire_due_timers() {
   const auto now = clock_->now();
   for (const auto& r : table_.take_expired(now)) complete(r, abi::kCallbackTimeout, {});
-  (void)run_timer_actions(now);
+  const auto next_action = run_timer_actions(now);
+  auto next = table_.next_deadline();
+  if (next_action && (!next || *next_action < *next)) next = next_action;
+  return next;
 }
 
 void Runtime::Impl::wake_timer() {
@@ -210,11 +215,7 @@ void Runtime::Impl::timer_loop() {
   while (!timer_stop_) {
     const std::uint64_t generation = timer_generation_;
     lock.unlock();
-    const auto now = clock_->now();
-    for (const auto& r : table_.take_expired(now)) complete(r, abi::kCallbackTimeout, {});
-    const auto next_action = run_timer_actions(now);
-    auto next = table_.next_deadline();
-    if (next_action && (!next || *next_action < *next)) next = next_action;
+    const auto next = fire_due_timers();
     lock.lock();
     auto woken = [&] { return timer_stop_ || timer_generation_ != generation; };
     if (woken()) continue;

@@ -94,6 +94,8 @@ class Runtime::Impl final : public actor::Router {
                  std::string_view name);
   void timer_loop();
   void wake_timer();
+  // Ends expired requests and runs due timer actions; returns when the next one is due.
+  std::optional<std::chrono::nanoseconds> fire_due_timers();
 
   // Supervision (supervision.cpp).
   struct Group {

@@ -18,16 +18,8 @@ std::string_view c_type(ValType t) {
   return "void";
 }
 
-std::string_view member(ValType t) {
-  switch (t) {
-    case ValType::kI32: return "i32";
-    case ValType::kI64: return "i64";
-    case ValType::kF32: return "f32";
-    case ValType::kF64: return "f64";
-    case ValType::kOther: break;
-  }
-  return "i32";
-}
+// The wactor_val member is named like the type (engine::val_type_name).
+std::string_view member(ValType t) { return val_type_name(t); }
 
 std::string_view signed_type(ValType t) {
   switch (t) {

@@ -35,7 +35,6 @@ typedef struct {
   void* host;
   wactor_host_call_fn host_call;
   const char* stack_limit; /* trap with "call stack exhausted" below this address */
-  uint32_t depth;
 } wactor_header;
 
 /* The host's per-thread state; the same layout as WactorThreadState in aot_engine.cpp. */
@@ -79,7 +78,7 @@ const char* wasm_rt_strerror(wasm_rt_trap_t trap) {
 }
 
 /* Runs fn(box, args, results) with a trap guard: returns 0, or the trap code after a trap
- * (the instance's call depth restored). Nests: a host call may call another instance.
+ * (the instance's stack limit restored). Nests: a host call may call another instance.
  * `stack_limit`: the lowest native stack address guest code may use on this thread. */
 WACTOR_EXPORT int wactor_call(void* box, wactor_trampoline fn, const wactor_val* args, wactor_val* results,
                               const void* stack_limit) {
@@ -87,12 +86,10 @@ WACTOR_EXPORT int wactor_call(void* box, wactor_trampoline fn, const wactor_val*
   wactor_thread_state* ts = wactor_thread();
   void* buf[5];
   void** prev = ts->unwind_target;
-  const uint32_t depth = header->depth;
   const char* prev_limit = header->stack_limit;
   header->stack_limit = (const char*)stack_limit;
   if (__builtin_setjmp(buf)) {
     ts->unwind_target = prev;
-    header->depth = depth;
     header->stack_limit = prev_limit;
     return ts->trap_code;
   }
