@@ -177,10 +177,11 @@ TEST_P(Supervision, AStoppedComponentThatFailsIsNotRestarted) {
   trap("a");  // the first restart is immediate; the next would wait 1 s
   post("a", "loop");
   ASSERT_FALSE(collector.wait_log("^a: msg from=\\$host req=0 payload=loop").empty());
-  ASSERT_TRUE(runtime->stop_component("a").ok());  // while it loops, before its fuel runs out
+  ASSERT_TRUE(runtime->stop_component("a").ok());  // while it loops: the loop is interrupted
   ASSERT_TRUE(runtime->wait_idle(10s));              // no restart waits for the clock
   EXPECT_EQ(stats("a").restarts, 1u);
-  EXPECT_EQ(collector.events_matching("^a: fuel: ").size(), 1u);
+  EXPECT_EQ(stats("a").interrupted, 1u);
+  EXPECT_EQ(collector.events_matching("^a: interrupted: .*wactor: interrupted").size(), 1u);
   EXPECT_EQ(collector.events_matching("^a: stopped: ").size(), 1u);
   EXPECT_EQ(collector.events_matching("^a: restarted: ").size(), 1u);
 }
