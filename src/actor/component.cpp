@@ -331,10 +331,13 @@ void Component::restart_at(std::chrono::nanoseconds at) {
       return;
     }
     restart_token_.fetch_add(1, std::memory_order_acq_rel);
-    if (at > router_.now()) {
+    if (const auto now = router_.now(); at > now) {
       restart_pending_ = true;
       mailbox_.pause();  // what is queued waits for the fresh instance
       router_.start_later(*this, at, restart_token());
+      router_.report(*this, "restart-scheduled",
+                     "backoff: fresh instance in " +
+                         std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(at - now).count()) + " ms");
       return;
     }
     restart_pending_ = false;
