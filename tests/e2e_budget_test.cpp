@@ -221,6 +221,27 @@ TEST_P(Budget, AFailingHostSinkFailsOneCallNotTheProcess) {
   EXPECT_EQ(collector.logs_matching("^a: count=1$").size(), 1u);
 }
 
+// Regression (stress): a request registered just after drain() took every pending entry
+// used to wait for its timeout (here: an hour), so the drain never finished.
+TEST_P(Budget, RequestsRacingDrainEndWithoutWaitingForTheirTimeout) {
+  for (int round = 0; round < 10; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    auto o = options();
+    o.default_timeout = std::chrono::hours(1);
+    o.budget.max_pending_requests = 0;
+    start({probe("r"), probe("r2"), probe("s")}, std::move(o));
+    post("r", "rburst 20000 s defer");
+    post("r2", "rburst 20000 s defer");
+    ASSERT_FALSE(collector.wait_log("^s: msg from=r").empty());  // requests are flowing
+    EXPECT_TRUE(runtime->drain(60s));
+    EXPECT_EQ(runtime->pending_requests(), 0u);
+    const auto sent = stats("r").requests_sent + stats("r2").requests_sent;
+    const auto down = stats("r").requests_target_down + stats("r2").requests_target_down;
+    EXPECT_EQ(sent, down);
+    runtime.reset();
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, Budget, ::testing::ValuesIn(test::engine_params()),
                          [](const auto& info) { return info.param; });
 
