@@ -10,6 +10,7 @@
 #include "engine/wabt/module_reader.h"
 #include "engine/wasm2c/glue.h"
 #include "engine/wasm2c/object_cache.h"
+#include "engine/wasm2c/rename.h"
 
 namespace wactor::engine {
 namespace {
@@ -360,13 +361,16 @@ class AotEngine final : public Engine {
     if (!glue.ok()) return std::move(glue).take_error();
     bool metered = false;
     for (const auto& i : compiled->info.imports) metered = metered || i.module == instrument::kInternalModule;
-    auto object = aot::obtain_object(tools_, bytes, *glue, origin, metered);
+    // No guest-chosen name reaches wasm2c (rename.h); the glue binds by import/export index.
+    auto renamed = aot::rename_for_wasm2c(bytes);
+    if (!renamed.ok()) return make_error(renamed.error().code, std::string(origin) + ": " + renamed.error().message);
+    auto object = aot::obtain_object(tools_, *renamed, *glue, origin, metered);
     if (!object.ok()) return std::move(object).take_error();
     auto lib = Library::open(object->path);
     if (!lib.ok() && object->hit) {
       // A damaged cache entry: compile it again.
       aot::evict(object->path);
-      object = aot::obtain_object(tools_, bytes, *glue, origin, metered);
+      object = aot::obtain_object(tools_, *renamed, *glue, origin, metered);
       if (!object.ok()) return std::move(object).take_error();
       lib = Library::open(object->path);
     }
