@@ -1,5 +1,6 @@
 #include "engine/wasm2c/rename.h"
 
+#include <algorithm>
 #include <optional>
 
 namespace wactor::engine::aot {
@@ -8,6 +9,8 @@ namespace {
 constexpr std::uint8_t kCustomSection = 0;
 constexpr std::uint8_t kImportSection = 2;
 constexpr std::uint8_t kExportSection = 7;
+constexpr std::uint8_t kCodeSection = 10;
+constexpr std::size_t kHeader = 8;  // magic, version
 
 // A cursor over a byte range; every read fails (nullopt) past the end.
 class Reader {
@@ -124,7 +127,6 @@ std::string export_name(std::size_t index) { return "e" + std::to_string(index);
 
 Result<std::vector<std::uint8_t>> rename_for_wasm2c(std::span<const std::uint8_t> wasm) {
   auto malformed = [] { return make_error(ErrorCode::kInvalidModule, "malformed module (renaming for wasm2c)"); };
-  constexpr std::size_t kHeader = 8;  // magic, version
   if (wasm.size() < kHeader) return malformed();
   std::vector<std::uint8_t> out(wasm.begin(), wasm.begin() + kHeader);
   Reader r(wasm.subspan(kHeader));
@@ -151,6 +153,29 @@ Result<std::vector<std::uint8_t>> rename_for_wasm2c(std::span<const std::uint8_t
     out.insert(out.end(), body.begin(), body.end());
   }
   return out;
+}
+
+std::uint64_t largest_function_body(std::span<const std::uint8_t> wasm) {
+  if (wasm.size() < kHeader) return 0;
+  Reader r(wasm.subspan(kHeader));
+  while (!r.done()) {
+    auto id = r.byte();
+    auto size = r.leb();
+    if (!id || !size) return 0;
+    const std::size_t start = r.pos();
+    if (!r.skip(*size)) return 0;
+    if (*id != kCodeSection) continue;
+    Reader code(r.slice(start));
+    auto count = code.leb();
+    std::uint64_t largest = 0;
+    for (std::uint64_t i = 0; count && i < *count; ++i) {
+      auto body = code.leb();
+      if (!body || !code.skip(*body)) break;
+      largest = std::max(largest, *body);
+    }
+    return largest;
+  }
+  return 0;
 }
 
 }  // namespace wactor::engine::aot

@@ -22,4 +22,7 @@ inline constexpr std::string_view kImportModule = "w";
 // kInvalidModule if the bytes are not a well-formed module (they were validated before).
 [[nodiscard]] Result<std::vector<std::uint8_t>> rename_for_wasm2c(std::span<const std::uint8_t> wasm);
 
+// The size in bytes of the module's largest function body (0 if none or malformed).
+[[nodiscard]] std::uint64_t largest_function_body(std::span<const std::uint8_t> wasm);
+
 }  // namespace wactor::engine::aot
