@@ -91,6 +91,20 @@ struct HostFunction {
 struct LoadOptions {
   // Clamp every memory's maximum to this many 64 KiB pages; refuse a larger initial size.
   std::optional<std::uint64_t> max_memory_pages;
+  // Compile budget (engines that compile; kResourceExhausted naming the limit when over it).
+  // Modules larger than this are refused before anything else (every engine).
+  std::uint64_t max_module_bytes = 16u << 20;
+  // A function body larger than this is refused before compiling (aot).
+  std::uint64_t max_function_bytes = 256u << 10;
+  // Wall-clock (and CPU) time and address space of each compiler process (aot).
+  std::uint64_t compile_timeout_ms = 120'000;
+  std::uint64_t compile_memory_bytes = 2ull << 30;
+  // Largest native stack frame of a compiled function (aot), at most 64 KiB: the stack
+  // check at function entry leaves room for one frame this size plus host calls.
+  std::uint64_t max_frame_bytes = 64u << 10;
+  // Called by load() after the module is read and validated, before anything is compiled:
+  // an error refuses the module (the runtime checks the ABI here).
+  std::function<Status(const ModuleInfo&)> check;
 };
 
 // A resolved export, cheap to call repeatedly.

@@ -225,10 +225,12 @@ class WabtEngine final : public Engine {
 
   Result<std::shared_ptr<const Module>> load(std::span<const std::uint8_t> bytes, std::string_view origin,
                                              const LoadOptions& options) override {
+    WACTOR_TRY(check_module_size(bytes, origin, options));
     auto desc = read_module(bytes, origin);
     if (!desc.ok()) return std::move(desc).take_error();
     auto info = describe_module(*desc, origin, options);
     if (!info.ok()) return std::move(info).take_error();
+    if (options.check) WACTOR_TRY(options.check(*info));
     return std::shared_ptr<const Module>(std::make_shared<WabtModule>(std::move(desc).value(), std::move(info).value()));
   }
 };

@@ -6,10 +6,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 
 #include "engine/wabt/module_reader.h"
 #include "engine/wasm2c/glue.h"
 #include "engine/wasm2c/object_cache.h"
+#include "engine/wasm2c/rename.h"
 
 namespace wactor::engine {
 namespace {
@@ -124,6 +126,13 @@ struct Compiled {
   aot::ObjectReport report;
 };
 
+// The stack check at a function's entry reads the stack pointer before the frame is
+// allocated: frames are limited to kMaxFrameBytes at compile time (a compiler error
+// otherwise), and the headroom holds one such frame plus the host functions a guest calls.
+constexpr std::uint64_t kMaxFrameBytes = 64u << 10;
+constexpr std::size_t kStackHeadroom = 256u << 10;
+static_assert(kStackHeadroom >= kMaxFrameBytes + (128u << 10));
+
 // The lowest stack address guest code may reach on this thread: the thread's stack bottom
 // plus headroom for the host functions a guest calls (and their sanitizer-enlarged frames).
 const void* stack_limit() {
@@ -139,7 +148,7 @@ const void* stack_limit() {
     }
     ::pthread_attr_getstack(&attr, &addr, &size);
     ::pthread_attr_destroy(&attr);
-    const std::size_t headroom = std::min<std::size_t>(256u << 10, size / 4);
+    const std::size_t headroom = std::min<std::size_t>(kStackHeadroom, size / 2);
     return static_cast<const char*>(addr) + headroom;
   }();
   return limit;
@@ -338,10 +347,18 @@ class AotEngine final : public Engine {
 
   Result<std::shared_ptr<const Module>> load(std::span<const std::uint8_t> bytes, std::string_view origin,
                                              const LoadOptions& options) override {
+    WACTOR_TRY(check_module_size(bytes, origin, options));
     auto desc = read_module(bytes, origin);
     if (!desc.ok()) return std::move(desc).take_error();
     auto info = describe_module(*desc, origin, options);
     if (!info.ok()) return std::move(info).take_error();
+    if (options.check) WACTOR_TRY(options.check(*info));
+    if (const auto largest = aot::largest_function_body(bytes); largest > options.max_function_bytes) {
+      return make_error(ErrorCode::kResourceExhausted, std::string(origin) + ": a function body of " +
+                                                           std::to_string(largest) + " bytes is over the limit of " +
+                                                           std::to_string(options.max_function_bytes) +
+                                                           " bytes (max_function_bytes)");
+    }
     auto compiled = std::make_shared<Compiled>();
     compiled->mutable_i64_global = mutable_i64_globals(*desc);
     compiled->info = std::move(info).value();
@@ -360,13 +377,20 @@ class AotEngine final : public Engine {
     if (!glue.ok()) return std::move(glue).take_error();
     bool metered = false;
     for (const auto& i : compiled->info.imports) metered = metered || i.module == instrument::kInternalModule;
-    auto object = aot::obtain_object(tools_, bytes, *glue, origin, metered);
+    // No guest-chosen name reaches wasm2c (rename.h); the glue binds by import/export index.
+    auto renamed = aot::rename_for_wasm2c(bytes);
+    if (!renamed.ok()) return make_error(renamed.error().code, std::string(origin) + ": " + renamed.error().message);
+    aot::CompileBudget budget;
+    budget.timeout = std::chrono::milliseconds(std::max<std::uint64_t>(options.compile_timeout_ms, 1));
+    budget.memory_bytes = options.compile_memory_bytes;
+    budget.max_frame_bytes = std::min<std::uint64_t>(options.max_frame_bytes, kMaxFrameBytes);
+    auto object = aot::obtain_object(tools_, *renamed, *glue, origin, metered, budget);
     if (!object.ok()) return std::move(object).take_error();
     auto lib = Library::open(object->path);
     if (!lib.ok() && object->hit) {
       // A damaged cache entry: compile it again.
       aot::evict(object->path);
-      object = aot::obtain_object(tools_, bytes, *glue, origin, metered);
+      object = aot::obtain_object(tools_, *renamed, *glue, origin, metered, budget);
       if (!object.ok()) return std::move(object).take_error();
       lib = Library::open(object->path);
     }
