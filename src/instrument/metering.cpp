@@ -11,6 +11,8 @@
 #include "wabt/stream.h"
 #include "wabt/validator.h"
 
+#include "sandbox/module_shape.h"
+
 namespace wactor::instrument {
 namespace {
 
@@ -105,6 +107,8 @@ class Meter {
 
 Result<std::vector<std::uint8_t>> add_metering(std::span<const std::uint8_t> wasm, std::string_view origin) {
   const std::string name(origin);
+  // First, before any recursive walk of the module (libwabt's IR, this pass, its writer).
+  WACTOR_TRY(sandbox::check_module_shape(wasm, origin));
   wabt::Errors errors;
   wabt::Module module;
   wabt::Features features;
