@@ -36,7 +36,8 @@ class Sandbox : public ::testing::TestWithParam<std::string> {
     std::vector<HostFunction> imports;
     if (metered) {
       imports.push_back({std::string(instrument::kInternalModule), std::string(instrument::kRefillImport),
-                         {{}, {ValType::kI64}}, [](CallerMemory&, const Val*, Val* r) {
+                         {{}, {ValType::kI64}}, [this](CallerMemory&, const Val*, Val* r) {
+                           if (slices_left-- <= 0) return HostOutcome::trapped("fuel exhausted");
                            r[0].i64 = 10000;
                            return HostOutcome::ok();
                          }});
@@ -46,6 +47,7 @@ class Sandbox : public ::testing::TestWithParam<std::string> {
 
   std::unique_ptr<Engine> engine;
   std::shared_ptr<const Module> module;
+  std::int64_t slices_left = 1000;  // of the metered instance's refill: 10M units
 };
 
 TEST_P(Sandbox, DeepNestingIsRefusedBeforeAnythingRecursesOnIt) {
@@ -93,6 +95,90 @@ TEST_P(Sandbox, TooManyLocalsOrFunctionsAreRefused) {
   EXPECT_EQ(f.error().code, ErrorCode::kResourceExhausted);
   EXPECT_NE(f.error().message.find("function count 100001 exceeds the limit of 100000"), std::string::npos)
       << f.error().message;
+}
+
+// The shapes of call_indirect.wast's `runaway` and `mutual-runaway` (with and without a
+// result), deep direct recursion with a big frame, and a function to check the instance after.
+Bytes runaway_module() {
+  WasmBuilder b;
+  const auto proc = b.type({}, {});
+  const auto ret = b.type({}, {test::kI32});
+  const auto runaway = b.func(proc, {0x41, 0x00, 0x11, static_cast<std::uint8_t>(proc), 0x00});     // table[0]
+  const auto m1 = b.func(proc, {0x41, 0x02, 0x11, static_cast<std::uint8_t>(proc), 0x00});          // -> table[2]
+  const auto m2 = b.func(proc, {0x41, 0x01, 0x11, static_cast<std::uint8_t>(proc), 0x00});          // -> table[1]
+  const auto r = b.func(ret, {0x41, 0x01, 0x41, 0x03, 0x11, static_cast<std::uint8_t>(ret), 0x00, 0x6a});  // 1 + table[3]()
+  // (func (param i32) (result i32) (local i64 x 1000) local.get 0 i32.const 1 i32.add call self)
+  const auto deep_t = b.type({test::kI32}, {test::kI32});
+  Bytes locals{1};
+  test::leb_u(locals, 1000);
+  locals.push_back(test::kI64);
+  const auto deep = static_cast<std::uint32_t>(b.funcs.size());
+  Bytes deep_code{0x20, 0x00, 0x41, 0x01, 0x6a, 0x10};
+  test::leb_u(deep_code, deep);
+  b.func(deep_t, deep_code, locals);
+  const auto ok = b.func(ret, {0x41, 0x05});
+  b.tables.push_back({4, true, 4});
+  b.elem_section = {1, 0x00, 0x41, 0x00, 0x0b, 4, static_cast<std::uint8_t>(runaway), static_cast<std::uint8_t>(m1),
+                    static_cast<std::uint8_t>(m2), static_cast<std::uint8_t>(r)};
+  b.export_func("runaway", runaway);
+  b.export_func("mutual-runaway", m1);
+  b.export_func("runaway-result", r);
+  b.export_func("deep", deep);
+  b.export_func("ok", ok);
+  return b.build();
+}
+
+TEST_P(Sandbox, RunawayRecursionTrapsCleanlyAndTheInstanceStaysUsable) {
+  for (bool metered : {false, true}) {
+    // aot compiles a metered module with sibling-call optimisation: `runaway` becomes a loop
+    // that its fuel stops (object_cache.cpp), not a stack overflow.
+    const bool any_trap = metered && GetParam() == "aot";
+    auto inst = instantiate(runaway_module(), metered);
+    ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+    for (int round = 0; round < 3; ++round) {
+      for (const char* name : {"runaway", "mutual-runaway"}) {
+        auto fn = (*inst)->find_function(name, {});
+        ASSERT_TRUE(fn.ok());
+        slices_left = 1000;
+        auto st = (*inst)->call(*fn, {}, {});
+        ASSERT_FALSE(st.ok()) << name << " metered=" << metered;
+        EXPECT_EQ(st.error().code, ErrorCode::kTrap);
+        if (!any_trap) EXPECT_NE(st.error().message.find("call stack exhausted"), std::string::npos) << st.error().message;
+      }
+      for (auto [name, args] : {std::pair<const char*, std::vector<std::int32_t>>{"runaway-result", {}}, {"deep", {0}}}) {
+        slices_left = 1000;
+        auto r = test::call_i32(**inst, name, args);
+        ASSERT_FALSE(r.ok()) << name << " metered=" << metered;
+        EXPECT_EQ(r.error().code, ErrorCode::kTrap);
+        if (!any_trap) EXPECT_NE(r.error().message.find("call stack exhausted"), std::string::npos) << r.error().message;
+      }
+      slices_left = 1000;
+      EXPECT_EQ(*test::call_i32(**inst, "ok", {}), 5);
+    }
+  }
+}
+
+// Every way out of a function gives its stack budget back: `return`, a branch to the
+// function's label, falling off the end, with several results.
+TEST_P(Sandbox, EveryExitRestoresTheStackBudget) {
+  WasmBuilder b;
+  const auto pair_t = b.type({test::kI32}, {test::kI32, test::kI32});
+  const auto sum_t = b.type({test::kI32}, {test::kI32});
+  const auto pair = b.func(pair_t, {0x20, 0x00, 0x04, 0x40, 0x41, 0x01, 0x41, 0x02, 0x0f, 0x0b,  // if x: return 1, 2
+                                    0x41, 0x03, 0x41, 0x04, 0x0c, 0x00});                         // br 0 with 3, 4
+  const auto sum = b.func(sum_t, {0x20, 0x00, 0x10, static_cast<std::uint8_t>(pair), 0x6a});
+  const auto plain = b.func(sum_t, {0x20, 0x00});
+  b.export_func("sum", sum);
+  b.export_func("plain", plain);
+  for (bool metered : {false, true}) {
+    auto inst = instantiate(b.build(), metered);
+    ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+    for (int i = 0; i < 2000; ++i) {  // a leak of one frame per call would exhaust the budget
+      slices_left = 1000;
+      ASSERT_EQ(*test::call_i32(**inst, "sum", {i % 2}), i % 2 ? 3 : 7) << i;
+      ASSERT_EQ(*test::call_i32(**inst, "plain", {i}), i);
+    }
+  }
 }
 
 TEST(ModuleShape, EveryLimitIsNamedAndMalformedBytesAreLeftToTheValidator) {
