@@ -2,45 +2,13 @@
 
 #include <string>
 
-#include "wabt/binary-reader-ir.h"
-#include "wabt/binary-reader.h"
-#include "wabt/binary-writer.h"
-#include "wabt/cast.h"
-#include "wabt/interp/binary-reader-interp.h"
-#include "wabt/ir.h"
-#include "wabt/stream.h"
-#include "wabt/validator.h"
+#include "instrument/wabt_ir.h"
+#include "sandbox/module_shape.h"
 
 namespace wactor::instrument {
 namespace {
 
 using wabt::Index;
-
-// Calls visit(expr) for every expression in `list` and in the lists nested in it,
-// children first (so a visitor may change a loop's body after it was walked).
-template <typename Visit>
-void walk(wabt::ExprList& list, const Visit& visit) {
-  for (wabt::Expr& e : list) {
-    switch (e.type()) {
-      case wabt::ExprType::Block: walk(wabt::cast<wabt::BlockExpr>(&e)->block.exprs, visit); break;
-      case wabt::ExprType::Loop: walk(wabt::cast<wabt::LoopExpr>(&e)->block.exprs, visit); break;
-      case wabt::ExprType::If: {
-        auto* i = wabt::cast<wabt::IfExpr>(&e);
-        walk(i->true_.exprs, visit);
-        walk(i->false_, visit);
-        break;
-      }
-      case wabt::ExprType::Try: {
-        auto* t = wabt::cast<wabt::TryExpr>(&e);
-        walk(t->block.exprs, visit);
-        for (auto& c : t->catches) walk(c.exprs, visit);
-        break;
-      }
-      default: break;
-    }
-    visit(e);
-  }
-}
 
 // Every reference to a function index at or above `from` moves up by one (an imported
 // function is being inserted at `from`).
@@ -105,28 +73,9 @@ class Meter {
 
 Result<std::vector<std::uint8_t>> add_metering(std::span<const std::uint8_t> wasm, std::string_view origin) {
   const std::string name(origin);
-  wabt::Errors errors;
-  wabt::Module module;
-  wabt::Features features;
-  wabt::ReadBinaryOptions read(features, nullptr, /*read_debug_names=*/false, /*stop_on_first_error=*/true,
-                               /*fail_on_custom_section_error=*/false);
-  // libwabt's IR reader asserts (aborting the host) on some malformed code that its
-  // validating reader refuses cleanly (found by fuzzing): validate first.
-  {
-    wabt::interp::ModuleDesc desc;
-    if (wabt::Failed(wabt::interp::ReadBinaryInterp(name, wasm.data(), wasm.size(), read, &errors, &desc))) {
-      std::string where;
-      if (!errors.empty()) where = " (at byte offset " + std::to_string(errors.front().loc.offset) + ")";
-      return make_error(ErrorCode::kInvalidModule,
-                        name + ": not a valid WebAssembly module: " +
-                            (errors.empty() ? std::string("unreadable") : errors.front().message) + where);
-    }
-  }
-  if (wabt::Failed(wabt::ReadBinaryIr(name.c_str(), wasm.data(), wasm.size(), read, &errors, &module))) {
-    return make_error(ErrorCode::kInvalidModule,
-                      name + ": not a valid WebAssembly module: " +
-                          (errors.empty() ? std::string("unreadable") : errors.front().message));
-  }
+  auto read = read_ir(wasm, origin, sandbox::ShapeLimits{}.nesting_depth);
+  if (!read.ok()) return std::move(read).take_error();
+  wabt::Module& module = **read;
   for (const wabt::Import* imp : module.imports) {
     if (imp->module_name == kInternalModule) {
       return make_error(ErrorCode::kAbiViolation,
@@ -150,12 +99,7 @@ Result<std::vector<std::uint8_t>> add_metering(std::span<const std::uint8_t> was
 
   // The fuel counter: a defined global appended last (global indices do not move), exported
   // so the host can zero it before each call.
-  auto global_field = std::make_unique<wabt::GlobalModuleField>();
-  global_field->global.type = wabt::Type::I64;
-  global_field->global.mutable_ = true;
-  global_field->global.init_expr.push_back(std::make_unique<wabt::ConstExpr>(wabt::Const::I64(0)));
-  module.AppendField(std::move(global_field));
-  const Index fuel_index = static_cast<Index>(module.globals.size() - 1);
+  const Index fuel_index = append_global(module, wabt::Type::I64, wabt::Const::I64(0));
   auto export_field = std::make_unique<wabt::ExportModuleField>();
   export_field->export_.name = std::string(kFuelGlobal);
   export_field->export_.kind = wabt::ExternalKind::Global;
@@ -193,13 +137,7 @@ Result<std::vector<std::uint8_t>> add_metering(std::span<const std::uint8_t> was
   const Meter meter(fuel_index, refill_index);
   for (Index i = module.num_func_imports; i < module.funcs.size(); ++i) meter.function(*module.funcs[i]);
 
-  wabt::MemoryStream stream;
-  wabt::WriteBinaryOptions write(features, /*canonicalize_lebs=*/true, /*relocatable=*/false,
-                                 /*write_debug_names=*/false);
-  if (wabt::Failed(wabt::WriteBinaryModule(&stream, &module, write))) {
-    return make_error(ErrorCode::kInternal, name + ": could not write the metered module");
-  }
-  return std::move(stream.output_buffer().data);
+  return write_ir(module, origin);
 }
 
 }  // namespace wactor::instrument

@@ -5,6 +5,7 @@
 #include "wabt/binary-reader.h"
 #include "wabt/error-formatter.h"
 #include "wabt/interp/binary-reader-interp.h"
+#include "sandbox/module_shape.h"
 
 namespace wactor::engine {
 
@@ -43,6 +44,11 @@ Signature to_signature(const wi::FuncType& ft) {
 }
 
 Result<wi::ModuleDesc> read_module(std::span<const std::uint8_t> bytes, std::string_view origin) {
+  // Before anything else reads the module: refuse shapes that would make the host recurse
+  // deeply or allocate in proportion to a hostile count (the metering pass adds a few levels).
+  sandbox::ShapeLimits shape;
+  shape.nesting_depth += sandbox::kInstrumentationNesting;
+  WACTOR_TRY(sandbox::check_module_shape(bytes, origin, shape));
   wabt::Errors errors;
   wi::ModuleDesc desc;
   wabt::Features features;

@@ -1,6 +1,7 @@
 #include "engine/wabt/wabt_engine.h"
 
 #include "engine/wabt/module_reader.h"
+#include "instrument/stack_guard.h"
 
 #include <algorithm>
 #include <array>
@@ -67,7 +68,8 @@ class WabtCallerMemory final : public CallerMemory {
 // only ever used by one worker at a time, so a Store per instance needs no locking).
 class WabtInstance final : public Instance {
  public:
-  WabtInstance() : thread_(std::make_unique<wi::Thread>(store_)) {}
+  explicit WabtInstance(std::uint32_t stack_budget_global)
+      : thread_(std::make_unique<wi::Thread>(store_)), stack_budget_global_(stack_budget_global) {}
 
   Status init(const wi::ModuleDesc& desc, const ModuleInfo& info, std::span<const HostFunction> imports) {
     module_ = wi::Module::New(store_, desc);
@@ -121,6 +123,7 @@ class WabtInstance final : public Instance {
     if (!instance_->memories().empty()) {
       memory_ = store_.UnsafeGet<wi::Memory>(instance_->memories()[0]);
     }
+    stack_budget_ = store_.UnsafeGet<wi::Global>(instance_->globals().at(stack_budget_global_));
     return {};
   }
 
@@ -152,6 +155,10 @@ class WabtInstance final : public Instance {
       thread_ = std::make_unique<wi::Thread>(store_);
       std::string msg = trap ? trap->message() : std::string("unknown trap");
       trap.reset();
+      // The stack guard traps with its budget below zero; frames it could not unwind still
+      // hold their share: start over with the whole budget.
+      if (stack_budget_->Get().Get<wi::s32>() < 0) msg = "call stack exhausted";
+      stack_budget_->UnsafeSet(wi::Value::Make(static_cast<wi::s32>(instrument::kStackBudget)));
       store_.Collect();
       return make_error(ErrorCode::kTrap, std::move(msg));
     }
@@ -194,6 +201,8 @@ class WabtInstance final : public Instance {
   wi::Module::Ptr module_;
   wi::Instance::Ptr instance_;
   wi::Memory::Ptr memory_;
+  std::uint32_t stack_budget_global_;
+  wi::Global::Ptr stack_budget_;
   std::vector<HostFunction> host_fns_;  // reserved up front: lambdas point into it
   std::vector<Resolved> funcs_;
   std::vector<wi::Global::Ptr> globals_;
@@ -205,11 +214,12 @@ std::span<std::uint8_t> WabtCallerMemory::bytes() { return inst_.memory(); }
 
 class WabtModule final : public Module {
  public:
-  WabtModule(wi::ModuleDesc desc, ModuleInfo info) : desc_(std::move(desc)), info_(std::move(info)) {}
+  WabtModule(wi::ModuleDesc desc, ModuleInfo info, std::uint32_t stack_budget_global)
+      : desc_(std::move(desc)), info_(std::move(info)), stack_budget_global_(stack_budget_global) {}
   const ModuleInfo& info() const override { return info_; }
 
   Result<std::unique_ptr<Instance>> instantiate(std::span<const HostFunction> imports) const override {
-    auto inst = std::make_unique<WabtInstance>();
+    auto inst = std::make_unique<WabtInstance>(stack_budget_global_);
     WACTOR_TRY(inst->init(desc_, info_, imports));
     return std::unique_ptr<Instance>(std::move(inst));
   }
@@ -217,6 +227,7 @@ class WabtModule final : public Module {
  private:
   wi::ModuleDesc desc_;
   ModuleInfo info_;
+  std::uint32_t stack_budget_global_;
 };
 
 class WabtEngine final : public Engine {
@@ -226,12 +237,17 @@ class WabtEngine final : public Engine {
   Result<std::shared_ptr<const Module>> load(std::span<const std::uint8_t> bytes, std::string_view origin,
                                              const LoadOptions& options) override {
     WACTOR_TRY(check_module_size(bytes, origin, options));
-    auto desc = read_module(bytes, origin);
+    // Every module, metered or not, gets the call-depth guard (instrument/stack_guard.h):
+    // libwabt's own call stack limit is not safe to reach.
+    auto guarded = instrument::add_stack_guard(bytes, origin);
+    if (!guarded.ok()) return std::move(guarded).take_error();
+    auto desc = read_module(guarded->wasm, origin);
     if (!desc.ok()) return std::move(desc).take_error();
     auto info = describe_module(*desc, origin, options);
     if (!info.ok()) return std::move(info).take_error();
     if (options.check) WACTOR_TRY(options.check(*info));
-    return std::shared_ptr<const Module>(std::make_shared<WabtModule>(std::move(desc).value(), std::move(info).value()));
+    return std::shared_ptr<const Module>(std::make_shared<WabtModule>(std::move(desc).value(), std::move(info).value(),
+                                                                      guarded->budget_global));
   }
 };
 
