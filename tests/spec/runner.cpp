@@ -1,6 +1,8 @@
 #include "runner.h"
 
+#include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <iterator>
 
 #include "values.h"
@@ -79,7 +81,10 @@ ScriptRunner::ScriptRunner(engine::Engine& engine, std::string file, std::string
     : engine_(engine), file_(std::move(file)), dir_(std::move(dir)), known_(known) {}
 
 Tally ScriptRunner::run(const std::vector<Command>& commands) {
+  // WACTOR_SPEC_TRACE=1 names each command before it runs (to find one that crashes).
+  const char* trace = std::getenv("WACTOR_SPEC_TRACE");
   for (const Command& c : commands) {
+    if (trace && *trace == '1') std::cerr << "spec: " << engine_.name() << " " << file_ << ":" << c.line << " " << c.type << std::endl;
     const KnownFailure* k = known_.find(std::string(engine_.name()), file_, c.line);
     if (k && k->crash) {
       ++tally_.known;
