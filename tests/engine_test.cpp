@@ -224,6 +224,34 @@ TEST_P(EngineTest, ImportedFunctionCalledThroughTheTable) {
   EXPECT_EQ(outside.error().code, ErrorCode::kTrap);
 }
 
+TEST_P(EngineTest, ExportedGlobalsAreReadWithTheirType) {
+  auto inst = instantiate();
+  auto counter = inst->get_global("counter");
+  ASSERT_TRUE(counter.ok()) << counter.error().to_string();
+  EXPECT_EQ(counter->type, ValType::kI32);
+  EXPECT_EQ(counter->val.i32, 7);
+  auto bump = inst->find_function("bump", {});
+  ASSERT_TRUE(bump.ok());
+  ASSERT_TRUE(inst->call(*bump, {}, {}).ok());
+  EXPECT_EQ(inst->get_global("counter")->val.i32, 8);
+  EXPECT_EQ(inst->get_global("wide")->type, I64);
+  EXPECT_EQ(inst->get_global("wide")->val.i64, -5);
+  EXPECT_EQ(inst->get_global("half")->type, ValType::kF32);
+  EXPECT_EQ(inst->get_global("half")->val.f32, 0.5f);
+  EXPECT_EQ(inst->get_global("third")->type, ValType::kF64);
+  EXPECT_EQ(inst->get_global("third")->val.f64, 0.25);
+  EXPECT_EQ(inst->get_global("add").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(inst->get_global("nope").error().code, ErrorCode::kNotFound);
+}
+
+// A host import exported again returns the host's result (libwabt passes an empty result
+// list when such a function is called from outside).
+TEST_P(EngineTest, ReexportedImportReturnsTheHostResult) {
+  auto inst = instantiate();
+  EXPECT_EQ(*call_i32(*inst, "host_again", {21}), 42);
+  EXPECT_EQ(host_calls, 1);
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, EngineTest, ::testing::ValuesIn([] {
                            std::vector<std::string> names;
                            for (auto n : engine_names()) names.emplace_back(n);

@@ -37,6 +37,12 @@ union Val {
   double f64;
 };
 
+// A value with its type (an exported global's current value).
+struct TypedVal {
+  ValType type;
+  Val val;
+};
+
 struct ImportInfo {
   std::string module;
   std::string name;
@@ -122,6 +128,8 @@ class Instance {
   // Resolves an exported mutable i64 global and sets it (metering resets its counter).
   [[nodiscard]] virtual Result<ExportIndex> find_i64_global(std::string_view name) = 0;
   [[nodiscard]] virtual Status set_i64_global(ExportIndex global, std::int64_t value) = 0;
+  // The current value of an exported global of a number type (mutable or not).
+  [[nodiscard]] virtual Result<TypedVal> get_global(std::string_view name) = 0;
   // The instance's exported memory, bounds given by the span (may move after a grow).
   [[nodiscard]] virtual std::span<std::uint8_t> memory() = 0;
 };

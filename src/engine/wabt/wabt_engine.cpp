@@ -108,6 +108,8 @@ class WabtInstance final : public Instance {
               *out_trap = wi::Trap::New(store_, out.message);
               return wabt::Result::Error;
             }
+            // Called from outside (a re-exported import), wabt passes an empty result list.
+            results.resize(hf->sig.results.size());
             for (std::size_t i = 0; i < results.size() && i < res.size(); ++i) {
               results[i] = to_wabt_value(hf->sig.results[i], res[i]);
             }
@@ -184,6 +186,19 @@ class WabtInstance final : public Instance {
   Status set_i64_global(ExportIndex global, std::int64_t value) override {
     globals_.at(global)->UnsafeSet(wi::Value::Make(static_cast<wi::s64>(value)));
     return {};
+  }
+
+  Result<TypedVal> get_global(std::string_view name) override {
+    const auto& exports = module_->desc().exports;
+    for (std::size_t i = 0; i < exports.size(); ++i) {
+      if (exports[i].type.name != name) continue;
+      if (exports[i].type.type->kind != wabt::ExternalKind::Global) break;
+      auto g = store_.UnsafeGet<wi::Global>(instance_->exports()[i]);
+      const ValType type = to_val_type(g->type().type);
+      if (type == ValType::kOther) break;
+      return TypedVal{type, from_wabt_value(type, g->Get())};
+    }
+    return make_error(ErrorCode::kNotFound, "no global export '" + std::string(name) + "' of a number type");
   }
 
   std::span<std::uint8_t> memory() override {

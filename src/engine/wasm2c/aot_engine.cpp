@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 
 #include "engine/wabt/module_reader.h"
 #include "engine/wasm2c/glue.h"
@@ -122,6 +123,7 @@ struct Compiled {
   std::string refusal;           // why instantiate() fails, when lib is null
   ModuleInfo info;
   std::vector<bool> mutable_i64_global;  // per export
+  std::vector<ValType> global_type;      // per export: a global's type, kOther for the rest
   std::uint32_t memory_cap_pages = 65535;
   aot::ObjectReport report;
 };
@@ -259,6 +261,27 @@ class AotInstance final : public Instance {
     return {};
   }
 
+  Result<TypedVal> get_global(std::string_view name) override {
+    const ModuleInfo& info = compiled_->info;
+    for (std::size_t i = 0; i < info.exports.size(); ++i) {
+      if (info.exports[i].name != name) continue;
+      const ValType type = compiled_->global_type[i];
+      if (info.exports[i].kind != ExternKind::kGlobal || type == ValType::kOther) break;
+      const void* g = compiled_->lib->export_global(box_, static_cast<std::uint32_t>(i));
+      if (!g) break;
+      TypedVal out{type, {}};
+      switch (type) {
+        case ValType::kI32: std::memcpy(&out.val.i32, g, sizeof out.val.i32); break;
+        case ValType::kI64: std::memcpy(&out.val.i64, g, sizeof out.val.i64); break;
+        case ValType::kF32: std::memcpy(&out.val.f32, g, sizeof out.val.f32); break;
+        case ValType::kF64: std::memcpy(&out.val.f64, g, sizeof out.val.f64); break;
+        case ValType::kOther: break;
+      }
+      return out;
+    }
+    return make_error(ErrorCode::kNotFound, "no global export '" + std::string(name) + "' of a number type");
+  }
+
   std::span<std::uint8_t> memory() override {
     if (!memory_ || !memory_->data) return {};
     return {memory_->data, memory_->size};
@@ -321,6 +344,24 @@ class AotModule final : public Module {
   std::shared_ptr<const Compiled> compiled_;
 };
 
+// Each export's global type (kOther for other exports and for re-exported imported globals).
+std::vector<ValType> global_types(const wabt::interp::ModuleDesc& desc) {
+  std::size_t imported_globals = 0;
+  for (const auto& imp : desc.imports) {
+    if (imp.type.type->kind == wabt::ExternalKind::Global) ++imported_globals;
+  }
+  std::vector<ValType> out;
+  for (const auto& e : desc.exports) {
+    ValType t = ValType::kOther;
+    if (e.type.type->kind == wabt::ExternalKind::Global && e.index >= imported_globals &&
+        e.index - imported_globals < desc.globals.size()) {
+      t = to_val_type(desc.globals[e.index - imported_globals].type.type);
+    }
+    out.push_back(t);
+  }
+  return out;
+}
+
 // Whether each export is a mutable i64 global (the fuel counter must be).
 std::vector<bool> mutable_i64_globals(const wabt::interp::ModuleDesc& desc) {
   std::size_t imported_globals = 0;
@@ -361,6 +402,7 @@ class AotEngine final : public Engine {
     }
     auto compiled = std::make_shared<Compiled>();
     compiled->mutable_i64_global = mutable_i64_globals(*desc);
+    compiled->global_type = global_types(*desc);
     compiled->info = std::move(info).value();
     if (options.max_memory_pages) {
       compiled->memory_cap_pages = static_cast<std::uint32_t>(std::min<std::uint64_t>(*options.max_memory_pages, 65535));
