@@ -111,7 +111,7 @@ class Driver {
     const Report r = wactor::difffuzz::compare(a_, b_, wasm, origin, o_.config);
     ++t_.modules;
     t_.loaded += r.loaded;
-    t_.refused += !r.loaded;
+    t_.refused += !r.loaded && r.verdict == Verdict::kAgree;
     t_.steps += r.steps;
     t_.traps += r.traps;
     if (r.verdict == Verdict::kInconclusive) ++t_.inconclusive;
