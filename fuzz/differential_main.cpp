@@ -155,13 +155,14 @@ class Driver {
   // One seed: bytes -> wasm-opt -> both engines.
   bool seed(std::uint64_t s, const fs::path& tmp) {
     std::uint64_t state = s;
-    std::vector<std::uint8_t> input(512 + splitmix64(state) % 7680);
+    std::vector<std::uint8_t> input(512 + splitmix64(state) % 16000);
     for (auto& byte : input) byte = static_cast<std::uint8_t>(splitmix64(state) >> 56);
     const fs::path in = tmp / "input.bin";
     const fs::path out = o_.keep ? *o_.keep / ("seed-" + std::to_string(s) + ".wasm") : tmp / "module.wasm";
     if (!write_file(in, input)) return harness_error("cannot write " + in.string());
     std::vector<std::string> argv{o_.wasm_opt, in.string(), "-o", out.string()};
     argv.insert(argv.end(), kWasmOptFlags.begin(), kWasmOptFlags.end());
+    if (s % 2) argv.emplace_back("--fuzz-passes");  // odd seeds: also random optimisation passes
     if (!run_quietly(argv)) return harness_error("wasm-opt failed on seed " + std::to_string(s));
     auto wasm = read_file(out);
     if (!wasm) return harness_error("wasm-opt wrote nothing for seed " + std::to_string(s));
