@@ -53,6 +53,25 @@ bool plain(const engine::Signature& sig) {
   return true;
 }
 
+// The arguments of the second round: edge values, the i-th parameter taking the i-th value
+// (wrapping), so conversions, shifts, divisions and float rounding meet their corners.
+Val edge_value(ValType t, std::size_t i) {
+  static constexpr std::int32_t i32s[] = {-1, INT32_MIN, INT32_MAX, 1, 65536, 31, 42};
+  static constexpr std::int64_t i64s[] = {-1, INT64_MIN, INT64_MAX, 1, 0x100000000LL, 63, 42};
+  static constexpr float f32s[] = {-0.0f, 1.5f, -2.5f, 3e9f, 0.49999997f, -1e38f, 1e-45f};
+  static constexpr double f64s[] = {-0.0, 2.5, -1.5, 9007199254740993.0, 4294967296.5, -1e300, 5e-324};
+  constexpr std::size_t n = 7;
+  Val v{.i64 = 0};
+  switch (t) {
+    case ValType::kI32: v.i32 = i32s[i % n]; break;
+    case ValType::kI64: v.i64 = i64s[i % n]; break;
+    case ValType::kF32: v.f32 = i % 4 == 3 ? INFINITY : f32s[i % n]; break;
+    case ValType::kF64: v.f64 = i % 4 == 3 ? -INFINITY : f64s[i % n]; break;
+    case ValType::kOther: break;
+  }
+  return v;
+}
+
 // What one step did on one engine.
 struct Outcome {
   std::string result;              // "ok <values>" or "trap <kind>"
@@ -96,8 +115,9 @@ class Side {
   }
   bool instantiated() const { return instance_ != nullptr; }
 
-  // Calls an export with zero arguments and exactly `fuel_per_step` units of fuel.
-  Outcome call(const engine::ExportInfo& e) {
+  // Calls an export with the arguments of `round` (0: zeros) and exactly `fuel_per_step`
+  // units of fuel.
+  Outcome call(const engine::ExportInfo& e, int round) {
     calls_.clear();
     refills_ = 0;
     auto fn = instance_->find_function(e.name, e.sig);
@@ -106,6 +126,9 @@ class Side {
       return finish(make_error(ErrorCode::kInternal, "no fuel global"));
     }
     std::vector<Val> args(e.sig.params.size(), Val{.i64 = 0});
+    if (round > 0) {
+      for (std::size_t i = 0; i < args.size(); ++i) args[i] = edge_value(e.sig.params[i], i);
+    }
     std::vector<Val> results(e.sig.results.size(), Val{.i64 = 0});
     auto s = instance_->call(*fn, args, results);
     if (!s.ok()) return finish(std::move(s).take_error());
@@ -265,9 +288,13 @@ Report compare(engine::Engine& ea, engine::Engine& eb, std::span<const std::uint
 
   if (!step("instantiate", a.instantiate(), b.instantiate())) return report;
   if (!a.instantiated() || !b.instantiated()) return report;
-  for (const auto& e : a.info().exports) {
-    if (e.kind != ExternKind::kFunc || !plain(e.sig)) continue;
-    if (!step("call " + show_sig(e), a.call(e), b.call(e))) return report;
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& e : a.info().exports) {
+      if (e.kind != ExternKind::kFunc || !plain(e.sig)) continue;
+      if (round == 1 && e.sig.params.empty()) continue;
+      const std::string what = "call " + show_sig(e) + (round ? " with edge values" : "");
+      if (!step(what, a.call(e, round), b.call(e, round))) return report;
+    }
   }
   return report;
 }
