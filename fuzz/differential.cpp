@@ -253,7 +253,7 @@ Report compare(engine::Engine& ea, engine::Engine& eb, std::span<const std::uint
   if (la.ok() != lb.ok()) {
     const auto& [ok, bad, err] = la.ok() ? std::tuple(&a, &b, lb.error()) : std::tuple(&b, &a, la.error());
     return differ("load: " + std::string(ok->name()) + " accepts the module, " + std::string(bad->name()) +
-                  " refuses it: " + err.to_string());
+                  " refuses it: " + err.to_string().substr(0, 400));
   }
   if (!la.ok()) return report;
   report.loaded = true;
