@@ -1,10 +1,10 @@
 // Differential testing of the engines: one module, metered, run on two engines in lockstep
 // (instantiation, then every exported function with zero arguments, in export order, then
-// again with edge values as arguments for those that take any); the
-// outcome of each step must be the same on both: results (floats bitwise, every NaN equal
-// to every NaN), trap or not and the trap's kind, the host calls made (with their
-// arguments) and the exported memory, byte for byte. A fixed fuel budget per step makes
-// infinite loops end at the same point on both engines.
+// again with edge values as arguments for those that take any); the outcome of each step
+// must be the same on both: results (floats bitwise, every NaN equal to every NaN), trap or
+// not and the trap's kind, the host calls made (with their arguments) and the exported
+// memory, byte for byte. A fixed fuel budget per step makes infinite loops end at the same
+// point on both engines.
 #pragma once
 
 #include <cstdint>
