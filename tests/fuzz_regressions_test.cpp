@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include "differential.h"
 #include "test_support.h"
 #include "wactor/manifest.h"
 
@@ -40,6 +41,25 @@ TEST(FuzzRegressions, ManifestsAreRefusedWithAnError) {
     ASSERT_FALSE(m.ok());
     EXPECT_EQ(m.error().message.rfind("regression.toml:", 0), 0u) << m.error().message;
   }
+}
+
+// Modules on which the engines once differed: both engines must now agree on each.
+TEST(FuzzRegressions, DifferentialModulesAgreeOnBothEngines) {
+  auto interp = engine::make_engine("interp");
+  auto aot = engine::make_engine("aot");
+  ASSERT_TRUE(interp.ok() && aot.ok());
+  std::size_t seen = 0;
+  for (const auto& e : fs::directory_iterator(std::string(WACTOR_SOURCE_DIR) + "/fuzz/regressions/differential")) {
+    if (e.path().extension() != ".wat") continue;
+    ++seen;
+    std::ifstream in(e.path());
+    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    auto wasm = difffuzz::wat_to_wasm(text, e.path().string());
+    ASSERT_TRUE(wasm.ok()) << wasm.error().message;
+    const auto r = difffuzz::compare(**interp, **aot, *wasm, e.path().string(), difffuzz::Config{});
+    EXPECT_NE(r.verdict, difffuzz::Verdict::kDiffer) << e.path() << ": " << r.difference;
+  }
+  EXPECT_GT(seen, 0u);
 }
 
 }  // namespace
