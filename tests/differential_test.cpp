@@ -54,6 +54,7 @@ class SkewedInstance final : public engine::Instance {
   Result<engine::ExportIndex> find_i64_global(std::string_view name) override { return inner_->find_i64_global(name); }
   Status set_i64_global(engine::ExportIndex g, std::int64_t v) override { return inner_->set_i64_global(g, v); }
   std::span<std::uint8_t> memory() override { return inner_->memory(); }
+  Result<engine::TypedVal> get_global(std::string_view name) override { return inner_->get_global(name); }
 
  private:
   std::unique_ptr<engine::Instance> inner_;
