@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "abi/abi_v1.h"
+#include "engine/wasm2c/aot_engine.h"
 #include "test_support.h"
 #include "wactor/runtime.h"
 
@@ -25,6 +26,19 @@ TEST(Abi, UnknownImportIsRefusedNamingIt) {
   EXPECT_EQ(e.code, ErrorCode::kAbiViolation);
   EXPECT_NE(e.message.find("bad_import.wasm"), std::string::npos) << e.message;
   EXPECT_NE(e.message.find("unknown import wactor.teleport"), std::string::npos) << e.message;
+}
+
+// Issue 9: the ABI check comes before compiling, so a module that is no ABI guest (here one
+// whose names are C code) never reaches wasm2c or the C compiler.
+TEST(Abi, NonAbiModuleIsRefusedBeforeCompiling) {
+  if (!engine::aot_available()) GTEST_SKIP() << "no C compiler or wasm2c here";
+  const auto before = engine::aot::cache_counters();
+  auto spec = guest("x", "hostile_names.wasm");
+  spec.engine = "aot";
+  auto e = create_error({spec});
+  EXPECT_EQ(e.code, ErrorCode::kAbiViolation) << e.message;
+  EXPECT_EQ(engine::aot::cache_counters().compiled, before.compiled);
+  EXPECT_EQ(engine::aot::cache_counters().hits, before.hits);
 }
 
 TEST(Abi, ImportFromAnotherModuleIsRefused) {

@@ -1,6 +1,7 @@
 // The aot engine beyond the shared engine suite: its object cache, instance memory freed,
 // traps contained on several threads, deep recursion on a worker thread, a missing toolchain.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -106,6 +107,45 @@ TEST_F(AotTest, SecondLoadIsACacheHitWhateverTheMemoryLimit) {
   auto uncapped = first->instantiate(imports());
   ASSERT_TRUE(uncapped.ok());
   EXPECT_EQ(*call_i32(**uncapped, "grow", {5}), 1);
+}
+
+// Issue 9, item 5: a cache file is loaded only if its HMAC (key outside the cache) verifies;
+// a tampered one is a miss, compiled again and replaced.
+TEST_F(AotTest, TamperedCacheFileIsRecompiledNotLoaded) {
+  const auto bytes = with_unique_data(test::guest_bytes("engine_basics.wasm"), unique_tag());
+  auto first = load(bytes);
+  ASSERT_TRUE(first);
+  const std::string path = aot::object_report(*first)->path;
+  {
+    // Bytes appended still load as before (dlopen ignores them): only the MAC tells.
+    std::ofstream f(path, std::ios::app | std::ios::binary);
+    f << "tampered";
+  }
+  const auto before = aot::cache_counters();
+  auto second = load(bytes);
+  ASSERT_TRUE(second);
+  EXPECT_FALSE(aot::object_report(*second)->from_cache);
+  EXPECT_EQ(aot::cache_counters().compiled, before.compiled + 1);
+  auto third = load(bytes);
+  ASSERT_TRUE(third);
+  EXPECT_TRUE(aot::object_report(*third)->from_cache);
+  auto inst = third->instantiate(imports());
+  ASSERT_TRUE(inst.ok());
+  EXPECT_EQ(*call_i32(**inst, "add", {40, 2}), 42);
+}
+
+TEST_F(AotTest, WorldWritableCacheDirectoryIsRefused) {
+  const std::string dir = std::string(WACTOR_TEST_CACHE_DIR) + "/open-" + unique_tag();
+  ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
+  ASSERT_EQ(::chmod(dir.c_str(), 0777), 0);
+  const std::string saved = std::getenv("WACTOR_CACHE_DIR");
+  ::setenv("WACTOR_CACHE_DIR", dir.c_str(), 1);
+  auto m = engine->load(with_unique_data(test::guest_bytes("engine_basics.wasm"), unique_tag()), "t.wasm", {});
+  ::setenv("WACTOR_CACHE_DIR", saved.c_str(), 1);
+  ::rmdir(dir.c_str());
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_NE(m.error().message.find("not writable by group or others"), std::string::npos) << m.error().message;
 }
 
 TEST_F(AotTest, InstanceMemoryIsFreed) {

@@ -252,6 +252,34 @@ TEST_P(EngineTest, ReexportedImportReturnsTheHostResult) {
   EXPECT_EQ(host_calls, 1);
 }
 
+// The feature set is pinned: SIMD (which wasm2c 1.0.32 cannot compile) is refused by every
+// engine with the same error at load.
+TEST_P(EngineTest, SimdIsRefusedAtLoadOnEveryEngine) {
+  // (func (export "f") (result i32) (i32x4.extract_lane 0 (i32x4.splat (i32.const 7))))
+  const std::vector<std::uint8_t> simd{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05, 0x01, 0x60, 0x00,
+                                       0x01, 0x7f, 0x03, 0x02, 0x01, 0x00, 0x07, 0x05, 0x01, 0x01, 0x66, 0x00, 0x00,
+                                       0x0a, 0x0b, 0x01, 0x09, 0x00, 0x41, 0x07, 0xfd, 0x11, 0xfd, 0x1b, 0x00, 0x0b};
+  auto m = engine->load(simd, "simd.wasm", {});
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().code, ErrorCode::kInvalidModule);
+  EXPECT_EQ(m.error().message.rfind("simd.wasm: not a valid WebAssembly module: ", 0), 0u) << m.error().message;
+}
+
+// A custom section's contents are never an error (the spec's rule), on every engine: a
+// malformed "name" section (which wasm2c would parse) loads and runs.
+TEST_P(EngineTest, MalformedNameSectionIsIgnoredOnEveryEngine) {
+  auto bytes = test::guest_bytes("engine_basics.wasm");
+  const std::vector<std::uint8_t> name_section{0, 8, 4, 'n', 'a', 'm', 'e', 1, 0xff, 0xff};
+  bytes.insert(bytes.end(), name_section.begin(), name_section.end());
+  auto m = engine->load(bytes, "named.wasm", {});
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  int calls = 0;
+  std::vector<HostFunction> imports{doubler("test", "host", &calls)};
+  auto inst = (*m)->instantiate(imports);
+  ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+  EXPECT_EQ(*call_i32(**inst, "add", {40, 2}), 42);
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, EngineTest, ::testing::ValuesIn([] {
                            std::vector<std::string> names;
                            for (auto n : engine_names()) names.emplace_back(n);

@@ -1,6 +1,7 @@
 // `wactor compile x.wasm...`: fills the aot engine's object cache ahead of time.
 #include <ostream>
 
+#include "abi/abi_v1.h"
 #include "cli/files.h"
 #include "engine/wasm2c/aot_engine.h"
 #include "instrument/metering.h"
@@ -30,7 +31,10 @@ int compile(const CompileOptions& options, std::ostream& out, std::ostream& err)
       status = kExitError;
       continue;
     }
-    auto module = (*engine)->load(*metered, path, engine::LoadOptions{});
+    // Only ABI guests are compiled, as by `wactor run`: the check comes before the compiler.
+    engine::LoadOptions load;
+    load.check = [&path](const engine::ModuleInfo& info) { return abi::check_module(info, path); };
+    auto module = (*engine)->load(*metered, path, load);
     if (!module.ok()) {
       err << "wactor: " << module.error().message << "\n";
       status = kExitError;

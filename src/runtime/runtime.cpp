@@ -126,10 +126,10 @@ Status Runtime::Impl::add_component(ComponentSpec spec) {
   } else {
     auto metered = instrument::add_metering(spec.wasm, origin);
     if (!metered.ok()) return make_error(metered.error().code, where + ": " + metered.error().message);
+    // The ABI check runs before anything is compiled (a non-ABI module never reaches a compiler).
+    load.check = [origin](const engine::ModuleInfo& info) { return abi::check_module(info, origin); };
     auto loaded = (*engine)->load(*metered, origin, load);
     if (!loaded.ok()) return make_error(loaded.error().code, where + ": " + loaded.error().message);
-    auto abi_ok = abi::check_module((*loaded)->info(), origin);
-    if (!abi_ok.ok()) return make_error(abi_ok.error().code, where + ": " + abi_ok.error().message);
     module = std::move(loaded).value();
     modules_.emplace(std::move(key), module);
   }

@@ -51,7 +51,12 @@ Result<wi::ModuleDesc> read_module(std::span<const std::uint8_t> bytes, std::str
   WACTOR_TRY(sandbox::check_module_shape(bytes, origin, shape));
   wabt::Errors errors;
   wi::ModuleDesc desc;
+  // The feature set both engines accept: libwabt 1.0.32's defaults minus SIMD, which wasm2c
+  // 1.0.32 cannot compile (threads, exceptions, tail calls, memory64, multi-memory are off by
+  // default). Custom sections' contents are never an error (the spec's rule; the aot engine
+  // drops them before compiling).
   wabt::Features features;
+  features.disable_simd();
   wabt::ReadBinaryOptions read_options(features, nullptr, /*read_debug_names=*/false,
                                        /*stop_on_first_error=*/true,
                                        /*fail_on_custom_section_error=*/false);

@@ -3,9 +3,13 @@
 
 #include <dlfcn.h>
 #include <pthread.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <cstring>
 
@@ -77,17 +81,38 @@ using Trampoline = void (*)(void* box, const Val* args, Val* results);
 // One loaded shared object and its entry points (see glue.cpp).
 class Library {
  public:
-  static Result<std::unique_ptr<Library>> open(const std::string& path) {
-    void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  // Loads `bytes` (an authenticated object) through a memfd: what is mapped is exactly what
+  // was verified, whatever happens to the cache file meanwhile. `path` names it in errors.
+  static Result<std::unique_ptr<Library>> open(const std::string& path, std::span<const std::uint8_t> bytes) {
+    const int fd = ::memfd_create("wactor-aot", MFD_CLOEXEC);
+    if (fd < 0) return make_error(ErrorCode::kInternal, path + ": memfd_create: " + std::strerror(errno));
+    std::size_t put = 0;
+    while (put < bytes.size()) {
+      const ssize_t n = ::write(fd, bytes.data() + put, bytes.size() - put);
+      if (n <= 0) break;
+      put += static_cast<std::size_t>(n);
+    }
+    if (put != bytes.size()) {
+      ::close(fd);
+      return make_error(ErrorCode::kInternal, path + ": cannot write the object to memory");
+    }
+    // The fd stays open while the library is loaded: the dynamic loader knows a library by
+    // its path, and a reused fd number would make it return an older library.
+    const std::string fd_path = "/proc/self/fd/" + std::to_string(fd);
+    void* handle = ::dlopen(fd_path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!handle) ::close(fd);
     if (!handle) {
       const char* e = ::dlerror();
       return make_error(ErrorCode::kInternal, path + ": cannot load: " + (e ? e : "dlopen failed"));
     }
-    auto lib = std::unique_ptr<Library>(new Library(handle));
+    auto lib = std::unique_ptr<Library>(new Library(handle, fd));
     if (!lib->bind()) return make_error(ErrorCode::kInternal, path + ": not a wactor aot object");
     return lib;
   }
-  ~Library() { ::dlclose(handle_); }
+  ~Library() {
+    ::dlclose(handle_);
+    ::close(fd_);
+  }
   Library(const Library&) = delete;
   Library& operator=(const Library&) = delete;
 
@@ -100,7 +125,7 @@ class Library {
   const Trampoline* export_functions = nullptr;
 
  private:
-  explicit Library(void* handle) : handle_(handle) {}
+  Library(void* handle, int fd) : handle_(handle), fd_(fd) {}
   template <typename T>
   bool sym(T& out, const char* name) {
     out = reinterpret_cast<T>(::dlsym(handle_, name));
@@ -115,6 +140,7 @@ class Library {
            sym(export_functions, "wactor_export_functions");
   }
   void* handle_;
+  int fd_;
 };
 
 // What every instance of a module shares; outlives the Module while instances live.
@@ -428,13 +454,13 @@ class AotEngine final : public Engine {
     budget.max_frame_bytes = std::min<std::uint64_t>(options.max_frame_bytes, kMaxFrameBytes);
     auto object = aot::obtain_object(tools_, *renamed, *glue, origin, metered, budget);
     if (!object.ok()) return std::move(object).take_error();
-    auto lib = Library::open(object->path);
+    auto lib = Library::open(object->path, object->bytes);
     if (!lib.ok() && object->hit) {
       // A damaged cache entry: compile it again.
       aot::evict(object->path);
       object = aot::obtain_object(tools_, *renamed, *glue, origin, metered, budget);
       if (!object.ok()) return std::move(object).take_error();
-      lib = Library::open(object->path);
+      lib = Library::open(object->path, object->bytes);
     }
     if (!lib.ok()) return make_error(lib.error().code, std::string(origin) + ": " + lib.error().message);
     (object->hit ? g_hits : g_compiled).fetch_add(1, std::memory_order_relaxed);

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <fstream>
 #include <iterator>
 #include <regex>
@@ -15,7 +16,7 @@
 
 #include "engine/wasm2c/glue.h"
 #include "engine/wasm2c/rt_sources.h"
-#include "engine/wasm2c/sha256.h"
+#include "engine/wasm2c/cache_crypto.h"
 #include "engine/wasm2c/subprocess.h"
 
 namespace wactor::engine::aot {
@@ -85,6 +86,57 @@ Status write_file(const std::string& path, std::span<const std::uint8_t> bytes) 
 
 Status write_text(const std::string& path, std::string_view text) {
   return write_file(path, std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+}
+
+// `path` as a cache directory: created 0700 if missing; a real directory (no symlink) owned
+// by this user and not writable by group or others, else kFailedPrecondition.
+Status secure_dir(const std::string& path) {
+  if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
+    std::error_code ec;
+    fs::create_directories(fs::path(path).parent_path(), ec);
+    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
+      return make_error(ErrorCode::kIo, path + ": cannot create the cache directory: " + std::strerror(errno));
+    }
+  }
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return make_error(ErrorCode::kIo, path + ": " + std::strerror(errno));
+  if (!S_ISDIR(st.st_mode) || st.st_uid != ::geteuid() || (st.st_mode & 022) != 0) {
+    return make_error(ErrorCode::kFailedPrecondition,
+                      path + ": refusing the aot cache directory: it must be a directory owned by this user (uid " +
+                          std::to_string(::geteuid()) + ") and not writable by group or others");
+  }
+  return {};
+}
+
+// The cache file's object if its MAC verifies; nullopt otherwise (missing, foreign, damaged).
+std::optional<std::vector<std::uint8_t>> read_verified(const std::string& path, const MacKey& key) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  struct stat st {};
+  std::vector<std::uint8_t> bytes;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > static_cast<off_t>(kMacBytes) &&
+      st.st_size < (off_t{1} << 31)) {
+    bytes.resize(static_cast<std::size_t>(st.st_size));
+    std::size_t got = 0;
+    while (got < bytes.size()) {
+      const ssize_t n = ::read(fd, bytes.data() + got, bytes.size() - got);
+      if (n <= 0) break;
+      got += static_cast<std::size_t>(n);
+    }
+    if (got != bytes.size()) bytes.clear();
+  }
+  ::close(fd);
+  if (bytes.size() <= kMacBytes) return std::nullopt;
+  const std::size_t n = bytes.size() - kMacBytes;
+  const Mac mac = hmac_sha256(key, std::span<const std::uint8_t>(bytes.data(), n));
+  if (!mac_equal(mac, std::span<const std::uint8_t>(bytes.data() + n, kMacBytes))) return std::nullopt;
+  bytes.resize(n);
+  return bytes;
+}
+
+std::vector<std::uint8_t> read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 // A scratch directory removed when it goes out of scope.
@@ -190,15 +242,14 @@ Result<CachedObject> obtain_object(const Toolchain& tools, std::span<const std::
   field(glue);
   auto root = cache_dir();
   if (!root.ok()) return std::move(root).take_error();
+  WACTOR_TRY(secure_dir(*root));
   const std::string dir = *root + "/aot";
+  WACTOR_TRY(secure_dir(dir));
+  auto mac_key = load_or_create_key(*root + "/aot.key");
+  if (!mac_key.ok()) return std::move(mac_key).take_error();
   const std::string object = dir + "/" + key.hex_digest() + ".so";
 
-  struct stat st {};
-  if (::stat(object.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return CachedObject{object, true};
-
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return make_error(ErrorCode::kIo, dir + ": cannot create the cache directory: " + ec.message());
+  if (auto cached = read_verified(object, *mac_key)) return CachedObject{object, true, std::move(*cached)};
   std::string tmpl = dir + "/tmp-XXXXXX";
   if (!::mkdtemp(tmpl.data())) {
     return make_error(ErrorCode::kIo, dir + ": cannot create a scratch directory: " + std::strerror(errno));
@@ -220,12 +271,20 @@ Result<CachedObject> obtain_object(const Toolchain& tools, std::span<const std::
   if (auto built_ok = run_limited(cc, tmp.path() + "/cc.log", where + ": C compiler", limits); !built_ok.ok()) {
     return frame_too_large(built_ok.error(), budget.max_frame_bytes, where);
   }
+  std::vector<std::uint8_t> bytes = read_all(built);
+  if (bytes.empty()) return make_error(ErrorCode::kIo, built + ": the C compiler wrote no object");
+  const Mac mac = hmac_sha256(*mac_key, bytes);
+  std::vector<std::uint8_t> file = bytes;
+  file.insert(file.end(), mac.begin(), mac.end());
+  const std::string sealed = tmp.path() + "/sealed";
+  WACTOR_TRY(write_file(sealed, file));
+  ::chmod(sealed.c_str(), 0600);
   // rename() within one directory tree is atomic: a concurrent reader sees the old file,
   // no file, or the whole new one; two writers of the same key write the same content.
-  if (::rename(built.c_str(), object.c_str()) != 0) {
+  if (::rename(sealed.c_str(), object.c_str()) != 0) {
     return make_error(ErrorCode::kIo, object + ": cannot store the compiled module: " + std::strerror(errno));
   }
-  return CachedObject{object, false};
+  return CachedObject{object, false, std::move(bytes)};
 }
 
 void evict(const std::string& path) { ::unlink(path.c_str()); }

@@ -5,6 +5,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "wactor/result.h"
 
@@ -27,8 +28,9 @@ inline constexpr std::string_view kWasm2cVersion = "1.0.32";
 [[nodiscard]] Result<std::string> cache_dir();
 
 struct CachedObject {
-  std::string path;  // the shared object
-  bool hit = false;  // found in the cache (no compiler ran)
+  std::string path;                 // the cache file
+  bool hit = false;                 // found in the cache (no compiler ran)
+  std::vector<std::uint8_t> bytes;  // the shared object, authenticated: load these, not `path`
 };
 
 // Limits on compiling one module (from LoadOptions).
@@ -39,7 +41,10 @@ struct CompileBudget {
 };
 
 // The object for this module and glue: from the cache, or compiled (wasm2c, then cc) and
-// stored atomically (temp file + rename, safe with concurrent processes). `metered`: the
+// stored atomically (temp file + rename, safe with concurrent processes). The cache
+// directory must be owned by this user and not writable by group or others (created 0700);
+// each file is the object followed by its HMAC-SHA256 under the key in <cache>/aot.key
+// (outside <cache>/aot); a file that fails verification is a miss, compiled and replaced. `metered`: the
 // module carries wactor's metering (see object_cache.cpp on what that changes).
 [[nodiscard]] Result<CachedObject> obtain_object(const Toolchain& tools, std::span<const std::uint8_t> wasm,
                                                  std::string_view glue, std::string_view origin, bool metered,
