@@ -1,5 +1,6 @@
 #include "engine/wasm2c/aot_engine.h"
 #include "instrument/metering.h"
+#include "sandbox/module_shape.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
@@ -360,13 +361,15 @@ class AotEngine final : public Engine {
     if (!glue.ok()) return std::move(glue).take_error();
     bool metered = false;
     for (const auto& i : compiled->info.imports) metered = metered || i.module == instrument::kInternalModule;
-    auto object = aot::obtain_object(tools_, bytes, *glue, origin, metered);
+    // The generated code takes its tables' maxima from the module: clamp them there.
+    const std::vector<std::uint8_t> clamped = sandbox::clamp_table_maximum(bytes, options.max_table_elements);
+    auto object = aot::obtain_object(tools_, clamped, *glue, origin, metered);
     if (!object.ok()) return std::move(object).take_error();
     auto lib = Library::open(object->path);
     if (!lib.ok() && object->hit) {
       // A damaged cache entry: compile it again.
       aot::evict(object->path);
-      object = aot::obtain_object(tools_, bytes, *glue, origin, metered);
+      object = aot::obtain_object(tools_, clamped, *glue, origin, metered);
       if (!object.ok()) return std::move(object).take_error();
       lib = Library::open(object->path);
     }
