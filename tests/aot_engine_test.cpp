@@ -23,15 +23,17 @@ const bool kCacheDirSet = [] { return ::setenv("WACTOR_CACHE_DIR", WACTOR_TEST_C
 
 constexpr ValType I32 = ValType::kI32;
 
-// Appends a custom section: the same code under a content hash never seen before.
-std::vector<std::uint8_t> with_custom_section(std::vector<std::uint8_t> wasm, const std::string& tag) {
-  const std::string name = "wactor-test";
-  const std::size_t size = 1 + name.size() + tag.size();
+// Appends a passive data segment holding `tag`: the same code under a content hash never
+// seen before (custom sections would not do: the aot engine drops them before compiling).
+// `wasm` must have no data section.
+std::vector<std::uint8_t> with_unique_data(std::vector<std::uint8_t> wasm, const std::string& tag) {
+  const std::size_t size = 3 + tag.size();  // count, passive flag, length, bytes
   EXPECT_LT(size, 128u);
-  wasm.push_back(0);
+  wasm.push_back(11);
   wasm.push_back(static_cast<std::uint8_t>(size));
-  wasm.push_back(static_cast<std::uint8_t>(name.size()));
-  wasm.insert(wasm.end(), name.begin(), name.end());
+  wasm.push_back(1);
+  wasm.push_back(1);
+  wasm.push_back(static_cast<std::uint8_t>(tag.size()));
   wasm.insert(wasm.end(), tag.begin(), tag.end());
   return wasm;
 }
@@ -78,7 +80,7 @@ class AotTest : public ::testing::Test {
 using test::call_i32;
 
 TEST_F(AotTest, SecondLoadIsACacheHitWhateverTheMemoryLimit) {
-  const auto bytes = with_custom_section(test::guest_bytes("engine_basics.wasm"), unique_tag());
+  const auto bytes = with_unique_data(test::guest_bytes("engine_basics.wasm"), unique_tag());
   const auto before = aot::cache_counters();
   auto first = load(bytes);
   ASSERT_TRUE(first);

@@ -292,6 +292,77 @@ payload = "burst 20000 c data"
   EXPECT_NE(text.find("a INFO callback id=2 status=4 payload=\n"), std::string::npos);
 }
 
+// Starts `wactor run <manifest>` with its output in <dir>/out.txt.
+pid_t spawn_run(const std::string& manifest, const std::string& out, const char* extra = nullptr) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    execl(WACTOR_BINARY, WACTOR_BINARY, "run", manifest.c_str(), extra, static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return pid;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Polls the output file for `needle` (the event is the child's output; no fixed sleep decides).
+bool wait_output(const std::string& path, const std::string& needle) {
+  for (int i = 0; i < 6000; ++i) {
+    if (read_text(path).find(needle) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+TEST_F(Cli, MaxSecondsIsHonouredWhileAHandlerSpinsWithoutADeadline) {
+  auto m = write("app.toml", R"(
+[runtime]
+deadline_ms = 0
+[[component]]
+id = "a"
+wasm = "probe.wasm"
+[[message]]
+to = "a"
+payload = "loop"
+)");
+  auto r = wactor("run " + m + " --until-idle --max-seconds 0.3");  // hung for good before the fix
+  EXPECT_EQ(r.status, 3) << r.out;
+  EXPECT_NE(r.out.find("not idle after 0.3 s"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("wactor: a: interrupted: "), std::string::npos) << r.out;
+}
+
+TEST_F(Cli, ASecondSigtermInterruptsAShutdownThatNeverEnds) {
+  auto m = write("app.toml", R"(
+[runtime]
+deadline_ms = 0
+shutdown_deadline_ms = 0
+[[component]]
+id = "a"
+wasm = "probe.wasm"
+[[message]]
+to = "a"
+payload = "hang-on-shutdown"
+)");
+  const std::string out = (dir / "out.txt").string();
+  const pid_t pid = spawn_run(m, out);
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(wait_output(out, "payload=hang-on-shutdown"));
+  ASSERT_EQ(kill(pid, SIGTERM), 0);  // drains, then shutdown loops with no deadline
+  ASSERT_TRUE(wait_output(out, "a INFO shutdown hanging")) << read_text(out);
+  ASSERT_EQ(kill(pid, SIGTERM), 0);  // the second signal interrupts it
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  const auto text = read_text(out);
+  ASSERT_TRUE(WIFEXITED(status)) << text;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << text;
+  EXPECT_NE(text.find("wactor: a: shutdown-failed: "), std::string::npos) << text;
+}
+
 TEST_F(Cli, HelpAndUsage) {
   EXPECT_EQ(wactor("--help").status, 0);
   EXPECT_EQ(wactor("run --help").status, 0);
@@ -317,6 +388,11 @@ TEST_F(Cli, InspectReportsAbiVerdict) {
   EXPECT_EQ(garbage.status, 1);
   EXPECT_NE(garbage.out.find("g.wasm: not a valid WebAssembly module"), std::string::npos) << garbage.out;
   EXPECT_EQ(wactor("inspect /nonexistent.wasm").status, 1);
+  // What `run` refuses, `inspect` does not call ok.
+  auto reserved = wactor("inspect " + test::guest_path("reserved_import.wasm"));
+  EXPECT_EQ(reserved.status, 1) << reserved.out;
+  EXPECT_NE(reserved.out.find("ABI v1: not satisfied"), std::string::npos) << reserved.out;
+  EXPECT_NE(reserved.out.find("wactor-internal"), std::string::npos) << reserved.out;
 }
 
 // `wactor compile` fills the cache with exactly what `wactor run` loads: a later load of the

@@ -4,6 +4,9 @@
 
 #include <array>
 #include <new>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "test_support.h"
 #include "wactor/engine.h"
@@ -166,6 +169,88 @@ TEST_P(EngineTest, StartFunctionTrapFailsInstantiation) {
   auto inst = (*m)->instantiate({});
   ASSERT_FALSE(inst.ok());
   EXPECT_EQ(inst.error().code, ErrorCode::kTrap);
+}
+
+// A doubling host function under `module`.`name` that counts its calls.
+HostFunction doubler(std::string module, std::string name, int* calls) {
+  return {std::move(module), std::move(name), {{I32}, {I32}}, [calls](CallerMemory&, const Val* a, Val* r) {
+            ++*calls;
+            r[0].i32 = a[0].i32 * 2;
+            return HostOutcome::ok();
+          }};
+}
+
+// Issue 9, item 1: names that are C code if copied into wasm2c's output (a constructor that
+// aborts, an #error) load and run, and are bound and found by their original text.
+TEST_P(EngineTest, HostileNamesLoadAndRunAndNothingElseExecutes) {
+  auto m = engine->load(test::guest_bytes("hostile_names.wasm"), "hostile_names.wasm", {});
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  const std::string inject_import_module = "*/ __attribute__((constructor)) static void m(void){abort();} /*";
+  const std::string inject_import_name = "*/ __attribute__((constructor)) static void n(void){abort();} /*";
+  const std::string inject_export = "*/ __attribute__((constructor)) static void x(void){abort();} /*";
+  ASSERT_EQ((*m)->info().imports.size(), 2u);
+  EXPECT_EQ((*m)->info().imports[0].module, inject_import_module);
+  EXPECT_EQ((*m)->info().imports[0].name, inject_import_name);
+  ASSERT_NE((*m)->info().find_export("*/ #error injected /*"), nullptr);
+  int hostile_calls = 0, plain_calls = 0;
+  std::vector<HostFunction> imports{doubler("test", "host", &plain_calls),
+                                    doubler(inject_import_module, inject_import_name, &hostile_calls)};
+  auto inst = (*m)->instantiate(imports);
+  ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+  EXPECT_EQ(*call_i32(**inst, inject_export, {21}), 42);
+  EXPECT_EQ(*call_i32(**inst, "", {5}), 10);
+  EXPECT_EQ(*call_i32(**inst, "\xe2\x82\xac \\ \" \n #define Z_mZ_e0 abort()", {}), 7);
+  EXPECT_EQ(hostile_calls, 1);
+  EXPECT_EQ(plain_calls, 1);
+  EXPECT_EQ((*inst)->memory().size(), 65536u);
+}
+
+// Issue 9, item 2: an imported host function reached through the guest's table (an element
+// segment, and ref.func + table.set) gets the right arguments and instance, like a direct call.
+TEST_P(EngineTest, ImportedFunctionCalledThroughTheTable) {
+  auto m = engine->load(test::guest_bytes("indirect_import.wasm"), "indirect_import.wasm", {});
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  int calls = 0;
+  std::vector<HostFunction> imports{doubler("test", "host", &calls)};
+  auto inst = (*m)->instantiate(imports);
+  ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+  EXPECT_EQ(*call_i32(**inst, "direct", {20}), 40);
+  EXPECT_EQ(*call_i32(**inst, "via_table", {0, 21}), 42);
+  EXPECT_EQ(*call_i32(**inst, "via_table", {1, 21}), 22);
+  EXPECT_EQ(*call_i32(**inst, "via_ref_func", {50}), 100);
+  EXPECT_EQ(*call_i32(**inst, "via_table", {2, 4}), 8);  // the entry ref.func made
+  EXPECT_EQ(calls, 4);
+  auto outside = call_i32(**inst, "via_table", {3, 1});
+  ASSERT_FALSE(outside.ok());
+  EXPECT_EQ(outside.error().code, ErrorCode::kTrap);
+}
+
+TEST_P(EngineTest, ExportedGlobalsAreReadWithTheirType) {
+  auto inst = instantiate();
+  auto counter = inst->get_global("counter");
+  ASSERT_TRUE(counter.ok()) << counter.error().to_string();
+  EXPECT_EQ(counter->type, ValType::kI32);
+  EXPECT_EQ(counter->val.i32, 7);
+  auto bump = inst->find_function("bump", {});
+  ASSERT_TRUE(bump.ok());
+  ASSERT_TRUE(inst->call(*bump, {}, {}).ok());
+  EXPECT_EQ(inst->get_global("counter")->val.i32, 8);
+  EXPECT_EQ(inst->get_global("wide")->type, I64);
+  EXPECT_EQ(inst->get_global("wide")->val.i64, -5);
+  EXPECT_EQ(inst->get_global("half")->type, ValType::kF32);
+  EXPECT_EQ(inst->get_global("half")->val.f32, 0.5f);
+  EXPECT_EQ(inst->get_global("third")->type, ValType::kF64);
+  EXPECT_EQ(inst->get_global("third")->val.f64, 0.25);
+  EXPECT_EQ(inst->get_global("add").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(inst->get_global("nope").error().code, ErrorCode::kNotFound);
+}
+
+// A host import exported again returns the host's result (libwabt passes an empty result
+// list when such a function is called from outside).
+TEST_P(EngineTest, ReexportedImportReturnsTheHostResult) {
+  auto inst = instantiate();
+  EXPECT_EQ(*call_i32(*inst, "host_again", {21}), 42);
+  EXPECT_EQ(host_calls, 1);
 }
 
 // An allocation failure inside a call (here thrown by a host function; in practice a grow

@@ -154,14 +154,64 @@ TEST(Manifest, GroupErrorsNameTheLine) {
             "dir/app.toml:10: 'max_restarts' must be between 0 and 1000000, not -1");
 }
 
+TEST(Manifest, BudgetsAtRuntimeAndComponentLevel) {
+  auto m = parse_manifest(R"([runtime]
+max_pending_requests = 50
+max_total_mailbox_bytes = 1000000
+max_total_pending_requests = 0
+[[component]]
+id = "a"
+wasm = "a.wasm"
+max_subscriptions = 3
+max_log_line_bytes = 200
+)", "dir/app.toml");
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  EXPECT_EQ(m->runtime.budget.max_pending_requests, 50u);
+  EXPECT_EQ(m->runtime.max_total_mailbox_bytes, 1000000u);
+  EXPECT_EQ(m->runtime.max_total_pending_requests, 0u);
+  ComponentBudget b;
+  m->runtime.budget.apply(b);
+  m->components[0].budget.apply(b);
+  EXPECT_EQ(b.max_pending_requests, 50u);
+  EXPECT_EQ(b.max_subscriptions, 3u);
+  EXPECT_EQ(b.max_log_line_bytes, 200u);
+  EXPECT_EQ(b.max_mailbox_bytes, ComponentBudget{}.max_mailbox_bytes);
+  EXPECT_EQ(error_of("[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\nmax_subscriptions = -1\n"),
+            "dir/app.toml:4: 'max_subscriptions' must be between 0 and 1073741824, not -1");
+}
+
+TEST(Manifest, HostileShapesAreRefusedNotCrashed) {
+  // toml++ frees nested tables recursively: a long dotted key crashed the parser's destructor.
+  std::string deep = "a";
+  for (int i = 0; i < 200000; ++i) deep += ".a";
+  EXPECT_EQ(error_of(deep + " = 1\n"), "dir/app.toml:1: key nested too deeply (more than 32 levels)");
+  std::string header = "[a";
+  for (int i = 0; i < 100000; ++i) header += ".a";
+  EXPECT_EQ(error_of("x = 1\n" + header + "]\n"), "dir/app.toml:2: key nested too deeply (more than 32 levels)");
+  std::string inl = "x = ";
+  for (int i = 0; i < 100000; ++i) inl += "{a=";
+  EXPECT_EQ(error_of(inl + "\n"), "dir/app.toml:1: key nested too deeply (more than 32 levels)");
+  // Dots inside strings and comments are not nesting.
+  EXPECT_TRUE(parse_manifest("[[component]]\nid = \"a\"\nwasm = \"" + std::string(100, '.') + "w\" # " +
+                                 std::string(100, '.') + "\n",
+                             "dir/app.toml")
+                  .ok());
+  EXPECT_EQ(error_of(std::string(5u << 20, '#')), "dir/app.toml: larger than 4194304 bytes");
+  EXPECT_EQ(error_of("[runtime]\nmax_payload_bytes = 0\n[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\n"),
+            "dir/app.toml:2: 'max_payload_bytes' must be between 1 and 1073741824, not 0");
+}
+
 TEST(Manifest, UnknownKeysNameTheLine) {
   EXPECT_EQ(error_of("[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\ncolour = \"red\"\n"),
             "dir/app.toml:4: unknown key 'colour' in [[component]] (allowed: id, wasm, config, mailbox_capacity, fuel, deadline_ms, "
-            "max_memory_bytes, shutdown_deadline_ms, health_interval_ms, engine, send, request, publish, subscribe)");
+            "max_memory_bytes, shutdown_deadline_ms, health_interval_ms, engine, send, request, publish, subscribe, max_pending_requests, "
+            "max_mailbox_bytes, max_subscriptions, max_log_bytes_per_call, max_log_line_bytes, max_events_per_call)");
   EXPECT_EQ(error_of("[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\n[runtime]\nthreads = 2\n"),
             "dir/app.toml:5: unknown key 'threads' in [runtime] (allowed: workers, default_timeout_ms, "
             "mailbox_capacity, max_payload_bytes, engine, fuel, deadline_ms, max_memory_bytes, shutdown_deadline_ms, "
-            "audit_log, health_interval_ms, max_restarts, restart_window_ms, backoff_ms, backoff_max_ms)");
+            "audit_log, health_interval_ms, max_restarts, restart_window_ms, backoff_ms, backoff_max_ms, "
+            "max_pending_requests, max_mailbox_bytes, max_subscriptions, max_log_bytes_per_call, max_log_line_bytes, "
+            "max_events_per_call, max_total_mailbox_bytes, max_total_pending_requests)");
   EXPECT_EQ(error_of("[[components]]\nid = \"a\"\n"),
             "dir/app.toml:1: unknown key 'components' in the manifest (allowed: runtime, component, group, message)");
 }

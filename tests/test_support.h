@@ -60,12 +60,21 @@ class Collector {
   // Waits until more than `n` log lines match `re`; returns them all.
   std::vector<std::string> wait_logs_more_than(const std::string& re, std::size_t n,
                                                std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    return wait_more_than(logs_, re, n, timeout);
+  }
+  // Waits until more than `n` events match `re`; returns them all.
+  std::vector<std::string> wait_events_more_than(const std::string& re, std::size_t n,
+                                                 std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    return wait_more_than(events_, re, n, timeout);
+  }
+  std::vector<std::string> wait_more_than(const std::vector<std::string>& lines, const std::string& re, std::size_t n,
+                                          std::chrono::milliseconds timeout) {
     const std::regex r(re);
     std::unique_lock lock(mu_);
     std::vector<std::string> out;
     cv_.wait_for(lock, timeout, [&] {
       out.clear();
-      for (const auto& l : logs_) {
+      for (const auto& l : lines) {
         if (std::regex_search(l, r)) out.push_back(l);
       }
       return out.size() > n;
@@ -153,7 +162,7 @@ class EngineRuntimeTest : public ::testing::TestWithParam<std::string> {
  protected:
   ComponentSpec probe(const std::string& id, std::string config = {}, std::size_t capacity = 0) {
     return ComponentSpec{id, guest_bytes("probe.wasm"), guest_path("probe.wasm"), std::move(config), capacity, {},
-                         Capabilities::all(), {}, {}};
+                         Capabilities::all(), {}, {}, {}};
   }
 
   RuntimeOptions options() {

@@ -22,6 +22,8 @@
  *   request-cancel <target> <payload>  request, then cancel at once; logs "request id=<id> cancel rc=<rc>"
  *   rburst <n> <target> <payload>      n requests; logs "rburst ok=<accepted> refused=<failed>"
  *   loop                               loop forever (stopped by the deadline or fuel)
+ *   subn <n>                           subscribe to n topics t.0 .. t.<n-1>; logs "subn ok=<k> last=<rc>"
+ *   logbig <n>                         log one line of n bytes ('x'), then "logbig done"
  *   recurse                            recurse forever (stack overflow)
  *   grow <pages>                       memory.grow; logs "grow rc=<old size or -1>"
  *   spin <n>                           busy loop n iterations (a slow handler), then as usual
@@ -31,7 +33,8 @@
  * A request that no command answered gets "echo:<payload>".
  * Callbacks are logged as:  callback id=<id> status=<s> payload=<payload>
  * init logs "init config=<config>"; a config "run:<command>" runs that command during init,
- * and a config starting with "fail" makes init return 9. */
+ * and a config starting with "fail" makes init return 9; "subfail-after:<ms>" subscribes to
+ * t.x, then fails (returns 9) when now-ms >= ms. A hanging shutdown logs "shutdown hanging". */
 #define WACTOR_IMPLEMENTATION
 #define WACTOR_WANT_CALLBACK
 #define WACTOR_WANT_INIT
@@ -76,6 +79,12 @@ int wactor_on_init(const char* config, int len) {
   logline(&t);
   if (wactor_starts_with(config, len, "run:")) return command("$init", 5, (const wactor_u8*)config + 4, len - 4);
   if (wactor_starts_with(config, len, "fail")) return 9;
+  if (wactor_starts_with(config, len, "subfail-after:")) {
+    const char* q = config + 14;
+    wactor_i64 ms = wactor_parse_i64(&q, config + len);
+    wactor_subscribe_raw("t.x", 3);
+    return wactor_now_ms() >= ms ? 9 : 0;
+  }
   return 0;
 }
 
@@ -245,6 +254,32 @@ static int command(const char* sender, int sender_len, const wactor_u8* payload,
     wactor_text_str(&t, " cancel rc=");
     wactor_text_i64(&t, rc);
     logline(&t);
+  } else if (cmdlen == 4 && wactor_starts_with(cmd, cmdlen, "subn")) {
+    wactor_i64 n = wactor_parse_i64(&q, end);
+    int ok = 0, last = 0;
+    for (wactor_i64 i = 0; i < n; ++i) {
+      char pbuf[32];
+      wactor_text pt = {pbuf, 0, sizeof pbuf};
+      wactor_text_str(&pt, "t.");
+      wactor_text_i64(&pt, i);
+      last = wactor_subscribe_raw(pt.buf, pt.len);
+      if (last == 0) ++ok;
+    }
+    wactor_text_str(&t, "subn ok=");
+    wactor_text_i64(&t, ok);
+    wactor_text_str(&t, " last=");
+    wactor_text_i64(&t, last);
+    logline(&t);
+  } else if (cmdlen == 6 && wactor_starts_with(cmd, cmdlen, "logbig")) {
+    wactor_i64 n = wactor_parse_i64(&q, end);
+    unsigned long pages = (unsigned long)(n / 65536 + 1);
+    char* big = (char*)(__builtin_wasm_memory_size(0) * 65536);
+    if (__builtin_wasm_memory_grow(0, pages) != (unsigned long)-1) {
+      for (wactor_i64 i = 0; i < n; ++i) big[i] = 'x';
+      wactor_log_raw(WACTOR_INFO, big, (int)n);
+    }
+    wactor_text_str(&t, "logbig done");
+    logline(&t);
   } else if (cmdlen == 4 && wactor_starts_with(cmd, cmdlen, "loop")) {
     for (;;) spin_sink += 1;
   } else if (cmdlen == 7 && wactor_starts_with(cmd, cmdlen, "recurse")) {
@@ -296,6 +331,11 @@ int wactor_on_callback(wactor_i64 request_id, int status, const wactor_u8* paylo
 int wactor_on_health(void) { return sick ? 3 : 0; }
 
 int wactor_on_shutdown(void) {
+  if (hang_on_shutdown) {
+    wactor_text h = {line_buf, 0, sizeof line_buf};
+    wactor_text_str(&h, "shutdown hanging");
+    logline(&h);
+  }
   while (hang_on_shutdown) spin_sink = spin_sink + 1;
   wactor_text t = {line_buf, 0, sizeof line_buf};
   wactor_text_str(&t, "shutdown seen=");

@@ -37,6 +37,12 @@ union Val {
   double f64;
 };
 
+// A value with its type (an exported global's current value).
+struct TypedVal {
+  ValType type;
+  Val val;
+};
+
 struct ImportInfo {
   std::string module;
   std::string name;
@@ -94,6 +100,20 @@ struct LoadOptions {
   // Clamp every table's maximum to this many elements (table.grow past it returns -1);
   // refuse a larger initial size. 100,000 elements is at most ~2.4 MiB per table.
   std::uint32_t max_table_elements = 100'000;
+  // Compile budget (engines that compile; kResourceExhausted naming the limit when over it).
+  // Modules larger than this are refused before anything else (every engine).
+  std::uint64_t max_module_bytes = 16u << 20;
+  // A function body larger than this is refused before compiling (aot).
+  std::uint64_t max_function_bytes = 256u << 10;
+  // Wall-clock (and CPU) time and address space of each compiler process (aot).
+  std::uint64_t compile_timeout_ms = 120'000;
+  std::uint64_t compile_memory_bytes = 2ull << 30;
+  // Largest native stack frame of a compiled function (aot), at most 64 KiB: the stack
+  // check at function entry leaves room for one frame this size plus host calls.
+  std::uint64_t max_frame_bytes = 64u << 10;
+  // Called by load() after the module is read and validated, before anything is compiled:
+  // an error refuses the module (the runtime checks the ABI here).
+  std::function<Status(const ModuleInfo&)> check;
 };
 
 // A resolved export, cheap to call repeatedly.
@@ -111,6 +131,8 @@ class Instance {
   // Resolves an exported mutable i64 global and sets it (metering resets its counter).
   [[nodiscard]] virtual Result<ExportIndex> find_i64_global(std::string_view name) = 0;
   [[nodiscard]] virtual Status set_i64_global(ExportIndex global, std::int64_t value) = 0;
+  // The current value of an exported global of a number type (mutable or not).
+  [[nodiscard]] virtual Result<TypedVal> get_global(std::string_view name) = 0;
   // The instance's exported memory, bounds given by the span (may move after a grow).
   [[nodiscard]] virtual std::span<std::uint8_t> memory() = 0;
 };

@@ -21,6 +21,14 @@ struct ManifestLimits {
   std::optional<std::int64_t> shutdown_deadline_ms;
 };
 
+// Budgets as written (component -> [runtime] -> built-in default); see ComponentBudget.
+struct ManifestBudget {
+  std::optional<std::uint64_t> max_pending_requests, max_mailbox_bytes, max_subscriptions, max_log_bytes_per_call,
+      max_log_line_bytes, max_events_per_call;
+  // Applies what is set on top of `budget`.
+  void apply(ComponentBudget& budget) const;
+};
+
 // Restart intensity and backoff as written ([runtime] defaults, or one [[group]]).
 struct ManifestSupervision {
   std::optional<std::uint32_t> max_restarts;
@@ -45,6 +53,7 @@ struct ManifestComponent {
   std::string config;
   std::size_t mailbox_capacity = 0;  // 0: runtime default
   ManifestLimits limits;
+  ManifestBudget budget;
   std::optional<std::int64_t> health_interval_ms;
   std::optional<std::string> engine;  // "aot" or "interp"; empty: [runtime] engine
   std::vector<std::string> send, request, publish, subscribe;  // capability grants (deny by default)
@@ -66,6 +75,9 @@ struct ManifestRuntime {
   std::optional<std::string> audit_log;  // resolved against the manifest's directory
   std::optional<std::int64_t> health_interval_ms;
   ManifestLimits limits;
+  ManifestBudget budget;
+  std::optional<std::uint64_t> max_total_mailbox_bytes;
+  std::optional<std::uint64_t> max_total_pending_requests;
   ManifestSupervision supervision;  // for components in no group, and defaults of every group
 };
 

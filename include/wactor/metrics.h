@@ -20,6 +20,10 @@ namespace wactor {
   X(refused_too_large, "sends/requests/replies by this component refused: payload too large") \
   X(refused_invalid, "calls by this component refused: invalid argument")                     \
   X(refused_denied, "calls by this component refused: denied")                                \
+  X(refused_limit, "calls by this component refused: its budget or the host's is used up (-7)") \
+  X(log_bytes_dropped, "log bytes of this component dropped: line or per-call budget exceeded") \
+  X(events_suppressed, "operator events about this component dropped: per-call budget exceeded") \
+  X(interrupted, "handler calls stopped by the host (stop, shutdown, interrupt)")             \
   X(shed_queue_full, "messages for this component refused because its mailbox was full")      \
   X(requests_sent, "requests made by this component")                                          \
   X(replies_ok, "its requests answered with status 0")                                         \

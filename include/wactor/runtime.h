@@ -25,6 +25,25 @@ struct ComponentLimits {
   std::chrono::milliseconds shutdown_deadline{1'000};  // wall-clock time the guest's `shutdown` may take
 };
 
+// What one component may make the host hold or do (docs/MANIFEST.md, "Budgets"). A guest
+// over its budget gets a status (-7, or -3 for mailbox bytes) or loses the excess (log
+// text, operator events), never the host's memory. 0 means "no limit" for each.
+struct ComponentBudget {
+  std::uint32_t max_pending_requests = 10'000;  // its own requests awaiting their callback
+  std::uint64_t max_mailbox_bytes = 8ull << 20;  // payload bytes queued for it (one message always fits)
+  std::uint32_t max_subscriptions = 256;         // patterns it is subscribed with
+  std::uint32_t max_log_bytes_per_call = 64u << 10;  // log text per handler call; the rest is dropped
+  std::uint32_t max_log_line_bytes = 16u << 10;      // one log line; longer ones are cut
+  std::uint32_t max_events_per_call = 16;            // operator events per handler call; the rest counted
+};
+
+// The host-wide side: totals over every component, so that many hostile components
+// together cannot exhaust the host either. 0 means "no limit".
+struct HostBudget {
+  std::uint64_t max_mailbox_bytes = 4ull << 30;       // payload bytes queued in all mailboxes
+  std::uint64_t max_pending_requests = 1'000'000;     // requests awaiting a callback, all components
+};
+
 // How a supervision group reacts when one of its members fails (a trap, a fuel or deadline
 // stop, a failed init on restart, an unhealthy health answer). As in Erlang/OTP.
 enum class RestartStrategy : std::uint8_t {
@@ -77,6 +96,7 @@ struct ComponentSpec {
   std::optional<std::chrono::milliseconds> health_interval;
   // The engine running this component ("aot", "interp"); empty: RuntimeOptions::engine.
   std::string engine;
+  std::optional<ComponentBudget> budget;  // empty: RuntimeOptions::budget
 };
 
 // One line a guest logged. Called from worker threads, possibly concurrently.
@@ -84,7 +104,10 @@ using LogSink = std::function<void(std::string_view component, std::int32_t leve
 
 // Something the operator should know: kind is "denied", "trap", "fuel", "deadline",
 // "unhealthy", "restarted", "restart-failed", "escalated", "stopped", "shutdown-failed",
-// "dropped", "bad-log-call", "orphaned-reply". Called from worker and timer threads.
+// "dropped", "bad-log-call", "orphaned-reply", "shed", "budget", "interrupted", "host-error",
+// "restart-scheduled".
+// Called from worker and timer threads. `detail` may hold guest-chosen text: sinks that
+// print it must escape it (escape_event_text).
 struct RuntimeEvent {
   std::string_view component;
   std::string_view kind;
@@ -100,6 +123,8 @@ struct RuntimeOptions {
   std::size_t max_payload_bytes = 1u << 20;
   // Default limits: a runaway handler is stopped after 10 s, memory is capped at 256 MiB.
   ComponentLimits limits{0, std::chrono::milliseconds(10'000), 256ull << 20, std::chrono::milliseconds(1'000)};
+  ComponentBudget budget;  // per component, unless its spec has one
+  HostBudget host_budget;
   // Supervision of components that are in no group.
   SupervisionPolicy supervision;
   std::chrono::milliseconds health_interval{1'000};
@@ -144,8 +169,16 @@ class Runtime {
   bool drain(std::chrono::milliseconds grace);
 
   // Stops the workers, calls each component's shutdown, ends what is pending with
-  // status 4 (target down). Idempotent.
-  void stop();
+  // status 4 (target down). Handlers still running are interrupted (as by interrupt());
+  // callbacks already queued are handled for up to `grace` first. Idempotent.
+  void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(1'000));
+
+  // Interrupts every guest call running now or started from now on: each traps with
+  // "wactor: interrupted" at its next fuel check (within milliseconds, on every engine),
+  // until stop() returns; shutdown calls made by stop() after the workers ended run
+  // normally unless interrupt() is called again. Async-signal-safe (one atomic store),
+  // @threadsafe.
+  void interrupt();
 
   // Stops one component for good: its shutdown runs, every request queued for it or
   // received and unanswered ends at once with status 4, and sends to it get -1. @threadsafe
@@ -168,5 +201,9 @@ class Runtime {
 
 // True if `id` is a valid component id.
 [[nodiscard]] bool valid_component_id(std::string_view id);
+
+// `text` with control characters, quotes and backslashes escaped (\n, \x1b, ...) and cut
+// at `max` bytes: safe to print on one line of a terminal or a log file.
+[[nodiscard]] std::string escape_event_text(std::string_view text, std::size_t max = 1024);
 
 }  // namespace wactor

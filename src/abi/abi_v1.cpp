@@ -99,7 +99,18 @@ std::int32_t copy_out(CallerMemory& m, std::int32_t ptr, std::int32_t cap, std::
 HostFunction make(std::string_view name, engine::HostCallback fn) {
   const auto& table = import_table();
   auto it = std::find_if(table.begin(), table.end(), [&](const Named& n) { return n.name == name; });
-  return HostFunction{std::string(kImportModule), std::string(name), it->sig, std::move(fn)};
+  // The crash boundary of every import: an exception (an allocation failure, say) traps the
+  // calling guest and never unwinds through engine frames (aot's are C without unwind tables).
+  auto guarded = [fn = std::move(fn)](CallerMemory& m, const Val* a, Val* r) -> HostOutcome {
+    try {
+      return fn(m, a, r);
+    } catch (const std::exception& e) {
+      return HostOutcome::trapped(std::string("wactor: host error: ") + e.what());
+    } catch (...) {
+      return HostOutcome::trapped("wactor: host error");
+    }
+  };
+  return HostFunction{std::string(kImportModule), std::string(name), it->sig, std::move(guarded)};
 }
 
 }  // namespace

@@ -24,9 +24,11 @@ ComponentStats ComponentCounters::snapshot() const {
 
 Component::Component(std::uint32_t index, std::string id, std::string config,
                      std::shared_ptr<const engine::Module> module, std::size_t mailbox_capacity,
-                     const ComponentLimits& limits, Capabilities capabilities, Router& router)
+                     const ComponentLimits& limits, const ComponentBudget& budget, Capabilities capabilities,
+                     Router& router, sandbox::Allowance* host_mailbox_bytes)
     : index_(index),
       limits_(limits),
+      budget_(budget),
       capabilities_(std::move(capabilities)),
       id_(std::move(id)),
       config_(std::move(config)),
@@ -34,19 +36,39 @@ Component::Component(std::uint32_t index, std::string id, std::string config,
       has_callback_(module_->info().find_export("handle-callback") != nullptr),
       has_health_(module_->info().find_export("health") != nullptr),
       router_(router),
-      mailbox_(mailbox_capacity),
+      mailbox_(mailbox_capacity, budget.max_mailbox_bytes, host_mailbox_bytes),
       imports_(abi::make_imports(*this)) {
   imports_.push_back(engine::HostFunction{std::string(instrument::kInternalModule),
                                           std::string(instrument::kRefillImport),
                                           {{}, {engine::ValType::kI64}},
                                           [this](engine::CallerMemory&, const engine::Val*, engine::Val* r) {
-                                            return refill(r);
+                                            try {
+                                              return refill(r);
+                                            } catch (const std::exception& e) {
+                                              return engine::HostOutcome::trapped(
+                                                  std::string("wactor: host error: ") + e.what());
+                                            }
                                           }});
+  events_left_.store(budget_.max_events_per_call ? budget_.max_events_per_call : UINT32_MAX);
+}
+
+bool Component::take_event() {
+  std::uint32_t left = events_left_.load(std::memory_order_relaxed);
+  while (left > 0) {
+    if (events_left_.compare_exchange_weak(left, left - 1, std::memory_order_relaxed)) return true;
+  }
+  counters_.bump(&ComponentCounters::events_suppressed);
+  return false;
 }
 
 void Component::arm(std::chrono::milliseconds deadline) {
   const std::int64_t budget = limits_.fuel ? static_cast<std::int64_t>(limits_.fuel) : INT64_MAX;
   armed_deadline_ = deadline;
+  // Per-call budgets start afresh.
+  log_bytes_this_call_ = 0;
+  log_cut_reported_ = false;
+  events_left_.store(budget_.max_events_per_call ? budget_.max_events_per_call : UINT32_MAX,
+                     std::memory_order_relaxed);
   deadline_at_ = deadline.count() ? router_.now() + deadline : std::chrono::nanoseconds::max();
   // The first slice goes straight into the guest's counter (no refill call for a short
   // handler); leftover fuel of the previous call does not carry over.
@@ -59,6 +81,10 @@ void Component::arm(std::chrono::milliseconds deadline) {
 }
 
 engine::HostOutcome Component::refill(engine::Val* result) {
+  // The one interruption point of a running guest (every engine): the host asked it to stop.
+  if (interrupt_.load(std::memory_order_acquire) || router_.interrupting()) {
+    return engine::HostOutcome::trapped("wactor: interrupted by the host");
+  }
   if (deadline_at_ != std::chrono::nanoseconds::max() && router_.now() >= deadline_at_) {
     return engine::HostOutcome::trapped("wactor: deadline of " + std::to_string(armed_deadline_.count()) +
                                         " ms exceeded");
@@ -86,14 +112,12 @@ Status Component::start_instance() {
   if (auto g = instance_->find_i64_global(instrument::kFuelGlobal); g.ok()) fuel_global_ = *g;
   arm();
   auto rc = exports_->init(*instance_, bytes_of(config_));
-  if (!rc.ok()) {
+  if (!rc.ok() || *rc != 0) {
+    // What the failed init set up (subscriptions) goes with its instance.
     instance_.reset();
     exports_.reset();
-    return make_error(rc.error().code, "init failed: " + rc.error().message);
-  }
-  if (*rc != 0) {
-    instance_.reset();
-    exports_.reset();
+    router_.instance_lost(*this);
+    if (!rc.ok()) return make_error(rc.error().code, "init failed: " + rc.error().message);
     return make_error(ErrorCode::kGuestError, "init returned " + std::to_string(*rc));
   }
   return {};
@@ -128,7 +152,14 @@ bool Component::run_batch() {
   const auto t0 = std::chrono::steady_clock::now();
   std::size_t done = 0;
   while (done < batch_.size()) {
-    handle(batch_[done++]);
+    Envelope& e = batch_[done++];
+    try {
+      handle(e);
+    } catch (const std::exception& ex) {  // the crash boundary: a host failure fails one call
+      host_error(e, ex.what());
+    } catch (...) {
+      host_error(e, "unknown exception");
+    }
     // A control envelope arrived, or the component now waits for a restart: what this
     // batch still holds goes back to the mailbox, behind the control envelopes.
     if (done < batch_.size() && (restart_pending_ || mailbox_.urgent())) {
@@ -155,7 +186,18 @@ void Component::handle(Envelope& e) {
   }
 }
 
+void Component::host_error(Envelope& e, std::string_view what) {
+  const std::string why = "host error: " + std::string(what);
+  current_request_ = 0;
+  current_topic_ = {};
+  if (e.kind == Envelope::Kind::kMessage && e.request_id != 0) router_.request_failed(*this, e.request_id, why);
+  counters_.bump(&ComponentCounters::traps);
+  router_.report(*this, "host-error", why);
+  if (instance_) fail(why);
+}
+
 void Component::handle_stop() {
+  interrupt_.store(false, std::memory_order_release);  // shutdown runs under its own deadline
   if (stopped_reported_) return;
   stopped_reported_ = true;
   stop_instance();
@@ -245,6 +287,15 @@ void Component::handle_callback(Envelope& e) {
 }
 
 void Component::recover(std::string_view reason) {
+  if (reason.find("wactor: interrupted") != std::string_view::npos) {
+    counters_.bump(&ComponentCounters::interrupted);
+    router_.report(*this, "interrupted", reason);
+    drop_instance(false);
+    // Stopped (its kStop is queued) or the host is stopping: nothing restarts.
+    if (down() || router_.interrupting()) return;
+    fail(reason);
+    return;
+  }
   counters_.bump(&ComponentCounters::traps);
   // Stops by the host's limits are reported as such; anything else is the guest's own trap.
   const bool deadline = reason.find("wactor: deadline") != std::string_view::npos;
@@ -280,10 +331,13 @@ void Component::restart_at(std::chrono::nanoseconds at) {
       return;
     }
     restart_token_.fetch_add(1, std::memory_order_acq_rel);
-    if (at > router_.now()) {
+    if (const auto now = router_.now(); at > now) {
       restart_pending_ = true;
       mailbox_.pause();  // what is queued waits for the fresh instance
       router_.start_later(*this, at, restart_token());
+      router_.report(*this, "restart-scheduled",
+                     "backoff: fresh instance in " +
+                         std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(at - now).count()) + " ms");
       return;
     }
     restart_pending_ = false;
@@ -315,7 +369,30 @@ std::int32_t Component::respond(std::int64_t id, bool is_error, std::span<const 
   return router_.respond(*this, id, is_error, payload);
 }
 std::int32_t Component::cancel(std::int64_t id) { return router_.cancel(*this, id); }
-void Component::log(std::int32_t level, std::string_view message) { router_.log(*this, level, message); }
+void Component::log(std::int32_t level, std::string_view message) {
+  std::string_view text = message;
+  std::uint64_t cut = 0;
+  if (budget_.max_log_line_bytes && text.size() > budget_.max_log_line_bytes) {
+    text = text.substr(0, abi::valid_utf8_prefix(text.substr(0, budget_.max_log_line_bytes)));
+  }
+  if (budget_.max_log_bytes_per_call) {
+    const std::uint64_t left =
+        log_bytes_this_call_ < budget_.max_log_bytes_per_call ? budget_.max_log_bytes_per_call - log_bytes_this_call_ : 0;
+    if (text.size() > left) text = {};
+  }
+  cut = message.size() - text.size();
+  log_bytes_this_call_ += text.size();
+  if (cut > 0) {
+    counters_.bump(&ComponentCounters::log_bytes_dropped, cut);
+    if (!log_cut_reported_) {
+      log_cut_reported_ = true;
+      router_.report(*this, "budget", "log output cut: " + std::to_string(cut) + " bytes over the line (" +
+                                          std::to_string(budget_.max_log_line_bytes) + ") or per-call (" +
+                                          std::to_string(budget_.max_log_bytes_per_call) + ") budget");
+    }
+  }
+  if (!text.empty() || message.empty()) router_.log(*this, level, text);
+}
 void Component::bad_log_call(std::string_view why) {
   counters_.bump(&ComponentCounters::refused_invalid);
   router_.report(*this, "bad-log-call", why);

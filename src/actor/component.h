@@ -14,6 +14,7 @@
 #include "actor/mailbox.h"
 #include "actor/router.h"
 #include "actor/scheduler.h"
+#include "sandbox/allowance.h"
 #include "wactor/engine.h"
 #include "wactor/metrics.h"
 #include "wactor/runtime.h"
@@ -35,8 +36,8 @@ struct ComponentCounters {
 class Component final : public Runnable, private abi::GuestHost {
  public:
   Component(std::uint32_t index, std::string id, std::string config, std::shared_ptr<const engine::Module> module,
-            std::size_t mailbox_capacity, const ComponentLimits& limits, Capabilities capabilities,
-            Router& router);
+            std::size_t mailbox_capacity, const ComponentLimits& limits, const ComponentBudget& budget,
+            Capabilities capabilities, Router& router, sandbox::Allowance* host_mailbox_bytes);
 
   std::uint32_t index() const { return index_; }
   const std::string& id() const { return id_; }
@@ -49,6 +50,17 @@ class Component final : public Runnable, private abi::GuestHost {
   // Set by the runtime when it queues a health poll; one poll at a time. @threadsafe
   bool claim_health_poll() { return !health_queued_.exchange(true, std::memory_order_acq_rel); }
   const Capabilities& capabilities() const { return capabilities_; }
+  const ComponentBudget& budget() const { return budget_; }
+  // Its own requests awaiting a callback: counted by the router. @threadsafe
+  std::atomic<std::uint32_t>& pending_out() { return pending_out_; }
+  // Patterns it is subscribed with: counted by the router. @threadsafe
+  std::atomic<std::uint32_t>& subscription_count() { return subscription_count_; }
+  // One operator event about something it did; false once this handler call's events are
+  // used up (the event is then counted, not reported). @threadsafe
+  bool take_event();
+  // Makes the guest call running now (if any) trap at its next fuel check; cleared when the
+  // component's stop is handled. @threadsafe
+  void interrupt() { interrupt_.store(true, std::memory_order_release); }
   bool down() const { return down_.load(std::memory_order_acquire); }
   // Refuse new messages from now on; the worker stops the instance when it takes the
   // kStop envelope queued at the front. @threadsafe
@@ -107,8 +119,18 @@ class Component final : public Runnable, private abi::GuestHost {
   std::string_view current_topic() override { return current_topic_; }
   void invalid_call(std::string_view) override { counters_.bump(&ComponentCounters::refused_invalid); }
 
+  // A host-side failure (an exception) while handling `e`: fails the guest's call, not the host.
+  void host_error(Envelope& e, std::string_view what);
+
   const std::uint32_t index_;
   const ComponentLimits limits_;
+  const ComponentBudget budget_;
+  std::atomic<std::uint32_t> pending_out_{0};
+  std::atomic<std::uint32_t> subscription_count_{0};
+  std::atomic<std::uint32_t> events_left_{0};
+  std::atomic<bool> interrupt_{false};
+  std::uint64_t log_bytes_this_call_ = 0;
+  bool log_cut_reported_ = false;
   const Capabilities capabilities_;
   std::optional<engine::ExportIndex> fuel_global_;
   std::int64_t fuel_left_ = 0;

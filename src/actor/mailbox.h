@@ -12,18 +12,38 @@
 
 #include "actor/envelope.h"
 #include "actor/spin_lock.h"
+#include "sandbox/allowance.h"
 
 namespace wactor::actor {
 
 class Mailbox {
  public:
-  explicit Mailbox(std::size_t capacity) : capacity_(capacity) {}
+  // `max_bytes` (0: none) bounds the payload bytes queued here, `host_bytes` (optional)
+  // those queued in every mailbox of the host; one envelope always fits an empty mailbox.
+  explicit Mailbox(std::size_t capacity, std::uint64_t max_bytes = 0, sandbox::Allowance* host_bytes = nullptr)
+      : capacity_(capacity), max_bytes_(max_bytes), host_bytes_(host_bytes) {}
+  ~Mailbox() {
+    if (host_bytes_) host_bytes_->give(bytes_);
+  }
+  Mailbox(const Mailbox&) = delete;
+  Mailbox& operator=(const Mailbox&) = delete;
+
+  // What an envelope holds against the byte budgets.
+  static std::uint64_t weight(const Envelope& e) { return e.payload.size() + e.topic.size(); }
 
   enum class Push { kQueued, kQueuedNeedsSchedule, kFull };
   // Callbacks answer requests already accepted, so they bypass the capacity.
   Push push(Envelope&& e, bool bypass_capacity) {
     std::lock_guard lock(mu_);
-    if (!bypass_capacity && queue_.size() >= capacity_) return Push::kFull;
+    const std::uint64_t w = weight(e);
+    if (!bypass_capacity) {
+      if (queue_.size() >= capacity_) return Push::kFull;
+      if (max_bytes_ && !queue_.empty() && bytes_ + w > max_bytes_) return Push::kFull;
+      if (host_bytes_ && !host_bytes_->take(w)) return Push::kFull;
+    } else if (host_bytes_) {
+      host_bytes_->force(w);
+    }
+    bytes_ += w;
     queue_.push_back(std::move(e));
     if (queue_.size() > high_water_) high_water_ = queue_.size();
     if (scheduled_ || paused_) return Push::kQueued;
@@ -34,6 +54,7 @@ class Mailbox {
   // Queues a control envelope ahead of everything else, ignoring the capacity.
   Push push_front(Envelope&& e) {
     std::lock_guard lock(mu_);
+    add_bytes(weight(e));
     queue_.push_front(std::move(e));
     note_front();
     if (scheduled_ || paused_) return Push::kQueued;
@@ -45,6 +66,7 @@ class Mailbox {
   Push resume_front(Envelope&& e) {
     std::lock_guard lock(mu_);
     paused_ = false;
+    add_bytes(weight(e));
     queue_.push_front(std::move(e));
     note_front();
     if (scheduled_) return Push::kQueued;
@@ -69,6 +91,10 @@ class Mailbox {
     }
     const std::size_t n = std::min(max, queue_.size());
     auto end = queue_.begin() + static_cast<std::ptrdiff_t>(n);
+    std::uint64_t w = 0;
+    for (auto it = queue_.begin(); it != end; ++it) w += weight(*it);
+    bytes_ -= w;
+    if (host_bytes_) host_bytes_->give(w);
     out.insert(out.end(), std::make_move_iterator(queue_.begin()), std::make_move_iterator(end));
     queue_.erase(queue_.begin(), end);
     front_since_take_ = 0;
@@ -85,6 +111,7 @@ class Mailbox {
   void give_back(std::vector<Envelope>& taken, std::size_t from) {
     std::lock_guard lock(mu_);
     const auto at = queue_.begin() + static_cast<std::ptrdiff_t>(std::min(front_since_take_, queue_.size()));
+    for (std::size_t i = from; i < taken.size(); ++i) add_bytes(weight(taken[i]));
     queue_.insert(at, std::make_move_iterator(taken.begin() + static_cast<std::ptrdiff_t>(from)),
                   std::make_move_iterator(taken.end()));
     taken.resize(from);
@@ -106,14 +133,26 @@ class Mailbox {
     return high_water_;
   }
   std::size_t capacity() const { return capacity_; }
+  std::uint64_t bytes() const {
+    std::lock_guard lock(mu_);
+    return bytes_;
+  }
 
  private:
+  void add_bytes(std::uint64_t w) {
+    bytes_ += w;
+    if (host_bytes_) host_bytes_->force(w);
+  }
+
   void note_front() {
     ++front_since_take_;
     urgent_.store(true, std::memory_order_release);
   }
 
   const std::size_t capacity_;
+  const std::uint64_t max_bytes_;
+  sandbox::Allowance* const host_bytes_;
+  std::uint64_t bytes_ = 0;  // weight() of everything queued
   mutable SpinLock mu_;  // held for a few deque operations at a time
   std::deque<Envelope> queue_;
   std::size_t high_water_ = 0;

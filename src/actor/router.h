@@ -49,6 +49,8 @@ class Router {
   virtual std::optional<std::chrono::nanoseconds> member_failed(Component& c, std::string_view reason) = 0;
   // Queues kStart(token) for the component at `at` (the end of a restart backoff).
   virtual void start_later(Component& c, std::chrono::nanoseconds at, std::uint64_t token) = 0;
+  // True while the host interrupts every running guest call (Runtime::interrupt, stop).
+  virtual bool interrupting() const = 0;
   // Envelopes taken from a mailbox have been fully handled.
   virtual void envelopes_done(std::size_t n) = 0;
 };

@@ -66,7 +66,14 @@ constexpr std::string_view kCompileHelp =
     "module: <x.wasm>: <object path> (compiled|cached). Exit 0 if every module compiled.\n";
 
 std::atomic<int> g_signal{0};  // set by the signal handler; only read by run()
-extern "C" void on_signal(int sig) { g_signal.store(sig); }
+std::atomic<Runtime*> g_runtime{nullptr};  // the running runtime, for a second signal
+// A first SIGINT/SIGTERM asks for a graceful drain; a second one interrupts every running
+// guest at once (Runtime::interrupt is one atomic store: async-signal-safe).
+extern "C" void on_signal(int sig) {
+  if (g_signal.exchange(sig) != 0) {
+    if (Runtime* rt = g_runtime.load()) rt->interrupt();
+  }
+}
 
 bool is_help(std::string_view a) { return a == "-h" || a == "--help"; }
 
@@ -162,8 +169,8 @@ EventSink audit_sink(std::shared_ptr<std::ofstream> file) {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now).count();
     std::string line = "{\"time_ms\": " + std::to_string(ms) + ", \"component\": " + json_string(e.component) +
                        ", \"kind\": " + json_string(e.kind) + ", \"reason\": " + json_string(e.detail) + "}\n";
-    std::string human = "wactor: " + std::string(e.component) + ": " + std::string(e.kind) + ": " +
-                        std::string(e.detail) + "\n";
+    std::string human = "wactor: " + escape_event_text(e.component, 256) + ": " + std::string(e.kind) + ": " +
+                        escape_event_text(e.detail) + "\n";
     std::lock_guard lock(*mu);
     *file << line;
     file->flush();
@@ -228,6 +235,9 @@ int run(const RunOptions& options, std::ostream& err) {
   if (mr.max_payload_bytes) ro.max_payload_bytes = *mr.max_payload_bytes;
   if (mr.health_interval_ms) ro.health_interval = std::chrono::milliseconds(*mr.health_interval_ms);
   mr.supervision.apply(ro.supervision);
+  mr.budget.apply(ro.budget);
+  if (mr.max_total_mailbox_bytes) ro.host_budget.max_mailbox_bytes = *mr.max_total_mailbox_bytes;
+  if (mr.max_total_pending_requests) ro.host_budget.max_pending_requests = *mr.max_total_pending_requests;
 
   std::vector<ComponentSpec> specs;
   for (const auto& c : manifest->components) {
@@ -246,9 +256,11 @@ int run(const RunOptions& options, std::ostream& err) {
     }
     std::optional<std::chrono::milliseconds> health;
     if (c.health_interval_ms) health = std::chrono::milliseconds(*c.health_interval_ms);
+    ComponentBudget budget = ro.budget;
+    c.budget.apply(budget);
     specs.push_back(ComponentSpec{c.id, std::move(bytes).value(), c.wasm, c.config, c.mailbox_capacity, limits,
                                   Capabilities{c.send, c.request, c.publish, c.subscribe}, health,
-                                  options.engine.empty() ? c.engine.value_or("") : options.engine});
+                                  options.engine.empty() ? c.engine.value_or("") : options.engine, budget});
   }
   std::vector<GroupSpec> groups;
   for (const auto& g : manifest->groups) {
@@ -274,6 +286,10 @@ int run(const RunOptions& options, std::ostream& err) {
   }
   Runtime& rt = **runtime;
   g_signal.store(0);
+  g_runtime.store(&rt);
+  struct Unpublish {
+    ~Unpublish() { g_runtime.store(nullptr); }
+  } unpublish;
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   auto st = rt.start();
@@ -305,9 +321,12 @@ int run(const RunOptions& options, std::ostream& err) {
   }
   if (g_signal.load() != 0) {
     // Stop accepting, end what is pending with status 4, let handlers and callbacks finish.
-    if (!rt.drain(std::chrono::seconds(5))) err << "wactor: shutdown grace period of 5 s ran out\n";
+    if (!rt.drain(std::chrono::seconds(5))) {
+      err << "wactor: shutdown grace period of 5 s ran out: interrupting running handlers\n";
+    }
   }
-  rt.stop();
+  // Interrupts whatever still runs (a spinning handler, --max-seconds): never waits on a guest.
+  rt.stop(std::chrono::milliseconds(0));
   if (const auto gave_up = rt.escalated_groups(); !gave_up.empty() && status == kExitOk) {
     std::string names;
     for (const auto& g : gave_up) names += (names.empty() ? "'" : ", '") + g + "'";

@@ -3,6 +3,8 @@
 
 #include "abi/abi_v1.h"
 #include "cli/files.h"
+#include "instrument/metering.h"
+#include "wactor/runtime.h"
 #include "wactor/cli.h"
 #include "wactor/engine.h"
 
@@ -29,13 +31,15 @@ int inspect(const InspectOptions& options, std::ostream& out, std::ostream& err)
   out << options.wasm << ": " << bytes->size() << " bytes\n";
   out << "imports (" << info.imports.size() << "):\n";
   for (const auto& i : info.imports) {
-    out << "  " << i.module << "." << i.name << "  " << engine::extern_kind_name(i.kind);
+    // Names are the module author's bytes: escaped, so they cannot forge lines or colours.
+    out << "  " << escape_event_text(i.module, 256) << "." << escape_event_text(i.name, 256) << "  "
+        << engine::extern_kind_name(i.kind);
     if (i.kind == engine::ExternKind::kFunc) out << " " << i.sig.to_string();
     out << "\n";
   }
   out << "exports (" << info.exports.size() << "):\n";
   for (const auto& e : info.exports) {
-    out << "  " << e.name << "  " << engine::extern_kind_name(e.kind);
+    out << "  " << escape_event_text(e.name, 256) << "  " << engine::extern_kind_name(e.kind);
     if (e.kind == engine::ExternKind::kFunc) out << " " << e.sig.to_string();
     out << "\n";
   }
@@ -44,13 +48,17 @@ int inspect(const InspectOptions& options, std::ostream& out, std::ostream& err)
     if (m.max_pages) out << *m.max_pages << " max"; else out << "no max";
     out << (m.imported ? " (imported)" : "") << "\n";
   }
-  const auto problems = abi::abi_problems(info);
+  auto problems = abi::abi_problems(info);
+  // What `wactor run` also refuses: the metering pass (reserved names, shape limits).
+  if (auto metered = instrument::add_metering(*bytes, options.wasm); !metered.ok()) {
+    problems.push_back(metered.error().message);
+  }
   if (problems.empty()) {
     out << "ABI v1: ok\n";
     return kExitOk;
   }
   out << "ABI v1: not satisfied\n";
-  for (const auto& p : problems) out << "  - " << p << "\n";
+  for (const auto& p : problems) out << "  - " << escape_event_text(p) << "\n";
   return kExitError;
 }
 

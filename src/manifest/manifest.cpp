@@ -92,6 +92,16 @@ class Parser {
       return make_error(ErrorCode::kManifest, path_ + ":" + line_of(bad) +
                                                   ": non-ASCII character: write it as a \\uXXXX escape in a \"string\"");
     }
+    // toml++ frees nested tables recursively and its depth limit does not cover dotted
+    // keys (a.b.c...): refuse deep keys before parsing.
+    if (text.size() > kMaxManifestBytes) {
+      return make_error(ErrorCode::kManifest, path_ + ": larger than " + std::to_string(kMaxManifestBytes) + " bytes");
+    }
+    if (auto deep = too_deep_line(text)) {
+      return make_error(ErrorCode::kManifest, path_ + ":" + std::to_string(*deep) +
+                                                  ": key nested too deeply (more than " +
+                                                  std::to_string(kMaxKeyDepth) + " levels)");
+    }
     toml::table root;
     try {
       root = toml::parse(text, path_);
@@ -145,12 +155,75 @@ class Parser {
   }
 
  private:
+  static constexpr std::size_t kMaxManifestBytes = 4u << 20;
+  static constexpr int kMaxKeyDepth = 32;
+
+  // The first line (1-based) holding more than kMaxKeyDepth dots or brackets outside strings
+  // and comments: a key (or value) nested deeper than any manifest needs.
+  static std::optional<std::size_t> too_deep_line(std::string_view text) {
+    std::size_t line = 1;
+    int depth = 0;
+    char quote = 0;
+    bool comment = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      const char c = text[i];
+      if (c == '\n') {
+        ++line;
+        depth = 0;
+        comment = false;
+        if (quote == '"' || quote == '\'') quote = 0;  // single-line strings end (toml++ reports it)
+        continue;
+      }
+      if (comment) continue;
+      if (quote) {
+        if (c == '\\' && quote == '"' && i + 1 < text.size()) ++i;
+        else if (c == quote) quote = 0;
+        continue;
+      }
+      if (c == '"' || c == '\'') quote = c;
+      else if (c == '#') comment = true;
+      else if ((c == '.' || c == '[' || c == '{') && ++depth > kMaxKeyDepth) return line;
+    }
+    return std::nullopt;
+  }
+
+  Status parse_budget(const toml::table& t, ManifestBudget& b) {
+    struct Key {
+      const char* name;
+      std::optional<std::uint64_t> ManifestBudget::*field;
+      std::int64_t max;
+    };
+    static const Key keys[] = {
+        {"max_pending_requests", &ManifestBudget::max_pending_requests, 1LL << 30},
+        {"max_mailbox_bytes", &ManifestBudget::max_mailbox_bytes, 1LL << 40},
+        {"max_subscriptions", &ManifestBudget::max_subscriptions, 1LL << 30},
+        {"max_log_bytes_per_call", &ManifestBudget::max_log_bytes_per_call, 1LL << 30},
+        {"max_log_line_bytes", &ManifestBudget::max_log_line_bytes, 1LL << 30},
+        {"max_events_per_call", &ManifestBudget::max_events_per_call, 1LL << 20},
+    };
+    for (const auto& k : keys) {
+      auto v = int_key(t, k.name, 0, k.max);
+      if (!v.ok()) return std::move(v).take_error();
+      if (*v) b.*k.field = static_cast<std::uint64_t>(**v);
+    }
+    return {};
+  }
+
   Status parse_runtime(const toml::table& t, ManifestRuntime& rt) {
     WACTOR_TRY(only_keys(t, {"workers", "default_timeout_ms", "mailbox_capacity", "max_payload_bytes", "engine", "fuel",
                              "deadline_ms", "max_memory_bytes", "shutdown_deadline_ms", "audit_log",
                              "health_interval_ms", "max_restarts", "restart_window_ms", "backoff_ms",
-                             "backoff_max_ms"},
+                             "backoff_max_ms", "max_pending_requests", "max_mailbox_bytes", "max_subscriptions",
+                             "max_log_bytes_per_call", "max_log_line_bytes", "max_events_per_call",
+                             "max_total_mailbox_bytes", "max_total_pending_requests"},
                          "[runtime]"));
+    WACTOR_TRY(parse_budget(t, rt.budget));
+    auto total_bytes = int_key(t, "max_total_mailbox_bytes", 0, 1LL << 50);
+    if (!total_bytes.ok()) return std::move(total_bytes).take_error();
+    if (*total_bytes) rt.max_total_mailbox_bytes = static_cast<std::uint64_t>(**total_bytes);
+    auto total_pending = int_key(t, "max_total_pending_requests", 0, 1LL << 40);
+    if (!total_pending.ok()) return std::move(total_pending).take_error();
+    if (*total_pending) rt.max_total_pending_requests = static_cast<std::uint64_t>(**total_pending);
     WACTOR_TRY(parse_supervision(t, rt.supervision));
     auto health = int_key(t, "health_interval_ms", 0, 24LL * 3600 * 1000);
     if (!health.ok()) return std::move(health).take_error();
@@ -168,7 +241,7 @@ class Parser {
     auto cap = int_key(t, "mailbox_capacity", 1, 1LL << 30);
     if (!cap.ok()) return std::move(cap).take_error();
     if (*cap) rt.mailbox_capacity = static_cast<std::size_t>(**cap);
-    auto maxp = int_key(t, "max_payload_bytes", 0, 1LL << 30);
+    auto maxp = int_key(t, "max_payload_bytes", 1, 1LL << 30);
     if (!maxp.ok()) return std::move(maxp).take_error();
     if (*maxp) rt.max_payload_bytes = static_cast<std::size_t>(**maxp);
     auto engine = engine_key(t, "[runtime]");
@@ -303,9 +376,11 @@ class Parser {
   Result<ManifestComponent> parse_component(const toml::table& t) {
     WACTOR_TRY(only_keys(t, {"id", "wasm", "config", "mailbox_capacity", "fuel", "deadline_ms", "max_memory_bytes",
                              "shutdown_deadline_ms", "health_interval_ms", "engine", "send", "request", "publish",
-                             "subscribe"},
+                             "subscribe", "max_pending_requests", "max_mailbox_bytes", "max_subscriptions",
+                             "max_log_bytes_per_call", "max_log_line_bytes", "max_events_per_call"},
                          "[[component]]"));
     ManifestComponent c;
+    WACTOR_TRY(parse_budget(t, c.budget));
     auto engine = engine_key(t, "[[component]]");
     if (!engine.ok()) return std::move(engine).take_error();
     c.engine = *engine;
@@ -342,6 +417,15 @@ class Parser {
 };
 
 }  // namespace
+
+void ManifestBudget::apply(ComponentBudget& b) const {
+  if (max_pending_requests) b.max_pending_requests = static_cast<std::uint32_t>(*max_pending_requests);
+  if (max_mailbox_bytes) b.max_mailbox_bytes = *max_mailbox_bytes;
+  if (max_subscriptions) b.max_subscriptions = static_cast<std::uint32_t>(*max_subscriptions);
+  if (max_log_bytes_per_call) b.max_log_bytes_per_call = static_cast<std::uint32_t>(*max_log_bytes_per_call);
+  if (max_log_line_bytes) b.max_log_line_bytes = static_cast<std::uint32_t>(*max_log_line_bytes);
+  if (max_events_per_call) b.max_events_per_call = static_cast<std::uint32_t>(*max_events_per_call);
+}
 
 void ManifestSupervision::apply(SupervisionPolicy& policy) const {
   if (max_restarts) policy.max_restarts = *max_restarts;

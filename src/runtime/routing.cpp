@@ -37,6 +37,7 @@ std::int32_t Runtime::Impl::refuse(actor::Component& from, std::int32_t status) 
     case abi::kQueueFull: k.bump(&C::refused_queue_full); break;
     case abi::kInvalidArgument: k.bump(&C::refused_invalid); break;
     case abi::kTooLarge: k.bump(&C::refused_too_large); break;
+    case abi::kLimitReached: k.bump(&C::refused_limit); break;
     default: break;
   }
   return status;
@@ -53,6 +54,8 @@ bool Runtime::Impl::permitted(actor::Component& from, const std::vector<std::str
 
 void Runtime::Impl::complete(const messaging::PendingRequest& r, std::int32_t status, std::string payload) {
   actor::Component& requester = *components_[r.requester];
+  requester.pending_out().fetch_sub(1, std::memory_order_relaxed);
+  host_pending_.give(1);
   using C = actor::ComponentCounters;
   switch (status) {
     case abi::kCallbackOk: requester.counters().bump(&C::replies_ok); break;
@@ -69,6 +72,7 @@ void Runtime::Impl::complete(const messaging::PendingRequest& r, std::int32_t st
 
 std::int32_t Runtime::Impl::send(actor::Component& from, std::string_view target,
                                  std::span<const std::uint8_t> payload) {
+  if (!valid_component_id(target)) return refuse(from, abi::kInvalidArgument);
   if (payload.size() > options_.max_payload_bytes) return refuse(from, abi::kTooLarge);
   if (!permitted(from, from.capabilities().send, "send to", target)) return refuse(from, abi::kDenied);
   actor::Component* to = find(target);
@@ -81,6 +85,7 @@ std::int32_t Runtime::Impl::send(actor::Component& from, std::string_view target
 
 std::int64_t Runtime::Impl::request(actor::Component& from, std::string_view target,
                                     std::span<const std::uint8_t> payload, std::int32_t timeout_ms) {
+  if (!valid_component_id(target)) return refuse(from, abi::kInvalidArgument);
   if (payload.size() > options_.max_payload_bytes) return refuse(from, abi::kTooLarge);
   // Without handle-callback the reply would have nowhere to go.
   if (!from.can_receive_callbacks()) return refuse(from, abi::kInvalidArgument);
@@ -89,12 +94,39 @@ std::int64_t Runtime::Impl::request(actor::Component& from, std::string_view tar
   if (to == nullptr || to->down() || draining_.load(std::memory_order_acquire)) return refuse(from, abi::kNotFound);
   const auto timeout = timeout_ms == 0 ? std::chrono::nanoseconds(options_.default_timeout)
                                        : std::chrono::nanoseconds(std::chrono::milliseconds(timeout_ms));
+  // The budgets: the requester's own, then the host's.
+  const std::uint32_t max_pending = from.budget().max_pending_requests;
+  if (max_pending && from.pending_out().load(std::memory_order_relaxed) >= max_pending) {
+    report(from, "budget", "request refused: " + std::to_string(max_pending) + " requests already pending");
+    return refuse(from, abi::kLimitReached);
+  }
+  if (!host_pending_.take(1)) {
+    report(from, "budget", "request refused: the host's " + std::to_string(host_pending_.limit()) +
+                               " pending requests are used up");
+    return refuse(from, abi::kLimitReached);
+  }
+  from.pending_out().fetch_add(1, std::memory_order_relaxed);
   // Registered before delivery, so a reply can never arrive before its entry exists.
   outstanding_.fetch_add(1, std::memory_order_acq_rel);
   const auto added = table_.add(from.index(), to->index(), clock_->now() + timeout);
+  // drain() may have taken every entry just before this one was added: whoever takes it
+  // back owns it (seq_cst on both sides: one of the two sees the other).
+  if (draining_.load(std::memory_order_seq_cst)) {
+    if (table_.take(added.id)) {
+      from.pending_out().fetch_sub(1, std::memory_order_relaxed);
+      host_pending_.give(1);
+      finish_one();
+      return refuse(from, abi::kNotFound);
+    }
+    // drain() took it: its callback (status 4) is on its way.
+    from.counters().bump(&actor::ComponentCounters::requests_sent);
+    return added.id;
+  }
   actor::Envelope e{actor::Envelope::Kind::kMessage, 0, added.id, from.id(), to_string(payload), {}};
   if (enqueue(*to, std::move(e), Placement::kBounded) == actor::Mailbox::Push::kFull) {
     if (table_.take(added.id)) {
+      from.pending_out().fetch_sub(1, std::memory_order_relaxed);
+      host_pending_.give(1);
       finish_one();
       return refuse(from, abi::kQueueFull);
     }
@@ -113,8 +145,10 @@ std::int32_t Runtime::Impl::respond(actor::Component& from, std::int64_t id, boo
   switch (taken.outcome) {
     case messaging::CorrelationTable::Outcome::kNotFound:
       from.counters().bump(&actor::ComponentCounters::orphaned_replies);
+      report(from, "orphaned-reply", "reply to request " + std::to_string(id) + ": no longer pending");
       return abi::kNotFound;
     case messaging::CorrelationTable::Outcome::kDenied:
+      report(from, "denied", "reply to request " + std::to_string(id) + ": not a request it received");
       return refuse(from, abi::kDenied);
     case messaging::CorrelationTable::Outcome::kOk:
       break;
@@ -127,7 +161,9 @@ std::int32_t Runtime::Impl::cancel(actor::Component& from, std::int64_t id) {
   auto taken = table_.take_as_requester(id, from.index());
   switch (taken.outcome) {
     case messaging::CorrelationTable::Outcome::kNotFound: return abi::kNotFound;
-    case messaging::CorrelationTable::Outcome::kDenied: return refuse(from, abi::kDenied);
+    case messaging::CorrelationTable::Outcome::kDenied:
+      report(from, "denied", "cancel of request " + std::to_string(id) + ": not a request it made");
+      return refuse(from, abi::kDenied);
     case messaging::CorrelationTable::Outcome::kOk: break;
   }
   complete(taken.request, abi::kCallbackCancelled, {});
@@ -146,13 +182,20 @@ std::int32_t Runtime::Impl::subscribe(actor::Component& from, std::string_view p
     report(from, "denied", "subscribe to '" + std::string(pattern) + "' not granted");
     return refuse(from, abi::kDenied);
   }
-  subscriptions_.add(from.index(), pattern);
+  const std::uint32_t max_subs = from.budget().max_subscriptions;
+  if (max_subs && from.subscription_count().load(std::memory_order_relaxed) >= max_subs) {
+    report(from, "budget", "subscribe refused: " + std::to_string(max_subs) + " subscriptions already");
+    return refuse(from, abi::kLimitReached);
+  }
+  if (subscriptions_.add(from.index(), pattern)) from.subscription_count().fetch_add(1, std::memory_order_relaxed);
   return abi::kOk;
 }
 
 std::int32_t Runtime::Impl::unsubscribe(actor::Component& from, std::string_view pattern) {
   if (!messaging::valid_pattern(pattern)) return refuse(from, abi::kInvalidArgument);
-  return subscriptions_.remove(from.index(), pattern) ? abi::kOk : abi::kNotFound;
+  if (!subscriptions_.remove(from.index(), pattern)) return abi::kNotFound;
+  from.subscription_count().fetch_sub(1, std::memory_order_relaxed);
+  return abi::kOk;
 }
 
 std::int32_t Runtime::Impl::publish(actor::Component& from, std::string_view topic,
@@ -168,7 +211,8 @@ std::int32_t Runtime::Impl::publish(actor::Component& from, std::string_view top
     if (to.down()) continue;
     actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, from.id(), to_string(payload), std::string(topic)};
     if (enqueue(to, std::move(e), Placement::kBounded) == actor::Mailbox::Push::kFull) {
-      report(to, "shed", "published message on '" + std::string(topic) + "' refused: mailbox full");
+      report(from, "shed", "published message on '" + std::string(topic) + "' to '" + to.id() +
+                               "' refused: mailbox full");
       continue;
     }
     ++queued;
@@ -192,7 +236,7 @@ std::int32_t Runtime::Impl::broadcast(actor::Component& from, std::span<const st
     if (!granted) continue;
     actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, from.id(), to_string(payload), {}};
     if (enqueue(*to, std::move(e), Placement::kBounded) == actor::Mailbox::Push::kFull) {
-      report(*to, "shed", "broadcast from '" + from.id() + "' refused: mailbox full");
+      report(from, "shed", "broadcast to '" + to->id() + "' refused: mailbox full");
       continue;
     }
     ++queued;
@@ -223,10 +267,15 @@ void Runtime::Impl::request_target_down(actor::Component& target, std::int64_t i
 
 void Runtime::Impl::instance_lost(actor::Component& target) {
   subscriptions_.remove_all(target.index());  // a fresh instance subscribes again in init
+  target.subscription_count().store(0, std::memory_order_relaxed);
   for (const auto& r : table_.take_received_by(target.index())) complete(r, abi::kCallbackTargetDown, {});
 }
 
 void Runtime::Impl::report(actor::Component& c, std::string_view kind, std::string_view detail) {
+  // What a guest can repeat in a loop is charged to its per-call event budget.
+  const bool guest_driven = kind == "denied" || kind == "shed" || kind == "bad-log-call" ||
+                            kind == "orphaned-reply" || kind == "budget";
+  if (guest_driven && !c.take_event()) return;
   options_.events(RuntimeEvent{c.id(), kind, detail});
 }
 

@@ -42,14 +42,34 @@ LogSink default_log_sink() {
 EventSink default_event_sink() {
   auto mu = std::make_shared<std::mutex>();
   return [mu](const RuntimeEvent& e) {
-    std::string line = "wactor: " + std::string(e.component) + ": " + std::string(e.kind) + ": " +
-                       escape_line(e.detail) + "\n";
+    std::string line = "wactor: " + escape_event_text(e.component, 256) + ": " + std::string(e.kind) + ": " +
+                       escape_event_text(e.detail) + "\n";
     std::lock_guard lock(*mu);
     std::fwrite(line.data(), 1, line.size(), stderr);
   };
 }
 
 }  // namespace
+
+std::string escape_event_text(std::string_view text, std::size_t max) {
+  std::string out;
+  const std::size_t n = std::min(text.size(), max);
+  out.reserve(n + 16);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else if (c == '\\') out += "\\\\";
+    else if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else out += static_cast<char>(c);
+  }
+  if (text.size() > max) out += "... (" + std::to_string(text.size() - max) + " more bytes)";
+  return out;
+}
 
 bool valid_component_id(std::string_view id) {
   if (id.empty() || id.size() > kMaxIdLength) return false;
@@ -66,12 +86,14 @@ Runtime::Impl::Impl(RuntimeOptions options, std::unique_ptr<engine::Engine> engi
       engine_(std::move(engine)),
       clock_(options_.clock ? options_.clock : &system_clock_),
       epoch_(clock_->now()),
+      host_mailbox_bytes_(options_.host_budget.max_mailbox_bytes),
+      host_pending_(options_.host_budget.max_pending_requests),
       scheduler_(options_.workers ? options_.workers : std::max(1u, std::thread::hardware_concurrency())) {
   if (!options_.log) options_.log = default_log_sink();
   if (!options_.events) options_.events = default_event_sink();
 }
 
-Runtime::Impl::~Impl() { stop(); }
+Runtime::Impl::~Impl() { stop(std::chrono::milliseconds(1'000)); }
 
 Status Runtime::Impl::add_component(ComponentSpec spec) {
   const std::string where = "component '" + spec.id + "'";
@@ -114,9 +136,9 @@ Status Runtime::Impl::add_component(ComponentSpec spec) {
   const auto index = static_cast<std::uint32_t>(components_.size());
   const std::size_t capacity = spec.mailbox_capacity ? spec.mailbox_capacity : options_.mailbox_capacity;
   health_intervals_.push_back(spec.health_interval.value_or(options_.health_interval));
-  components_.push_back(std::make_unique<actor::Component>(index, spec.id, std::move(spec.config),
-                                                           std::move(module), capacity, limits,
-                                                           std::move(spec.capabilities), *this));
+  components_.push_back(std::make_unique<actor::Component>(
+      index, spec.id, std::move(spec.config), std::move(module), capacity, limits,
+      spec.budget ? *spec.budget : options_.budget, std::move(spec.capabilities), *this, &host_mailbox_bytes_));
   by_id_.emplace(spec.id, index);
   return {};
 }
@@ -148,9 +170,17 @@ Status Runtime::Impl::start() {
   return {};
 }
 
-void Runtime::Impl::stop() {
+void Runtime::Impl::stop(std::chrono::milliseconds grace) {
   if (stopped_) return;
   stopped_ = true;
+  if (started_) {
+    // Every pending request ends with status 4 and its callback is handled (up to `grace`);
+    // nothing new is accepted meanwhile.
+    draining_.store(true, std::memory_order_seq_cst);
+    for (const auto& r : table_.take_all()) complete(r, abi::kCallbackTargetDown, {});
+    (void)wait_idle(grace);
+  }
+  interrupt();  // a handler still running must not hold the workers
   scheduler_.stop();
   {
     std::lock_guard lock(timer_mu_);
@@ -158,6 +188,8 @@ void Runtime::Impl::stop() {
   }
   timer_cv_.notify_all();
   if (timer_.joinable()) timer_.join();
+  // shutdown calls run normally again (each under its deadline) unless interrupt() is called anew.
+  interrupt_all_.store(false, std::memory_order_release);
   if (!started_) return;
   for (auto& c : components_) c->stop_instance();
 }
@@ -172,7 +204,7 @@ std::int32_t Runtime::Impl::post(std::string_view target, std::string payload) {
 }
 
 bool Runtime::Impl::drain(std::chrono::milliseconds grace) {
-  draining_.store(true, std::memory_order_release);
+  draining_.store(true, std::memory_order_seq_cst);  // request() re-checks it after registering
   for (const auto& r : table_.take_all()) complete(r, abi::kCallbackTargetDown, {});
   return wait_idle(grace);
 }
@@ -215,7 +247,13 @@ void Runtime::Impl::timer_loop() {
   while (!timer_stop_) {
     const std::uint64_t generation = timer_generation_;
     lock.unlock();
-    const auto next = fire_due_timers();
+    std::optional<std::chrono::nanoseconds> next;
+    try {
+      next = fire_due_timers();
+    } catch (const std::exception& e) {  // the crash boundary of the timer thread
+      std::fprintf(stderr, "wactor: timer: host error: %s\n", e.what());
+      next = clock_->now() + std::chrono::milliseconds(10);
+    }
     lock.lock();
     auto woken = [&] { return timer_stop_ || timer_generation_ != generation; };
     if (woken()) continue;
@@ -254,6 +292,7 @@ Status Runtime::Impl::stop_component(std::string_view id) {
   if (c == nullptr) return make_error(ErrorCode::kNotFound, "no component '" + std::string(id) + "'");
   if (c->down()) return {};
   c->mark_down();  // new sends and requests get -1 from now on
+  c->interrupt();  // a handler running now stops at its next fuel check
   enqueue(*c, actor::Envelope{actor::Envelope::Kind::kStop, 0, 0, "$host", {}, {}}, Placement::kResume);
   return {};
 }
@@ -293,7 +332,8 @@ bool Runtime::wait_idle(std::chrono::milliseconds timeout) { return impl_->wait_
 bool Runtime::drain(std::chrono::milliseconds grace) { return impl_->drain(grace); }
 bool Runtime::idle() const { return impl_->idle(); }
 void Runtime::expire_timers() { impl_->expire_timers(); }
-void Runtime::stop() { impl_->stop(); }
+void Runtime::stop(std::chrono::milliseconds grace) { impl_->stop(grace); }
+void Runtime::interrupt() { impl_->interrupt(); }
 Result<ComponentStats> Runtime::stats(std::string_view component) const { return impl_->stats(component); }
 RuntimeMetrics Runtime::metrics() const { return impl_->metrics(); }
 Status Runtime::stop_component(std::string_view id) { return impl_->stop_component(id); }

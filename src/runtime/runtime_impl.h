@@ -18,6 +18,7 @@
 #include "actor/scheduler.h"
 #include "messaging/correlation_table.h"
 #include "messaging/subscriptions.h"
+#include "sandbox/allowance.h"
 #include "wactor/engine.h"
 #include "wactor/runtime.h"
 
@@ -37,7 +38,8 @@ class Runtime::Impl final : public actor::Router {
   // After every component: puts each in its group (its own, when in none).
   Status set_groups(std::vector<GroupSpec> groups);
   Status start();
-  void stop();
+  void stop(std::chrono::milliseconds grace);
+  void interrupt() { interrupt_all_.store(true, std::memory_order_release); }
   std::int32_t post(std::string_view target, std::string payload);
   bool wait_idle(std::chrono::milliseconds timeout);
   bool drain(std::chrono::milliseconds grace);
@@ -72,6 +74,7 @@ class Runtime::Impl final : public actor::Router {
   std::optional<std::chrono::nanoseconds> member_failed(actor::Component& c, std::string_view reason) override;
   void start_later(actor::Component& c, std::chrono::nanoseconds at, std::uint64_t token) override;
   void envelopes_done(std::size_t n) override { finish(n); }
+  bool interrupting() const override { return interrupt_all_.load(std::memory_order_acquire); }
 
  private:
   actor::Component* find(std::string_view id) const;
@@ -146,6 +149,10 @@ class Runtime::Impl final : public actor::Router {
   std::uint64_t timer_generation_ = 0;
   bool timer_stop_ = false;
   std::atomic<bool> draining_{false};
+  std::atomic<bool> interrupt_all_{false};  // lock-free: Runtime::interrupt is async-signal-safe
+  static_assert(std::atomic<bool>::is_always_lock_free);
+  sandbox::Allowance host_mailbox_bytes_;
+  sandbox::Allowance host_pending_;
   bool started_ = false;
   bool stopped_ = false;
   actor::Scheduler scheduler_;  // after the components: its workers are joined first

@@ -106,7 +106,10 @@ Status check_module_shape(std::span<const std::uint8_t> wasm, std::string_view o
   const wabt::ReadBinaryOptions options(features, nullptr, /*read_debug_names=*/false, /*stop_on_first_error=*/true,
                                         /*fail_on_custom_section_error=*/false);
   if (wabt::Failed(wabt::ReadBinary(wasm.data(), wasm.size(), &counter, options)) && counter.exceeded) {
-    return make_error(ErrorCode::kResourceExhausted, std::string(origin) + ": " + *counter.exceeded);
+    // One memory is the core spec's own rule (no multi-memory): an invalid module, not a limit.
+    const auto code = counter.exceeded->starts_with("memory count") ? ErrorCode::kInvalidModule
+                                                                     : ErrorCode::kResourceExhausted;
+    return make_error(code, std::string(origin) + ": " + *counter.exceeded);
   }
   return {};
 }

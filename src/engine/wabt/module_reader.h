@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "wabt/interp/interp.h"
@@ -22,5 +23,15 @@ Signature to_signature(const wabt::interp::FuncType& ft);
 // every declared maximum in `desc` (the interpreter instantiates from it).
 [[nodiscard]] Result<ModuleInfo> describe_module(wabt::interp::ModuleDesc& desc, std::string_view origin,
                                                  const LoadOptions& options);
+
+// LoadOptions::max_module_bytes, before anything reads the module (every engine).
+[[nodiscard]] inline Status check_module_size(std::span<const std::uint8_t> bytes, std::string_view origin,
+                                              const LoadOptions& options) {
+  if (bytes.size() <= options.max_module_bytes) return {};
+  return make_error(ErrorCode::kResourceExhausted, std::string(origin) + ": the module has " +
+                                                       std::to_string(bytes.size()) + " bytes, over the limit of " +
+                                                       std::to_string(options.max_module_bytes) +
+                                                       " bytes (max_module_bytes)");
+}
 
 }  // namespace wactor::engine

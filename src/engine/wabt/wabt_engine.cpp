@@ -110,6 +110,8 @@ class WabtInstance final : public Instance {
               *out_trap = wi::Trap::New(store_, out.message);
               return wabt::Result::Error;
             }
+            // Called from outside (a re-exported import), wabt passes an empty result list.
+            results.resize(hf->sig.results.size());
             for (std::size_t i = 0; i < results.size() && i < res.size(); ++i) {
               results[i] = to_wabt_value(hf->sig.results[i], res[i]);
             }
@@ -195,6 +197,19 @@ class WabtInstance final : public Instance {
     return {};
   }
 
+  Result<TypedVal> get_global(std::string_view name) override {
+    const auto& exports = module_->desc().exports;
+    for (std::size_t i = 0; i < exports.size(); ++i) {
+      if (exports[i].type.name != name) continue;
+      if (exports[i].type.type->kind != wabt::ExternalKind::Global) break;
+      auto g = store_.UnsafeGet<wi::Global>(instance_->exports()[i]);
+      const ValType type = to_val_type(g->type().type);
+      if (type == ValType::kOther) break;
+      return TypedVal{type, from_wabt_value(type, g->Get())};
+    }
+    return make_error(ErrorCode::kNotFound, "no global export '" + std::string(name) + "' of a number type");
+  }
+
   std::span<std::uint8_t> memory() override {
     if (!memory_) return {};
     return {memory_->UnsafeData(), static_cast<std::size_t>(memory_->ByteSize())};
@@ -249,6 +264,7 @@ class WabtEngine final : public Engine {
 
   Result<std::shared_ptr<const Module>> load(std::span<const std::uint8_t> bytes, std::string_view origin,
                                              const LoadOptions& options) override {
+    WACTOR_TRY(check_module_size(bytes, origin, options));
     // Every module, metered or not, gets the call-depth guard (instrument/stack_guard.h):
     // libwabt's own call stack limit is not safe to reach.
     auto guarded = instrument::add_stack_guard(bytes, origin);
@@ -257,6 +273,7 @@ class WabtEngine final : public Engine {
     if (!desc.ok()) return std::move(desc).take_error();
     auto info = describe_module(*desc, origin, options);
     if (!info.ok()) return std::move(info).take_error();
+    if (options.check) WACTOR_TRY(options.check(*info));
     return std::shared_ptr<const Module>(std::make_shared<WabtModule>(std::move(desc).value(), std::move(info).value(),
                                                                       guarded->budget_global));
   }

@@ -7,10 +7,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cstring>
 
 #include "engine/wabt/module_reader.h"
 #include "engine/wasm2c/glue.h"
 #include "engine/wasm2c/object_cache.h"
+#include "engine/wasm2c/rename.h"
 
 namespace wactor::engine {
 namespace {
@@ -121,9 +124,17 @@ struct Compiled {
   std::string refusal;           // why instantiate() fails, when lib is null
   ModuleInfo info;
   std::vector<bool> mutable_i64_global;  // per export
+  std::vector<ValType> global_type;      // per export: a global's type, kOther for the rest
   std::uint32_t memory_cap_pages = 65535;
   aot::ObjectReport report;
 };
+
+// The stack check at a function's entry reads the stack pointer before the frame is
+// allocated: frames are limited to kMaxFrameBytes at compile time (a compiler error
+// otherwise), and the headroom holds one such frame plus the host functions a guest calls.
+constexpr std::uint64_t kMaxFrameBytes = 64u << 10;
+constexpr std::size_t kStackHeadroom = 256u << 10;
+static_assert(kStackHeadroom >= kMaxFrameBytes + (128u << 10));
 
 // The lowest stack address guest code may reach on this thread: the thread's stack bottom
 // plus headroom for the host functions a guest calls (and their sanitizer-enlarged frames).
@@ -140,7 +151,7 @@ const void* stack_limit() {
     }
     ::pthread_attr_getstack(&attr, &addr, &size);
     ::pthread_attr_destroy(&attr);
-    const std::size_t headroom = std::min<std::size_t>(256u << 10, size / 4);
+    const std::size_t headroom = std::min<std::size_t>(kStackHeadroom, size / 2);
     return static_cast<const char*>(addr) + headroom;
   }();
   return limit;
@@ -251,6 +262,27 @@ class AotInstance final : public Instance {
     return {};
   }
 
+  Result<TypedVal> get_global(std::string_view name) override {
+    const ModuleInfo& info = compiled_->info;
+    for (std::size_t i = 0; i < info.exports.size(); ++i) {
+      if (info.exports[i].name != name) continue;
+      const ValType type = compiled_->global_type[i];
+      if (info.exports[i].kind != ExternKind::kGlobal || type == ValType::kOther) break;
+      const void* g = compiled_->lib->export_global(box_, static_cast<std::uint32_t>(i));
+      if (!g) break;
+      TypedVal out{type, {}};
+      switch (type) {
+        case ValType::kI32: std::memcpy(&out.val.i32, g, sizeof out.val.i32); break;
+        case ValType::kI64: std::memcpy(&out.val.i64, g, sizeof out.val.i64); break;
+        case ValType::kF32: std::memcpy(&out.val.f32, g, sizeof out.val.f32); break;
+        case ValType::kF64: std::memcpy(&out.val.f64, g, sizeof out.val.f64); break;
+        case ValType::kOther: break;
+      }
+      return out;
+    }
+    return make_error(ErrorCode::kNotFound, "no global export '" + std::string(name) + "' of a number type");
+  }
+
   std::span<std::uint8_t> memory() override {
     if (!memory_ || !memory_->data) return {};
     return {memory_->data, memory_->size};
@@ -313,6 +345,24 @@ class AotModule final : public Module {
   std::shared_ptr<const Compiled> compiled_;
 };
 
+// Each export's global type (kOther for other exports and for re-exported imported globals).
+std::vector<ValType> global_types(const wabt::interp::ModuleDesc& desc) {
+  std::size_t imported_globals = 0;
+  for (const auto& imp : desc.imports) {
+    if (imp.type.type->kind == wabt::ExternalKind::Global) ++imported_globals;
+  }
+  std::vector<ValType> out;
+  for (const auto& e : desc.exports) {
+    ValType t = ValType::kOther;
+    if (e.type.type->kind == wabt::ExternalKind::Global && e.index >= imported_globals &&
+        e.index - imported_globals < desc.globals.size()) {
+      t = to_val_type(desc.globals[e.index - imported_globals].type.type);
+    }
+    out.push_back(t);
+  }
+  return out;
+}
+
 // Whether each export is a mutable i64 global (the fuel counter must be).
 std::vector<bool> mutable_i64_globals(const wabt::interp::ModuleDesc& desc) {
   std::size_t imported_globals = 0;
@@ -339,12 +389,21 @@ class AotEngine final : public Engine {
 
   Result<std::shared_ptr<const Module>> load(std::span<const std::uint8_t> bytes, std::string_view origin,
                                              const LoadOptions& options) override {
+    WACTOR_TRY(check_module_size(bytes, origin, options));
     auto desc = read_module(bytes, origin);
     if (!desc.ok()) return std::move(desc).take_error();
     auto info = describe_module(*desc, origin, options);
     if (!info.ok()) return std::move(info).take_error();
+    if (options.check) WACTOR_TRY(options.check(*info));
+    if (const auto largest = aot::largest_function_body(bytes); largest > options.max_function_bytes) {
+      return make_error(ErrorCode::kResourceExhausted, std::string(origin) + ": a function body of " +
+                                                           std::to_string(largest) + " bytes is over the limit of " +
+                                                           std::to_string(options.max_function_bytes) +
+                                                           " bytes (max_function_bytes)");
+    }
     auto compiled = std::make_shared<Compiled>();
     compiled->mutable_i64_global = mutable_i64_globals(*desc);
+    compiled->global_type = global_types(*desc);
     compiled->info = std::move(info).value();
     if (options.max_memory_pages) {
       compiled->memory_cap_pages = static_cast<std::uint32_t>(std::min<std::uint64_t>(*options.max_memory_pages, 65535));
@@ -361,15 +420,22 @@ class AotEngine final : public Engine {
     if (!glue.ok()) return std::move(glue).take_error();
     bool metered = false;
     for (const auto& i : compiled->info.imports) metered = metered || i.module == instrument::kInternalModule;
+    // No guest-chosen name reaches wasm2c (rename.h); the glue binds by import/export index.
+    auto renamed = aot::rename_for_wasm2c(bytes);
+    if (!renamed.ok()) return make_error(renamed.error().code, std::string(origin) + ": " + renamed.error().message);
     // The generated code takes its tables' maxima from the module: clamp them there.
-    const std::vector<std::uint8_t> clamped = sandbox::clamp_table_maximum(bytes, options.max_table_elements);
-    auto object = aot::obtain_object(tools_, clamped, *glue, origin, metered);
+    const std::vector<std::uint8_t> clamped = sandbox::clamp_table_maximum(*renamed, options.max_table_elements);
+    aot::CompileBudget budget;
+    budget.timeout = std::chrono::milliseconds(std::max<std::uint64_t>(options.compile_timeout_ms, 1));
+    budget.memory_bytes = options.compile_memory_bytes;
+    budget.max_frame_bytes = std::min<std::uint64_t>(options.max_frame_bytes, kMaxFrameBytes);
+    auto object = aot::obtain_object(tools_, clamped, *glue, origin, metered, budget);
     if (!object.ok()) return std::move(object).take_error();
     auto lib = Library::open(object->path);
     if (!lib.ok() && object->hit) {
       // A damaged cache entry: compile it again.
       aot::evict(object->path);
-      object = aot::obtain_object(tools_, clamped, *glue, origin, metered);
+      object = aot::obtain_object(tools_, clamped, *glue, origin, metered, budget);
       if (!object.ok()) return std::move(object).take_error();
       lib = Library::open(object->path);
     }

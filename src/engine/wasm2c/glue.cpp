@@ -1,6 +1,7 @@
 #include "engine/wasm2c/glue.h"
 
-#include <set>
+#include "engine/wasm2c/rename.h"
+
 #include <sstream>
 
 namespace wactor::engine::aot {
@@ -43,8 +44,9 @@ bool bindable(const Signature& sig) {
   return true;
 }
 
-std::string export_symbol(std::string_view name) {
-  return "Z_" + std::string(kWasm2cModuleName) + "Z_" + mangle(name);
+// The symbol of export `index` in wasm2c's output: the module wasm2c sees is renamed (rename.h).
+std::string export_symbol(std::size_t index) {
+  return "Z_" + std::string(kWasm2cModuleName) + "Z_" + mangle(export_name(index));
 }
 
 // Code before the generated module: the instance box, and the stack check every generated
@@ -127,18 +129,26 @@ Result<std::string> generate_glue(const ModuleInfo& info, std::string_view origi
   std::ostringstream c;
   c << kPrologue << "\n";
 
-  // Instantiation: every imported module's "instance" is the box itself.
-  std::set<std::string> import_modules;
-  for (const auto& imp : info.imports) {
-    if (imp.kind == ExternKind::kFunc) import_modules.insert(imp.module);
-  }
+  // Instantiation. Every import is "w"."i<N>" (rename.h), so there is one imported "instance",
+  // and its field in wasm2c's instance struct points to itself: wasm2c passes an imported
+  // function the field's value on a direct call or ref.func, but the field's address from
+  // an element segment (call_indirect); both are then the same pointer, from which the
+  // import finds its box.
+  bool any_import = false;
+  for (const auto& imp : info.imports) any_import = any_import || imp.kind == ExternKind::kFunc;
+  const std::string module_symbol = mangle(kImportModule);
+  const std::string field = "Z_" + module_symbol + "_instance";
   c << "static void wactor_do_instantiate(void* box, const wactor_val* args, wactor_val* results) {\n"
-    << "  (void)args;\n  (void)results;\n  Z_m_instantiate(&((wactor_box*)box)->inst";
-  for (const auto& m : import_modules) c << ", (struct Z_" << mangle(m) << "_instance_t*)box";
+    << "  (void)args;\n  (void)results;\n  Z_m_instance_t* inst = &((wactor_box*)box)->inst;\n"
+    << "  Z_m_instantiate(inst";
+  if (any_import) c << ", (struct Z_" << module_symbol << "_instance_t*)&inst->" << field;
   c << ");\n}\n\n";
+  if (any_import) {
+    c << "#define WACTOR_BOX_OF_IMPORT(ctx) ((wactor_box*)((char*)(ctx) - offsetof(wactor_box, inst) - "
+      << "offsetof(Z_m_instance_t, " << field << ")))\n\n";
+  }
 
   // Imports: forward to the host through the box; trap only after the host returned.
-  std::set<std::string> defined;
   for (std::size_t i = 0; i < info.imports.size(); ++i) {
     const ImportInfo& imp = info.imports[i];
     if (imp.kind != ExternKind::kFunc) continue;  // refused at instantiation
@@ -147,13 +157,12 @@ Result<std::string> generate_glue(const ModuleInfo& info, std::string_view origi
                                                        " has type " + imp.sig.to_string() +
                                                        ", which the aot engine cannot bind");
     }
-    const std::string symbol = "Z_" + mangle(imp.module) + "Z_" + mangle(imp.name);
-    if (!defined.insert(symbol).second) continue;
+    const std::string symbol = "Z_" + module_symbol + "Z_" + mangle(import_name(i));
     const Signature& s = imp.sig;
     c << (s.results.empty() ? std::string("void") : std::string(c_type(s.results[0]))) << " " << symbol
-      << "(struct Z_" << mangle(imp.module) << "_instance_t* ctx";
+      << "(struct Z_" << module_symbol << "_instance_t* ctx";
     for (std::size_t p = 0; p < s.params.size(); ++p) c << ", " << c_type(s.params[p]) << " p" << p;
-    c << ") {\n  wactor_box* box = (wactor_box*)ctx;\n  wactor_val a[" << (s.params.empty() ? 1 : s.params.size())
+    c << ") {\n  wactor_box* box = WACTOR_BOX_OF_IMPORT(ctx);\n  wactor_val a[" << (s.params.empty() ? 1 : s.params.size())
       << "];\n  wactor_val r[1];\n";
     for (std::size_t p = 0; p < s.params.size(); ++p) {
       c << "  a[" << p << "]." << member(s.params[p]) << " = (" << signed_type(s.params[p]) << ")p" << p << ";\n";
@@ -169,7 +178,7 @@ Result<std::string> generate_glue(const ModuleInfo& info, std::string_view origi
   std::ostringstream table, globals;
   for (std::size_t i = 0; i < info.exports.size(); ++i) {
     const ExportInfo& e = info.exports[i];
-    const std::string symbol = export_symbol(e.name);
+    const std::string symbol = export_symbol(i);
     if (e.kind == ExternKind::kFunc && bindable(e.sig)) {
       c << "static void wactor_export_" << i << "(void* box, const wactor_val* a, wactor_val* r) {\n  (void)a;\n  (void)r;\n  ";
       if (!e.sig.results.empty()) c << "r[0]." << member(e.sig.results[0]) << " = (" << signed_type(e.sig.results[0]) << ")";

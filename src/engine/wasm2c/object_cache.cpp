@@ -1,9 +1,7 @@
 #include "engine/wasm2c/object_cache.h"
 
 #include <fcntl.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,27 +10,36 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <regex>
 #include <vector>
 
 #include "engine/wasm2c/glue.h"
 #include "engine/wasm2c/rt_sources.h"
 #include "engine/wasm2c/sha256.h"
-
-extern char** environ;
+#include "engine/wasm2c/subprocess.h"
 
 namespace wactor::engine::aot {
 namespace {
 
 namespace fs = std::filesystem;
 
-// Flags for the generated code.
-const std::vector<std::string> kCFlags = {"-O2", "-shared", "-fPIC", "-fvisibility=hidden", "-DNDEBUG", "-w"};
+// Flags for the generated code. -frounding-math (both compilers) and -fsignaling-nans (gcc)
+// are what wasm2c's docs ask for exact float semantics.
+const std::vector<std::string> kCFlags = {"-O2", "-shared", "-fPIC", "-fvisibility=hidden", "-DNDEBUG",
+                                          "-frounding-math"};
+// Warnings off except the frame size, which is an error: the stack check at function entry
+// (see README.md) is only sound for frames no larger than the budget's max_frame_bytes.
+std::vector<std::string> frame_flags(bool clang, std::uint64_t max_frame) {
+  const std::string n = std::to_string(max_frame);
+  if (clang) return {"-Wno-everything", "-Wframe-larger-than=" + n, "-Werror=frame-larger-than"};
+  return {"-fsignaling-nans", "-Werror=frame-larger-than=" + n};  // -w would silence it too
+}
 // A C compiler may turn infinite tail recursion into a jmp loop that no stack check sees.
 // A metered module (every module wactor runs) is stopped in such a loop by its fuel and
 // deadline checks at each function entry, so it keeps the optimization (fib(30): 1.7x
 // faster); an unmetered one keeps real recursion, which the stack check catches.
 constexpr std::string_view kUnmeteredFlag = "-fno-optimize-sibling-calls";
-constexpr std::string_view kCacheFormat = "wactor-aot-1";
+constexpr std::string_view kCacheFormat = "wactor-aot-2";
 
 const char* env(const char* name) {
   const char* v = std::getenv(name);
@@ -80,35 +87,6 @@ Status write_text(const std::string& path, std::string_view text) {
   return write_file(path, std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
 }
 
-std::string read_text(const std::string& path, std::size_t limit) {
-  std::ifstream in(path, std::ios::binary);
-  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (s.size() > limit) s = s.substr(0, limit) + "...";
-  return s;
-}
-
-// Runs argv with stdout and stderr into `log`; an error quotes the log.
-Status run(const std::vector<std::string>& argv, const std::string& log, std::string_view what) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = 0;
-  const int rc = ::posix_spawn(&pid, argv[0].c_str(), &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return make_error(ErrorCode::kInternal, std::string(what) + ": cannot run " + argv[0] + ": " + std::strerror(rc));
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return make_error(ErrorCode::kInternal, std::string(what) + ": waitpid: " + std::strerror(errno));
-  }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
-  return make_error(ErrorCode::kInternal, std::string(what) + " failed (" + argv[0] + "): " + read_text(log, 2000));
-}
-
 // A scratch directory removed when it goes out of scope.
 class TempDir {
  public:
@@ -124,6 +102,19 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// A compile failure because a function's frame is over the limit becomes a clear refusal.
+Error frame_too_large(const Error& failed, std::uint64_t max_frame, const std::string& where) {
+  std::smatch m;
+  static const std::regex kGcc("the frame size of ([0-9]+) bytes is larger than");
+  static const std::regex kClang("stack frame size \\(([0-9]+)\\) exceeds limit");
+  if (std::regex_search(failed.message, m, kGcc) || std::regex_search(failed.message, m, kClang)) {
+    return Error{ErrorCode::kResourceExhausted, where + ": a function needs a native stack frame of " + m[1].str() +
+                                                   " bytes, over the limit of " + std::to_string(max_frame) +
+                                                   " bytes (max_frame_bytes): too many live values"};
+  }
+  return failed;
+}
 
 }  // namespace
 
@@ -146,7 +137,28 @@ Result<Toolchain> find_toolchain() {
   if (!missing.empty()) {
     return make_error(ErrorCode::kFailedPrecondition, "the aot engine is unavailable: no " + missing + " found");
   }
-  t.identity = file_identity(t.cc) + "|" + file_identity(t.wasm2c);
+  constexpr std::chrono::milliseconds kProbe{20'000};
+  auto version = run_capture({t.wasm2c, "--version"}, kProbe);
+  if (!version.ok()) {
+    return make_error(ErrorCode::kFailedPrecondition, "the aot engine is unavailable: " + version.error().message);
+  }
+  const std::string v = first_diagnostic(*version, 100);
+  if (v != kWasm2cVersion) {
+    return make_error(ErrorCode::kFailedPrecondition, "the aot engine is unavailable: " + t.wasm2c + " is version '" + v +
+                                                          "', it needs wasm2c " + std::string(kWasm2cVersion));
+  }
+  auto cc_version = run_capture({t.cc, "--version"}, kProbe);
+  if (!cc_version.ok()) {
+    return make_error(ErrorCode::kFailedPrecondition, "the aot engine is unavailable: " + cc_version.error().message);
+  }
+  const std::string cv = first_diagnostic(*cc_version, 200);
+  t.clang = cc_version->find("clang") != std::string::npos;
+  const bool gcc = cc_version->find("Free Software Foundation") != std::string::npos;
+  if (!t.clang && !gcc) {
+    return make_error(ErrorCode::kFailedPrecondition, "the aot engine is unavailable: " + t.cc +
+                                                          " is neither clang nor gcc ('" + cv + "')");
+  }
+  t.identity = file_identity(t.cc) + "|" + cv + "|" + file_identity(t.wasm2c) + "|" + v;
   return t;
 }
 
@@ -159,8 +171,9 @@ Result<std::string> cache_dir() {
 }
 
 Result<CachedObject> obtain_object(const Toolchain& tools, std::span<const std::uint8_t> wasm, std::string_view glue,
-                                   std::string_view origin, bool metered) {
+                                   std::string_view origin, bool metered, const CompileBudget& budget) {
   std::vector<std::string> flags = kCFlags;
+  for (auto& f : frame_flags(tools.clang, budget.max_frame_bytes)) flags.push_back(std::move(f));
   if (!metered) flags.emplace_back(kUnmeteredFlag);
   Sha256 key;
   auto field = [&key](std::string_view s) {
@@ -197,13 +210,16 @@ Result<CachedObject> obtain_object(const Toolchain& tools, std::span<const std::
   WACTOR_TRY(write_text(tmp.path() + "/wasm-rt.h", kRtHeader));
   WACTOR_TRY(write_text(tmp.path() + "/wactor_rt.c", kRtSource));
   WACTOR_TRY(write_text(tmp.path() + "/glue.c", glue));
-  WACTOR_TRY(run({tools.wasm2c, tmp.path() + "/module.wasm", "-n", std::string(kWasm2cModuleName), "-o", base + ".c"},
-                 tmp.path() + "/wasm2c.log", where + ": wasm2c"));
+  const ProcessLimits limits{budget.timeout, budget.memory_bytes};
+  WACTOR_TRY(run_limited({tools.wasm2c, tmp.path() + "/module.wasm", "-n", std::string(kWasm2cModuleName), "-o", base + ".c"},
+                         tmp.path() + "/wasm2c.log", where + ": wasm2c", limits));
   std::vector<std::string> cc{tools.cc};
   cc.insert(cc.end(), flags.begin(), flags.end());
   const std::string built = tmp.path() + "/module.so";
   cc.insert(cc.end(), {"-I" + tmp.path(), "-o", built, tmp.path() + "/glue.c"});
-  WACTOR_TRY(run(cc, tmp.path() + "/cc.log", where + ": C compiler"));
+  if (auto built_ok = run_limited(cc, tmp.path() + "/cc.log", where + ": C compiler", limits); !built_ok.ok()) {
+    return frame_too_large(built_ok.error(), budget.max_frame_bytes, where);
+  }
   // rename() within one directory tree is atomic: a concurrent reader sees the old file,
   // no file, or the whole new one; two writers of the same key write the same content.
   if (::rename(built.c_str(), object.c_str()) != 0) {
