@@ -99,6 +99,27 @@ TEST_P(Limits, InitialMemoryOverTheLimitIsRefusedAtLoad) {
       << rt.error().message;
 }
 
+// Bulk operations are charged by size: a loop of 64 MiB memory.fill (or 32 MiB memory.copy)
+// asks the host for fuel often enough that its deadline stops it, on every engine.
+TEST_P(Limits, BulkMemoryLoopsAreStoppedAtTheirDeadline) {
+  auto bulk = [&](const std::string& id) {
+    auto spec = limited(id, {0, 100ms, 0});
+    spec.wasm = test::guest_bytes("bulk.wasm");
+    spec.origin = test::guest_path("bulk.wasm");
+    return spec;
+  };
+  start({bulk("filler"), bulk("copier")});
+  post("filler", "fill");
+  post("copier", "copy");
+  ASSERT_TRUE(runtime->wait_idle(60s));
+  // Without the charge each ran its 1000 operations to the end (seconds to minutes).
+  EXPECT_EQ(stats("filler").traps, 1u);
+  EXPECT_EQ(stats("copier").traps, 1u);
+  EXPECT_FALSE(collector.events_matching("^filler: deadline: .*deadline of 100 ms exceeded").empty())
+      << testing::PrintToString(collector.logs());
+  EXPECT_FALSE(collector.events_matching("^copier: deadline: .*deadline of 100 ms exceeded").empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, Limits, ::testing::ValuesIn(test::engine_params()),
                          [](const auto& info) { return info.param; });
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <new>
 #include <string>
 #include <utility>
 #include <vector>
@@ -278,6 +279,30 @@ TEST_P(EngineTest, MalformedNameSectionIsIgnoredOnEveryEngine) {
   auto inst = (*m)->instantiate(imports);
   ASSERT_TRUE(inst.ok()) << inst.error().to_string();
   EXPECT_EQ(*call_i32(**inst, "add", {40, 2}), 42);
+}
+
+// An allocation failure inside a call (here thrown by a host function; in practice a grow
+// or the interpreter's stacks) fails that call, never the process. The aot engine's glue
+// is C and is not covered here.
+TEST(InterpBoundary, AnExceptionInsideACallFailsTheCallOnly) {
+  auto engine = make_engine("interp");
+  ASSERT_TRUE(engine.ok());
+  auto m = (*engine)->load(test::guest_bytes("engine_basics.wasm"), "engine_basics.wasm", {});
+  ASSERT_TRUE(m.ok());
+  bool fail = true;
+  std::vector<HostFunction> imports{{"test", "host", {{I32}, {I32}}, [&](CallerMemory&, const Val* a, Val* r) {
+                                       if (fail) throw std::bad_alloc();
+                                       r[0].i32 = a[0].i32;
+                                       return HostOutcome::ok();
+                                     }}};
+  auto inst = (*m)->instantiate(imports);
+  ASSERT_TRUE(inst.ok());
+  auto r = call_i32(**inst, "call_host", {1});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kTrap);
+  EXPECT_NE(r.error().message.find("out of memory"), std::string::npos) << r.error().message;
+  fail = false;
+  EXPECT_EQ(*call_i32(**inst, "call_host", {4}), 4);
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, EngineTest, ::testing::ValuesIn([] {

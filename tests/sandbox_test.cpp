@@ -181,6 +181,43 @@ TEST_P(Sandbox, EveryExitRestoresTheStackBudget) {
   }
 }
 
+// (table 1 funcref) [(table 200000 funcref)], exports grow(n) = table.grow(ref.null, n) and size.
+Bytes table_module(std::uint32_t initial) {
+  WasmBuilder b;
+  const auto grow_t = b.type({test::kI32}, {test::kI32});
+  const auto size_t_ = b.type({}, {test::kI32});
+  b.export_func("grow", b.func(grow_t, {0xd0, 0x70, 0x20, 0x00, 0xfc, 0x0f, 0x00}));
+  b.export_func("size", b.func(size_t_, {0xfc, 0x10, 0x00}));
+  b.tables.push_back({initial, false, 0});
+  return b.build();
+}
+
+TEST_P(Sandbox, TablesAreClampedLikeMemory) {
+  for (bool metered : {false, true}) {
+    LoadOptions o;
+    o.max_table_elements = 1000;
+    auto inst = instantiate(table_module(1), metered, o);
+    ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+    slices_left = 1000;
+    EXPECT_EQ(*test::call_i32(**inst, "grow", {static_cast<std::int32_t>(0xFFFFFFF0u)}), -1);
+    EXPECT_EQ(*test::call_i32(**inst, "grow", {999}), 1);
+    EXPECT_EQ(*test::call_i32(**inst, "grow", {1}), -1);  // past the limit
+    EXPECT_EQ(*test::call_i32(**inst, "size", {}), 1000);
+  }
+  // The default limit applies without options.
+  auto inst = instantiate(table_module(1), false);
+  ASSERT_TRUE(inst.ok());
+  EXPECT_EQ(*test::call_i32(**inst, "grow", {static_cast<std::int32_t>(LoadOptions{}.max_table_elements)}), -1);
+  EXPECT_EQ(*test::call_i32(**inst, "grow", {static_cast<std::int32_t>(LoadOptions{}.max_table_elements) - 1}), 1);
+
+  auto big = engine->load(table_module(200'000), "big.wasm", {});
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.error().code, ErrorCode::kResourceExhausted);
+  EXPECT_NE(big.error().message.find("initial table size of 200000 elements exceeds the limit of 100000"),
+            std::string::npos)
+      << big.error().message;
+}
+
 TEST(ModuleShape, EveryLimitIsNamedAndMalformedBytesAreLeftToTheValidator) {
   sandbox::ShapeLimits small;
   small.nesting_depth = 3;

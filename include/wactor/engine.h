@@ -97,6 +97,9 @@ struct HostFunction {
 struct LoadOptions {
   // Clamp every memory's maximum to this many 64 KiB pages; refuse a larger initial size.
   std::optional<std::uint64_t> max_memory_pages;
+  // Clamp every table's maximum to this many elements (table.grow past it returns -1);
+  // refuse a larger initial size. 100,000 elements is at most ~2.4 MiB per table.
+  std::uint32_t max_table_elements = 100'000;
   // Compile budget (engines that compile; kResourceExhausted naming the limit when over it).
   // Modules larger than this are refused before anything else (every engine).
   std::uint64_t max_module_bytes = 16u << 20;

@@ -20,6 +20,14 @@ inline constexpr std::string_view kInternalModule = "wactor-internal";
 inline constexpr std::string_view kRefillImport = "fuel-refill";  // () -> i64: the next slice
 inline constexpr std::string_view kFuelGlobal = "wactor-internal.fuel";  // exported mutable i64
 
+// Bulk operations cost fuel by size, so that a loop of big ones still asks for a new slice
+// (and so has its deadline checked) often: memory.fill/copy/init one unit per 64 bytes,
+// table.fill/copy/init one per 8 elements, memory.grow one per 64 bytes added (1024 a page),
+// table.grow one per 8 elements added. Charged before the operation (after, for a grow),
+// so one that traps out of bounds has paid too.
+inline constexpr int kBulkBytesPerUnitLog2 = 6;
+inline constexpr int kBulkElementsPerUnitLog2 = 3;
+
 // Returns the metered module. Refuses modules that already use wactor-internal names.
 [[nodiscard]] Result<std::vector<std::uint8_t>> add_metering(std::span<const std::uint8_t> wasm,
                                                              std::string_view origin);

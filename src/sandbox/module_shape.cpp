@@ -1,5 +1,6 @@
 #include "sandbox/module_shape.h"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 
@@ -111,6 +112,78 @@ Status check_module_shape(std::span<const std::uint8_t> wasm, std::string_view o
     return make_error(code, std::string(origin) + ": " + *counter.exceeded);
   }
   return {};
+}
+
+namespace {
+
+bool read_leb(std::span<const std::uint8_t> b, std::size_t& pos, std::uint64_t& out) {
+  out = 0;
+  for (int shift = 0; shift < 64 && pos < b.size(); shift += 7) {
+    const std::uint8_t byte = b[pos++];
+    out |= std::uint64_t{byte & 0x7fu} << shift;
+    if (!(byte & 0x80)) return true;
+  }
+  return false;
+}
+
+void write_leb(std::vector<std::uint8_t>& out, std::uint64_t v) {
+  do {
+    std::uint8_t byte = v & 0x7f;
+    v >>= 7;
+    if (v) byte |= 0x80;
+    out.push_back(byte);
+  } while (v);
+}
+
+// The table section's payload with clamped maxima, or nothing if it does not parse.
+std::optional<std::vector<std::uint8_t>> clamp_tables(std::span<const std::uint8_t> p, std::uint32_t cap) {
+  std::vector<std::uint8_t> out;
+  std::size_t pos = 0;
+  std::uint64_t count = 0;
+  if (!read_leb(p, pos, count)) return std::nullopt;
+  write_leb(out, count);
+  for (std::uint64_t i = 0; i < count; ++i) {
+    if (pos + 2 > p.size()) return std::nullopt;
+    const std::uint8_t elem_type = p[pos++];
+    const std::uint8_t flags = p[pos++];
+    if (flags > 1) return std::nullopt;
+    std::uint64_t initial = 0, max = cap;
+    if (!read_leb(p, pos, initial)) return std::nullopt;
+    if (flags == 1 && !read_leb(p, pos, max)) return std::nullopt;
+    out.push_back(elem_type);
+    out.push_back(0x01);
+    write_leb(out, initial);
+    write_leb(out, std::min<std::uint64_t>(max, cap));
+  }
+  if (pos != p.size()) return std::nullopt;
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> clamp_table_maximum(std::span<const std::uint8_t> wasm, std::uint32_t max_elements) {
+  const std::vector<std::uint8_t> unchanged(wasm.begin(), wasm.end());
+  if (wasm.size() < 8) return unchanged;
+  std::vector<std::uint8_t> out(wasm.begin(), wasm.begin() + 8);
+  std::size_t pos = 8;
+  while (pos < wasm.size()) {
+    const std::uint8_t id = wasm[pos++];
+    std::uint64_t size = 0;
+    if (!read_leb(wasm, pos, size) || size > wasm.size() - pos) return unchanged;
+    const auto payload = wasm.subspan(pos, static_cast<std::size_t>(size));
+    pos += static_cast<std::size_t>(size);
+    out.push_back(id);
+    if (id == 4) {
+      auto clamped = clamp_tables(payload, max_elements);
+      if (!clamped) return unchanged;
+      write_leb(out, clamped->size());
+      out.insert(out.end(), clamped->begin(), clamped->end());
+    } else {
+      write_leb(out, payload.size());
+      out.insert(out.end(), payload.begin(), payload.end());
+    }
+  }
+  return out;
 }
 
 }  // namespace wactor::sandbox

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "wactor/result.h"
 
@@ -42,5 +43,11 @@ inline constexpr std::uint32_t kInstrumentationNesting = 4;
 // bytes are not this check's business: they pass here and the validating reader refuses them.
 [[nodiscard]] Status check_module_shape(std::span<const std::uint8_t> wasm, std::string_view origin,
                                         const ShapeLimits& limits = {});
+
+// The module with every defined table's maximum clamped to `max_elements` (rewritten in the
+// table section), for engines that compile the bytes themselves. Bytes it cannot parse are
+// returned unchanged (the validating reader refuses them).
+[[nodiscard]] std::vector<std::uint8_t> clamp_table_maximum(std::span<const std::uint8_t> wasm,
+                                                            std::uint32_t max_elements);
 
 }  // namespace wactor::sandbox

@@ -104,6 +104,19 @@ Result<ModuleInfo> describe_module(wi::ModuleDesc& desc, std::string_view origin
     if (limits.has_max) mi.max_pages = limits.max;
     info.memories.push_back(mi);
   }
+  for (auto& t : desc.tables) {
+    auto& limits = t.type.limits;
+    const std::uint64_t cap = options.max_table_elements;
+    if (limits.initial > cap) {
+      return make_error(ErrorCode::kResourceExhausted,
+                        std::string(origin) + ": initial table size of " + std::to_string(limits.initial) +
+                            " elements exceeds the limit of " + std::to_string(cap) + " elements");
+    }
+    if (!limits.has_max || limits.max > cap) {
+      limits.max = cap;
+      limits.has_max = true;
+    }
+  }
   for (const auto& e : desc.exports) {
     ExportInfo ei{e.type.name, to_kind(e.type.type->kind), {}};
     if (ei.kind == ExternKind::kFunc && e.index < func_sigs.size()) ei.sig = func_sigs[e.index];

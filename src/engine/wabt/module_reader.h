@@ -19,7 +19,8 @@ Signature to_signature(const wabt::interp::FuncType& ft);
 [[nodiscard]] Result<wabt::interp::ModuleDesc> read_module(std::span<const std::uint8_t> bytes, std::string_view origin);
 
 // The module's imports, exports and memories. Applies LoadOptions: refuses an initial memory
-// over max_memory_pages (kResourceExhausted) and clamps every declared maximum in `desc`.
+// over max_memory_pages or table over max_table_elements (kResourceExhausted) and clamps
+// every declared maximum in `desc` (the interpreter instantiates from it).
 [[nodiscard]] Result<ModuleInfo> describe_module(wabt::interp::ModuleDesc& desc, std::string_view origin,
                                                  const LoadOptions& options);
 

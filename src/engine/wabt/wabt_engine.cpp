@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <array>
+#include <exception>
+#include <optional>
 
 #include "wabt/interp/interp.h"
 
@@ -152,10 +154,17 @@ class WabtInstance final : public Instance {
     for (std::size_t i = 0; i < args.size(); ++i) params_.push_back(to_wabt_value(r.sig.params[i], args[i]));
     results_.clear();
     wi::Trap::Ptr trap;
-    if (wabt::Failed(r.func->Call(*thread_, params_, results_, &trap))) {
+    wabt::Result called = wabt::Result::Error;
+    std::optional<std::string> thrown;
+    try {
+      called = r.func->Call(*thread_, params_, results_, &trap);
+    } catch (const std::exception& e) {  // std::bad_alloc from a grow or the value stack
+      thrown = e.what();
+    }
+    if (thrown || wabt::Failed(called)) {
       // A failed call leaves dead frames on the thread: start over with a fresh one.
       thread_ = std::make_unique<wi::Thread>(store_);
-      std::string msg = trap ? trap->message() : std::string("unknown trap");
+      std::string msg = thrown ? "out of memory (" + *thrown + ")" : trap ? trap->message() : std::string("unknown trap");
       trap.reset();
       // The stack guard traps with its budget below zero; frames it could not unwind still
       // hold their share: start over with the whole budget.
@@ -235,7 +244,11 @@ class WabtModule final : public Module {
 
   Result<std::unique_ptr<Instance>> instantiate(std::span<const HostFunction> imports) const override {
     auto inst = std::make_unique<WabtInstance>(stack_budget_global_);
-    WACTOR_TRY(inst->init(desc_, info_, imports));
+    try {
+      WACTOR_TRY(inst->init(desc_, info_, imports));
+    } catch (const std::exception& e) {  // an allocation failure fails this instance only
+      return make_error(ErrorCode::kResourceExhausted, std::string("instantiation failed: out of memory (") + e.what() + ")");
+    }
     return std::unique_ptr<Instance>(std::move(inst));
   }
 

@@ -1,5 +1,6 @@
 #include "engine/wasm2c/aot_engine.h"
 #include "instrument/metering.h"
+#include "sandbox/module_shape.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
@@ -448,17 +449,19 @@ class AotEngine final : public Engine {
     // No guest-chosen name reaches wasm2c (rename.h); the glue binds by import/export index.
     auto renamed = aot::rename_for_wasm2c(bytes);
     if (!renamed.ok()) return make_error(renamed.error().code, std::string(origin) + ": " + renamed.error().message);
+    // The generated code takes its tables' maxima from the module: clamp them there.
+    const std::vector<std::uint8_t> clamped = sandbox::clamp_table_maximum(*renamed, options.max_table_elements);
     aot::CompileBudget budget;
     budget.timeout = std::chrono::milliseconds(std::max<std::uint64_t>(options.compile_timeout_ms, 1));
     budget.memory_bytes = options.compile_memory_bytes;
     budget.max_frame_bytes = std::min<std::uint64_t>(options.max_frame_bytes, kMaxFrameBytes);
-    auto object = aot::obtain_object(tools_, *renamed, *glue, origin, metered, budget);
+    auto object = aot::obtain_object(tools_, clamped, *glue, origin, metered, budget);
     if (!object.ok()) return std::move(object).take_error();
     auto lib = Library::open(object->path, object->bytes);
     if (!lib.ok() && object->hit) {
       // A damaged cache entry: compile it again.
       aot::evict(object->path);
-      object = aot::obtain_object(tools_, *renamed, *glue, origin, metered, budget);
+      object = aot::obtain_object(tools_, clamped, *glue, origin, metered, budget);
       if (!object.ok()) return std::move(object).take_error();
       lib = Library::open(object->path, object->bytes);
     }
