@@ -86,6 +86,76 @@ TEST_P(Budget, MailboxBytesStopAtTheHostsBudget) {
   EXPECT_EQ(collector.logs_matching("^c: burst sent=2 refused=1$").size(), 1u);
 }
 
+// The probe starts with 2 pages (128 KiB); the host allows 8 pages in all.
+RuntimeOptions eight_pages(RuntimeOptions o) {
+  o.host_budget.max_memory_bytes = 8 * 65536;
+  return o;
+}
+
+TEST_P(Budget, MemoryGrowStopsAtTheHostsBudget) {
+  start({probe("a"), probe("b")}, eight_pages(options()));
+  post("a", "grow 2");  // 2 + 2 + 2: granted
+  ASSERT_TRUE(runtime->wait_idle(30s));
+  post("b", "grow 2");  // 8 pages in all: granted
+  ASSERT_TRUE(runtime->wait_idle(30s));
+  post("a", "grow 1");  // over the host's total: -1 for both
+  post("b", "grow 1");
+  ASSERT_TRUE(runtime->wait_idle(30s));
+  EXPECT_EQ(collector.logs_matching("^a: grow rc=").size(), 2u) << testing::PrintToString(collector.logs());
+  EXPECT_EQ(collector.logs_matching("^a: grow rc=2$").size(), 1u);
+  EXPECT_EQ(collector.logs_matching("^b: grow rc=2$").size(), 1u);
+  EXPECT_EQ(collector.logs_matching("^a: grow rc=-1$").size(), 1u);
+  EXPECT_EQ(collector.logs_matching("^b: grow rc=-1$").size(), 1u);
+  EXPECT_EQ(stats("a").refused_memory, 1u);
+  EXPECT_EQ(stats("b").refused_memory, 1u);
+  EXPECT_EQ(collector.events_matching("^a: budget: memory.grow of 1 pages refused: host memory budget").size(), 1u)
+      << testing::PrintToString(collector.events_matching(""));
+  // a grows no more, and still works.
+  post("a", "count");
+  ASSERT_TRUE(runtime->wait_idle(30s));
+  EXPECT_EQ(collector.logs_matching("^a: count=").size(), 1u);
+}
+
+TEST_P(Budget, AFailedInstanceGivesItsMemoryBack) {
+  start({probe("a"), probe("b")}, eight_pages(options()));
+  post("a", "grow 2");
+  post("b", "grow 2");
+  ASSERT_TRUE(runtime->wait_idle(30s));
+  post("b", "grow 2");  // 8 pages in use
+  ASSERT_TRUE(runtime->wait_idle(30s));
+  EXPECT_EQ(collector.logs_matching("^b: grow rc=-1$").size(), 1u) << testing::PrintToString(collector.logs());
+  post("a", "trap");  // a's 4 pages go back; its fresh instance takes 2
+  ASSERT_TRUE(runtime->wait_idle(30s));
+  EXPECT_EQ(stats("a").restarts, 1u);
+  post("b", "grow 2");
+  ASSERT_TRUE(runtime->wait_idle(30s));
+  EXPECT_EQ(collector.logs_matching("^b: grow rc=4$").size(), 1u) << testing::PrintToString(collector.logs());
+}
+
+TEST_P(Budget, TheComponentsOwnMemoryCapStillApplies) {
+  auto capped = probe("a");
+  capped.limits = ComponentLimits{0, 0ms, 4 * 65536};
+  start({std::move(capped), probe("b")}, eight_pages(options()));
+  post("a", "grow 4");  // past its own cap of 4 pages: -1, and the host's pages go back
+  ASSERT_TRUE(runtime->wait_idle(30s));
+  post("b", "grow 4");  // 2 + 2 + 4: fits only if a's refused grow was given back
+  ASSERT_TRUE(runtime->wait_idle(30s));
+  EXPECT_EQ(collector.logs_matching("^a: grow rc=-1$").size(), 1u) << testing::PrintToString(collector.logs());
+  EXPECT_EQ(collector.logs_matching("^b: grow rc=2$").size(), 1u);
+  EXPECT_EQ(stats("a").refused_memory, 0u);
+}
+
+TEST_P(Budget, AStartOverTheHostsMemoryBudgetFails) {
+  auto o = options();
+  o.host_budget.max_memory_bytes = 3 * 65536;  // room for one probe's 2 pages only
+  auto rt = Runtime::create(std::move(o), {probe("a"), probe("b")});
+  ASSERT_TRUE(rt.ok()) << rt.error().to_string();
+  auto st = (*rt)->start();
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, ErrorCode::kResourceExhausted);
+  EXPECT_NE(st.error().message.find("component 'b': host memory budget"), std::string::npos) << st.error().message;
+}
+
 TEST_P(Budget, ALongLogLineIsCutAndCounted) {
   ComponentBudget b;
   b.max_log_line_bytes = 1000;

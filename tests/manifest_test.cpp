@@ -159,6 +159,7 @@ TEST(Manifest, BudgetsAtRuntimeAndComponentLevel) {
 max_pending_requests = 50
 max_total_mailbox_bytes = 1000000
 max_total_pending_requests = 0
+max_total_memory_bytes = 8589934592
 [[component]]
 id = "a"
 wasm = "a.wasm"
@@ -169,6 +170,7 @@ max_log_line_bytes = 200
   EXPECT_EQ(m->runtime.budget.max_pending_requests, 50u);
   EXPECT_EQ(m->runtime.max_total_mailbox_bytes, 1000000u);
   EXPECT_EQ(m->runtime.max_total_pending_requests, 0u);
+  EXPECT_EQ(m->runtime.max_total_memory_bytes, 8ull << 30);
   ComponentBudget b;
   m->runtime.budget.apply(b);
   m->components[0].budget.apply(b);
@@ -211,7 +213,7 @@ TEST(Manifest, UnknownKeysNameTheLine) {
             "mailbox_capacity, max_payload_bytes, engine, fuel, deadline_ms, max_memory_bytes, shutdown_deadline_ms, "
             "audit_log, health_interval_ms, max_restarts, restart_window_ms, backoff_ms, backoff_max_ms, "
             "max_pending_requests, max_mailbox_bytes, max_subscriptions, max_log_bytes_per_call, max_log_line_bytes, "
-            "max_events_per_call, max_total_mailbox_bytes, max_total_pending_requests)");
+            "max_events_per_call, max_total_mailbox_bytes, max_total_pending_requests, max_total_memory_bytes)");
   EXPECT_EQ(error_of("[[components]]\nid = \"a\"\n"),
             "dir/app.toml:1: unknown key 'components' in the manifest (allowed: runtime, component, group, message)");
 }

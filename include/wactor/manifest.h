@@ -78,6 +78,7 @@ struct ManifestRuntime {
   ManifestBudget budget;
   std::optional<std::uint64_t> max_total_mailbox_bytes;
   std::optional<std::uint64_t> max_total_pending_requests;
+  std::optional<std::uint64_t> max_total_memory_bytes;
   ManifestSupervision supervision;  // for components in no group, and defaults of every group
 };
 

@@ -21,6 +21,7 @@ namespace wactor {
   X(refused_invalid, "calls by this component refused: invalid argument")                     \
   X(refused_denied, "calls by this component refused: denied")                                \
   X(refused_limit, "calls by this component refused: its budget or the host's is used up (-7)") \
+  X(refused_memory, "memory.grow/starts of this component refused: host memory budget used up") \
   X(log_bytes_dropped, "log bytes of this component dropped: line or per-call budget exceeded") \
   X(events_suppressed, "operator events about this component dropped: per-call budget exceeded") \
   X(interrupted, "handler calls stopped by the host (stop, shutdown, interrupt)")             \

@@ -42,6 +42,10 @@ struct ComponentBudget {
 struct HostBudget {
   std::uint64_t max_mailbox_bytes = 4ull << 30;       // payload bytes queued in all mailboxes
   std::uint64_t max_pending_requests = 1'000'000;     // requests awaiting a callback, all components
+  // Linear memory of all instances (initial size and every granted memory.grow): past it
+  // memory.grow returns -1 and a start fails. 16 GiB leaves a 24 GiB host room for the
+  // mailboxes (4 GiB) and itself.
+  std::uint64_t max_memory_bytes = 16ull << 30;
 };
 
 // How a supervision group reacts when one of its members fails (a trap, a fuel or deadline

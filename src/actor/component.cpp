@@ -5,6 +5,7 @@
 #include <climits>
 #include <span>
 
+#include "instrument/memory_guard.h"
 #include "instrument/metering.h"
 
 namespace wactor::actor {
@@ -25,11 +26,13 @@ ComponentStats ComponentCounters::snapshot() const {
 Component::Component(std::uint32_t index, std::string id, std::string config,
                      std::shared_ptr<const engine::Module> module, std::size_t mailbox_capacity,
                      const ComponentLimits& limits, const ComponentBudget& budget, Capabilities capabilities,
-                     Router& router, sandbox::Allowance* host_mailbox_bytes)
+                     Router& router, sandbox::Allowance* host_mailbox_bytes,
+                     sandbox::Allowance* host_memory_bytes)
     : index_(index),
       limits_(limits),
       budget_(budget),
       capabilities_(std::move(capabilities)),
+      host_memory_bytes_(host_memory_bytes),
       id_(std::move(id)),
       config_(std::move(config)),
       module_(std::move(module)),
@@ -49,7 +52,55 @@ Component::Component(std::uint32_t index, std::string id, std::string config,
                                                   std::string("wactor: host error: ") + e.what());
                                             }
                                           }});
+  imports_.push_back(engine::HostFunction{std::string(instrument::kInternalModule),
+                                          std::string(instrument::kMemoryPermitImport),
+                                          {{engine::ValType::kI32}, {engine::ValType::kI32}},
+                                          [this](engine::CallerMemory&, const engine::Val* a, engine::Val* r) {
+                                            try {
+                                              r[0].i32 = permit_memory(static_cast<std::uint32_t>(a[0].i32)) ? 1 : 0;
+                                              return engine::HostOutcome::ok();
+                                            } catch (const std::exception& e) {
+                                              return engine::HostOutcome::trapped(
+                                                  std::string("wactor: host error: ") + e.what());
+                                            }
+                                          }});
+  imports_.push_back(engine::HostFunction{std::string(instrument::kInternalModule),
+                                          std::string(instrument::kMemoryRefundImport),
+                                          {{engine::ValType::kI32}, {}},
+                                          [this](engine::CallerMemory&, const engine::Val* a, engine::Val*) {
+                                            refund_memory(static_cast<std::uint32_t>(a[0].i32));
+                                            return engine::HostOutcome::ok();
+                                          }});
   events_left_.store(budget_.max_events_per_call ? budget_.max_events_per_call : UINT32_MAX);
+}
+
+bool Component::permit_memory(std::uint32_t pages) {
+  if (pages == 0) return true;
+  const std::uint64_t bytes = std::uint64_t{pages} * 65536;
+  if (!host_memory_bytes_ || host_memory_bytes_->take(bytes)) {
+    memory_pages_ += pages;
+    return true;
+  }
+  counters_.bump(&ComponentCounters::refused_memory);
+  if (!memory_refusal_reported_) {
+    memory_refusal_reported_ = true;
+    router_.report(*this, "budget",
+                   "memory.grow of " + std::to_string(pages) + " pages refused: host memory budget of " +
+                       std::to_string(host_memory_bytes_->limit()) + " bytes (" +
+                       std::to_string(host_memory_bytes_->used()) + " in use) would be exceeded");
+  }
+  return false;
+}
+
+void Component::refund_memory(std::uint32_t pages) {
+  const std::uint64_t n = std::min<std::uint64_t>(pages, memory_pages_);
+  memory_pages_ -= n;
+  if (host_memory_bytes_) host_memory_bytes_->give(n * 65536);
+}
+
+void Component::release_memory() {
+  if (host_memory_bytes_) host_memory_bytes_->give(memory_pages_ * 65536);
+  memory_pages_ = 0;
 }
 
 bool Component::take_event() {
@@ -67,6 +118,7 @@ void Component::arm(std::chrono::milliseconds deadline) {
   // Per-call budgets start afresh.
   log_bytes_this_call_ = 0;
   log_cut_reported_ = false;
+  memory_refusal_reported_ = false;
   events_left_.store(budget_.max_events_per_call ? budget_.max_events_per_call : UINT32_MAX,
                      std::memory_order_relaxed);
   deadline_at_ = deadline.count() ? router_.now() + deadline : std::chrono::nanoseconds::max();
@@ -101,12 +153,31 @@ engine::HostOutcome Component::refill(engine::Val* result) {
 Status Component::start_instance() {
   exports_.reset();
   instance_.reset();
+  release_memory();
   fuel_global_.reset();
+  // The initial memory is charged first: the start function may grow it.
+  std::uint64_t initial = 0;
+  for (const auto& m : module_->info().memories) initial += m.initial_pages;
+  if (host_memory_bytes_ && !host_memory_bytes_->take(initial * 65536)) {
+    counters_.bump(&ComponentCounters::refused_memory);
+    return make_error(ErrorCode::kResourceExhausted,
+                      "host memory budget: the initial memory of " + std::to_string(initial) +
+                          " pages does not fit (" + std::to_string(host_memory_bytes_->used()) + " of " +
+                          std::to_string(host_memory_bytes_->limit()) + " bytes in use)");
+  }
+  memory_pages_ = initial;
   arm();  // the start function runs metered too
   auto inst = module_->instantiate(imports_);
-  if (!inst.ok()) return std::move(inst).take_error();
+  if (!inst.ok()) {
+    release_memory();
+    return std::move(inst).take_error();
+  }
   auto exports = abi::GuestExports::resolve(**inst);
-  if (!exports.ok()) return std::move(exports).take_error();
+  if (!exports.ok()) {
+    inst->reset();
+    release_memory();
+    return std::move(exports).take_error();
+  }
   instance_ = std::move(inst).value();
   exports_ = std::move(exports).value();
   if (auto g = instance_->find_i64_global(instrument::kFuelGlobal); g.ok()) fuel_global_ = *g;
@@ -116,6 +187,7 @@ Status Component::start_instance() {
     // What the failed init set up (subscriptions) goes with its instance.
     instance_.reset();
     exports_.reset();
+    release_memory();
     router_.instance_lost(*this);
     if (!rc.ok()) return make_error(rc.error().code, "init failed: " + rc.error().message);
     return make_error(ErrorCode::kGuestError, "init returned " + std::to_string(*rc));
@@ -136,6 +208,7 @@ void Component::drop_instance(bool call_shutdown) {
   const bool had = instance_ != nullptr;
   exports_.reset();
   instance_.reset();
+  release_memory();
   if (had) router_.instance_lost(*this);
 }
 

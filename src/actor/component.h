@@ -37,7 +37,8 @@ class Component final : public Runnable, private abi::GuestHost {
  public:
   Component(std::uint32_t index, std::string id, std::string config, std::shared_ptr<const engine::Module> module,
             std::size_t mailbox_capacity, const ComponentLimits& limits, const ComponentBudget& budget,
-            Capabilities capabilities, Router& router, sandbox::Allowance* host_mailbox_bytes);
+            Capabilities capabilities, Router& router, sandbox::Allowance* host_mailbox_bytes,
+            sandbox::Allowance* host_memory_bytes);
 
   std::uint32_t index() const { return index_; }
   const std::string& id() const { return id_; }
@@ -98,6 +99,12 @@ class Component final : public Runnable, private abi::GuestHost {
   void arm() { arm(limits_.deadline); }
   // wactor-internal.fuel-refill: the next slice of fuel, or a trap.
   engine::HostOutcome refill(engine::Val* result);
+  // wactor-internal.memory-permit / memory-refund (instrument/memory_guard.h): the host-wide
+  // memory budget. The instance holds memory_pages_ pages of it: its initial size plus every
+  // granted grow, all given back when it is dropped.
+  bool permit_memory(std::uint32_t pages);
+  void refund_memory(std::uint32_t pages);
+  void release_memory();
 
   // abi::GuestHost
   std::int32_t send(std::string_view target, std::span<const std::uint8_t> payload) override;
@@ -134,6 +141,9 @@ class Component final : public Runnable, private abi::GuestHost {
   const Capabilities capabilities_;
   std::optional<engine::ExportIndex> fuel_global_;
   std::int64_t fuel_left_ = 0;
+  sandbox::Allowance* const host_memory_bytes_;
+  std::uint64_t memory_pages_ = 0;
+  bool memory_refusal_reported_ = false;  // this handler call
   std::chrono::nanoseconds deadline_at_{0};
   std::chrono::milliseconds armed_deadline_{0};
   const std::string id_;

@@ -238,6 +238,7 @@ int run(const RunOptions& options, std::ostream& err) {
   mr.budget.apply(ro.budget);
   if (mr.max_total_mailbox_bytes) ro.host_budget.max_mailbox_bytes = *mr.max_total_mailbox_bytes;
   if (mr.max_total_pending_requests) ro.host_budget.max_pending_requests = *mr.max_total_pending_requests;
+  if (mr.max_total_memory_bytes) ro.host_budget.max_memory_bytes = *mr.max_total_memory_bytes;
 
   std::vector<ComponentSpec> specs;
   for (const auto& c : manifest->components) {

@@ -21,7 +21,7 @@ Result<std::unique_ptr<wabt::Module>> read_ir(std::span<const std::uint8_t> wasm
   wabt::Errors errors;
   wabt::Features features;
   const wabt::ReadBinaryOptions read(features, nullptr, /*read_debug_names=*/false, /*stop_on_first_error=*/true,
-                                     /*fail_on_custom_section_error=*/false);
+                                     /*fail_on_custom_section_error=*/true);
   // libwabt's IR reader asserts (aborting the host) on some malformed code that its
   // validating reader refuses cleanly (found by fuzzing): validate first.
   {

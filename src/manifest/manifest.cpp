@@ -215,7 +215,7 @@ class Parser {
                              "health_interval_ms", "max_restarts", "restart_window_ms", "backoff_ms",
                              "backoff_max_ms", "max_pending_requests", "max_mailbox_bytes", "max_subscriptions",
                              "max_log_bytes_per_call", "max_log_line_bytes", "max_events_per_call",
-                             "max_total_mailbox_bytes", "max_total_pending_requests"},
+                             "max_total_mailbox_bytes", "max_total_pending_requests", "max_total_memory_bytes"},
                          "[runtime]"));
     WACTOR_TRY(parse_budget(t, rt.budget));
     auto total_bytes = int_key(t, "max_total_mailbox_bytes", 0, 1LL << 50);
@@ -224,6 +224,9 @@ class Parser {
     auto total_pending = int_key(t, "max_total_pending_requests", 0, 1LL << 40);
     if (!total_pending.ok()) return std::move(total_pending).take_error();
     if (*total_pending) rt.max_total_pending_requests = static_cast<std::uint64_t>(**total_pending);
+    auto total_memory = int_key(t, "max_total_memory_bytes", 0, 1LL << 50);
+    if (!total_memory.ok()) return std::move(total_memory).take_error();
+    if (*total_memory) rt.max_total_memory_bytes = static_cast<std::uint64_t>(**total_memory);
     WACTOR_TRY(parse_supervision(t, rt.supervision));
     auto health = int_key(t, "health_interval_ms", 0, 24LL * 3600 * 1000);
     if (!health.ok()) return std::move(health).take_error();

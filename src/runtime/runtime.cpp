@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "abi/abi_v1.h"
+#include "instrument/memory_guard.h"
 #include "instrument/metering.h"
 #include "messaging/topic.h"
 #include "runtime/runtime_impl.h"
@@ -88,6 +89,7 @@ Runtime::Impl::Impl(RuntimeOptions options, std::unique_ptr<engine::Engine> engi
       epoch_(clock_->now()),
       host_mailbox_bytes_(options_.host_budget.max_mailbox_bytes),
       host_pending_(options_.host_budget.max_pending_requests),
+      host_memory_bytes_(options_.host_budget.max_memory_bytes),
       scheduler_(options_.workers ? options_.workers : std::max(1u, std::thread::hardware_concurrency())) {
   if (!options_.log) options_.log = default_log_sink();
   if (!options_.events) options_.events = default_event_sink();
@@ -126,9 +128,12 @@ Status Runtime::Impl::add_component(ComponentSpec spec) {
   } else {
     auto metered = instrument::add_metering(spec.wasm, origin);
     if (!metered.ok()) return make_error(metered.error().code, where + ": " + metered.error().message);
+    // Then every memory.grow asks for the host-wide memory budget (Component::permit_memory).
+    auto guarded = instrument::add_memory_guard(*metered, origin);
+    if (!guarded.ok()) return make_error(guarded.error().code, where + ": " + guarded.error().message);
     // The ABI check runs before anything is compiled (a non-ABI module never reaches a compiler).
     load.check = [origin](const engine::ModuleInfo& info) { return abi::check_module(info, origin); };
-    auto loaded = (*engine)->load(*metered, origin, load);
+    auto loaded = (*engine)->load(*guarded, origin, load);
     if (!loaded.ok()) return make_error(loaded.error().code, where + ": " + loaded.error().message);
     module = std::move(loaded).value();
     modules_.emplace(std::move(key), module);
@@ -138,7 +143,8 @@ Status Runtime::Impl::add_component(ComponentSpec spec) {
   health_intervals_.push_back(spec.health_interval.value_or(options_.health_interval));
   components_.push_back(std::make_unique<actor::Component>(
       index, spec.id, std::move(spec.config), std::move(module), capacity, limits,
-      spec.budget ? *spec.budget : options_.budget, std::move(spec.capabilities), *this, &host_mailbox_bytes_));
+      spec.budget ? *spec.budget : options_.budget, std::move(spec.capabilities), *this, &host_mailbox_bytes_,
+      &host_memory_bytes_));
   by_id_.emplace(spec.id, index);
   return {};
 }

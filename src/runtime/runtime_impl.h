@@ -153,6 +153,7 @@ class Runtime::Impl final : public actor::Router {
   static_assert(std::atomic<bool>::is_always_lock_free);
   sandbox::Allowance host_mailbox_bytes_;
   sandbox::Allowance host_pending_;
+  sandbox::Allowance host_memory_bytes_;
   bool started_ = false;
   bool stopped_ = false;
   actor::Scheduler scheduler_;  // after the components: its workers are joined first

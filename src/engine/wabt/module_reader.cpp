@@ -53,13 +53,15 @@ Result<wi::ModuleDesc> read_module(std::span<const std::uint8_t> bytes, std::str
   wi::ModuleDesc desc;
   // The feature set both engines accept: libwabt 1.0.32's defaults minus SIMD, which wasm2c
   // 1.0.32 cannot compile (threads, exceptions, tail calls, memory64, multi-memory are off by
-  // default). Custom sections' contents are never an error (the spec's rule; the aot engine
-  // drops them before compiling).
+  // default). A custom section's frame (its size, a UTF-8 name) is structure and a malformed
+  // one refuses the module (the spec's utf8-custom-section-id, custom, binary-leb128); its
+  // contents are never read (no debug names), so they are never an error, and the aot engine
+  // drops them before compiling.
   wabt::Features features;
   features.disable_simd();
   wabt::ReadBinaryOptions read_options(features, nullptr, /*read_debug_names=*/false,
                                        /*stop_on_first_error=*/true,
-                                       /*fail_on_custom_section_error=*/false);
+                                       /*fail_on_custom_section_error=*/true);
   if (wabt::Failed(wi::ReadBinaryInterp(origin, bytes.data(), bytes.size(), read_options, &errors, &desc))) {
     std::string msg = errors.empty() ? std::string("unreadable module") : errors.front().message;
     std::string where;

@@ -445,7 +445,11 @@ class AotEngine final : public Engine {
     auto glue = aot::generate_glue(compiled->info, origin);
     if (!glue.ok()) return std::move(glue).take_error();
     bool metered = false;
-    for (const auto& i : compiled->info.imports) metered = metered || i.module == instrument::kInternalModule;
+    // Metered: it imports the fuel refill (other wactor-internal imports, such as the memory
+    // guard's, do not stop a loop).
+    for (const auto& i : compiled->info.imports) {
+      metered = metered || (i.module == instrument::kInternalModule && i.name == instrument::kRefillImport);
+    }
     // No guest-chosen name reaches wasm2c (rename.h); the glue binds by import/export index.
     auto renamed = aot::rename_for_wasm2c(bytes);
     if (!renamed.ok()) return make_error(renamed.error().code, std::string(origin) + ": " + renamed.error().message);
