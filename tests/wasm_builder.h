@@ -6,18 +6,13 @@
 #include <string>
 #include <vector>
 
+#include "sandbox/leb128.h"
+
 namespace wactor::test {
 
 using Bytes = std::vector<std::uint8_t>;
 
-inline void leb_u(Bytes& out, std::uint64_t v) {
-  do {
-    std::uint8_t b = v & 0x7f;
-    v >>= 7;
-    if (v) b |= 0x80;
-    out.push_back(b);
-  } while (v);
-}
+inline void leb_u(Bytes& out, std::uint64_t v) { sandbox::append_uleb128(out, v); }
 
 inline void leb_s(Bytes& out, std::int64_t v) {
   bool more = true;

@@ -13,50 +13,6 @@ using wabt::Index;
 using wabt::Opcode;
 using wabt::Type;
 
-// Every reference to a function index at or above `from` moves up by `by` (imported
-// functions are being inserted at `from`).
-void renumber_funcs(wabt::Module& module, Index from, Index by) {
-  const auto var = [&](wabt::Var& v) {
-    if (v.is_index() && v.index() >= from) v.set_index(v.index() + by);
-  };
-  const auto exprs = [&](wabt::ExprList& list) {
-    walk(list, [&](wabt::Expr& e) {
-      switch (e.type()) {
-        case wabt::ExprType::Call: var(wabt::cast<wabt::CallExpr>(&e)->var); break;
-        case wabt::ExprType::ReturnCall: var(wabt::cast<wabt::ReturnCallExpr>(&e)->var); break;
-        case wabt::ExprType::RefFunc: var(wabt::cast<wabt::RefFuncExpr>(&e)->var); break;
-        default: break;
-      }
-    });
-  };
-  for (wabt::Func* f : module.funcs) exprs(f->exprs);
-  for (wabt::Export* e : module.exports) {
-    if (e->kind == wabt::ExternalKind::Func) var(e->var);
-  }
-  for (wabt::Var* s : module.starts) var(*s);
-  for (wabt::ElemSegment* seg : module.elem_segments) {
-    for (auto& list : seg->elem_exprs) exprs(list);
-  }
-  for (wabt::Global* g : module.globals) exprs(g->init_expr);
-}
-
-// Inserts an imported function wactor-internal.<name> at function index `at`.
-void insert_import(wabt::Module& module, Index at, std::string_view name, const wabt::FuncSignature& sig) {
-  auto import = std::make_unique<wabt::FuncImport>();
-  import->module_name = std::string(kInternalModule);
-  import->field_name = std::string(name);
-  import->func.decl.has_func_type = true;
-  import->func.decl.type_var = wabt::Var(find_or_append_type(module, sig), wabt::Location());
-  import->func.decl.sig = sig;
-  wabt::Func* func = &import->func;
-  wabt::Import* import_ptr = import.get();
-  auto field = std::make_unique<wabt::ImportModuleField>();
-  field->import = std::move(import);
-  module.imports.push_back(import_ptr);
-  module.funcs.insert(module.funcs.begin() + at, func);
-  ++module.num_func_imports;
-  module.fields.push_back(std::move(field));
-}
 
 bool grows(wabt::Module& module) {
   bool found = false;
@@ -120,10 +76,10 @@ Result<std::vector<std::uint8_t>> add_memory_guard(std::span<const std::uint8_t>
   wabt::FuncSignature permit_sig;
   permit_sig.param_types = {Type::I32};
   permit_sig.result_types = {Type::I32};
-  insert_import(module, permit, kMemoryPermitImport, permit_sig);
+  insert_internal_import(module, permit, kMemoryPermitImport, permit_sig);
   wabt::FuncSignature refund_sig;
   refund_sig.param_types = {Type::I32};
-  insert_import(module, permit + 1, kMemoryRefundImport, refund_sig);
+  insert_internal_import(module, permit + 1, kMemoryRefundImport, refund_sig);
   const Index guarded = append_guarded_grow(module, permit, permit + 1, wabt::Var(Index{0}, wabt::Location()));
   const wabt::Location loc;
   for (Index i = module.num_func_imports; i < guarded; ++i) {

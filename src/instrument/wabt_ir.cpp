@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "instrument/metering.h"
 #include "sandbox/module_shape.h"
 #include "wabt/binary-reader-ir.h"
 #include "wabt/binary-reader.h"
@@ -72,6 +73,49 @@ wabt::Index find_or_append_type(wabt::Module& module, const wabt::FuncSignature&
   field->type = std::move(type);
   module.AppendField(std::move(field));
   return static_cast<wabt::Index>(module.types.size() - 1);
+}
+
+void renumber_funcs(wabt::Module& module, wabt::Index from, wabt::Index by) {
+  const auto var = [&](wabt::Var& v) {
+    if (v.is_index() && v.index() >= from) v.set_index(v.index() + by);
+  };
+  const auto exprs = [&](wabt::ExprList& list) {
+    walk(list, [&](wabt::Expr& e) {
+      switch (e.type()) {
+        case wabt::ExprType::Call: var(wabt::cast<wabt::CallExpr>(&e)->var); break;
+        case wabt::ExprType::ReturnCall: var(wabt::cast<wabt::ReturnCallExpr>(&e)->var); break;
+        case wabt::ExprType::RefFunc: var(wabt::cast<wabt::RefFuncExpr>(&e)->var); break;
+        default: break;
+      }
+    });
+  };
+  for (wabt::Func* f : module.funcs) exprs(f->exprs);
+  for (wabt::Export* e : module.exports) {
+    if (e->kind == wabt::ExternalKind::Func) var(e->var);
+  }
+  for (wabt::Var* s : module.starts) var(*s);
+  for (wabt::ElemSegment* seg : module.elem_segments) {
+    for (auto& list : seg->elem_exprs) exprs(list);
+  }
+  for (wabt::Global* g : module.globals) exprs(g->init_expr);
+}
+
+void insert_internal_import(wabt::Module& module, wabt::Index at, std::string_view name,
+                            const wabt::FuncSignature& sig) {
+  auto import = std::make_unique<wabt::FuncImport>();
+  import->module_name = std::string(kInternalModule);
+  import->field_name = std::string(name);
+  import->func.decl.has_func_type = true;
+  import->func.decl.type_var = wabt::Var(find_or_append_type(module, sig), wabt::Location());
+  import->func.decl.sig = sig;
+  wabt::Func* func = &import->func;
+  wabt::Import* import_ptr = import.get();
+  auto field = std::make_unique<wabt::ImportModuleField>();
+  field->import = std::move(import);
+  module.imports.push_back(import_ptr);
+  module.funcs.insert(module.funcs.begin() + at, func);
+  ++module.num_func_imports;
+  module.fields.push_back(std::move(field));
 }
 
 }  // namespace wactor::instrument

@@ -29,6 +29,15 @@ wabt::Index append_global(wabt::Module& module, wabt::Type type, wabt::Const ini
 // The index of a function type with this signature, appended if there is none.
 wabt::Index find_or_append_type(wabt::Module& module, const wabt::FuncSignature& sig);
 
+// Every reference to a function index at or above `from` moves up by `by` (imported
+// functions are being inserted at `from`): calls, ref.func, exports, start, elements.
+void renumber_funcs(wabt::Module& module, wabt::Index from, wabt::Index by);
+
+// Inserts the imported function wactor-internal.<name> at function index `at` (after
+// renumber_funcs made room for it).
+void insert_internal_import(wabt::Module& module, wabt::Index at, std::string_view name,
+                            const wabt::FuncSignature& sig);
+
 // Calls visit(expr) for every expression in `list` and in the lists nested in it, children
 // first (so a visitor may change a loop's body after it was walked). Recursion depth is the
 // module's nesting depth, which the shape check bounds.

@@ -1,5 +1,7 @@
 #include "sandbox/module_shape.h"
 
+#include "sandbox/leb128.h"
+
 #include <algorithm>
 #include <optional>
 #include <string>
@@ -126,22 +128,13 @@ bool read_leb(std::span<const std::uint8_t> b, std::size_t& pos, std::uint64_t& 
   return false;
 }
 
-void write_leb(std::vector<std::uint8_t>& out, std::uint64_t v) {
-  do {
-    std::uint8_t byte = v & 0x7f;
-    v >>= 7;
-    if (v) byte |= 0x80;
-    out.push_back(byte);
-  } while (v);
-}
-
 // The table section's payload with clamped maxima, or nothing if it does not parse.
 std::optional<std::vector<std::uint8_t>> clamp_tables(std::span<const std::uint8_t> p, std::uint32_t cap) {
   std::vector<std::uint8_t> out;
   std::size_t pos = 0;
   std::uint64_t count = 0;
   if (!read_leb(p, pos, count)) return std::nullopt;
-  write_leb(out, count);
+  append_uleb128(out, count);
   for (std::uint64_t i = 0; i < count; ++i) {
     if (pos + 2 > p.size()) return std::nullopt;
     const std::uint8_t elem_type = p[pos++];
@@ -152,8 +145,8 @@ std::optional<std::vector<std::uint8_t>> clamp_tables(std::span<const std::uint8
     if (flags == 1 && !read_leb(p, pos, max)) return std::nullopt;
     out.push_back(elem_type);
     out.push_back(0x01);
-    write_leb(out, initial);
-    write_leb(out, std::min<std::uint64_t>(max, cap));
+    append_uleb128(out, initial);
+    append_uleb128(out, std::min<std::uint64_t>(max, cap));
   }
   if (pos != p.size()) return std::nullopt;
   return out;
@@ -176,10 +169,10 @@ std::vector<std::uint8_t> clamp_table_maximum(std::span<const std::uint8_t> wasm
     if (id == 4) {
       auto clamped = clamp_tables(payload, max_elements);
       if (!clamped) return unchanged;
-      write_leb(out, clamped->size());
+      append_uleb128(out, clamped->size());
       out.insert(out.end(), clamped->begin(), clamped->end());
     } else {
-      write_leb(out, payload.size());
+      append_uleb128(out, payload.size());
       out.insert(out.end(), payload.begin(), payload.end());
     }
   }

@@ -1,5 +1,7 @@
 #include "engine/wasm2c/rename.h"
 
+#include "sandbox/leb128.h"
+
 #include <algorithm>
 #include <optional>
 
@@ -50,17 +52,8 @@ class Reader {
   std::size_t pos_ = 0;
 };
 
-void put_leb(std::vector<std::uint8_t>& out, std::uint64_t v) {
-  do {
-    std::uint8_t b = v & 0x7f;
-    v >>= 7;
-    if (v) b |= 0x80;
-    out.push_back(b);
-  } while (v);
-}
-
 void put_name(std::vector<std::uint8_t>& out, std::string_view name) {
-  put_leb(out, name.size());
+  sandbox::append_uleb128(out, name.size());
   out.insert(out.end(), name.begin(), name.end());
 }
 
@@ -89,7 +82,7 @@ std::optional<std::vector<std::uint8_t>> rename_imports(Reader r, std::size_t& n
   std::vector<std::uint8_t> out;
   auto count = r.leb();
   if (!count) return std::nullopt;
-  put_leb(out, *count);
+  sandbox::append_uleb128(out, *count);
   for (std::uint64_t i = 0; i < *count; ++i) {
     if (!r.skip_name() || !r.skip_name()) return std::nullopt;
     const std::size_t desc = r.pos();
@@ -107,7 +100,7 @@ std::optional<std::vector<std::uint8_t>> rename_exports(Reader r) {
   std::vector<std::uint8_t> out;
   auto count = r.leb();
   if (!count) return std::nullopt;
-  put_leb(out, *count);
+  sandbox::append_uleb128(out, *count);
   for (std::uint64_t i = 0; i < *count; ++i) {
     if (!r.skip_name()) return std::nullopt;
     const std::size_t desc = r.pos();
@@ -149,7 +142,7 @@ Result<std::vector<std::uint8_t>> rename_for_wasm2c(std::span<const std::uint8_t
     }
     const auto body = renamed ? std::span<const std::uint8_t>(*renamed) : payload;
     out.push_back(*id);
-    put_leb(out, body.size());
+    sandbox::append_uleb128(out, body.size());
     out.insert(out.end(), body.begin(), body.end());
   }
   return out;
