@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <exception>
+#include <new>
 #include <optional>
 
 #include "wabt/interp/interp.h"
@@ -105,7 +106,18 @@ class WabtInstance final : public Instance {
               args[i] = from_wabt_value(hf->sig.params[i], params[i]);
             }
             WabtCallerMemory mem(*this);
-            HostOutcome out = hf->fn(mem, args.data(), res.data());
+            // Nothing may unwind through libwabt (it is not exception-safe: it leaks and can
+            // leave its thread inconsistent): a throwing host function traps its caller.
+            HostOutcome out;
+            try {
+              out = hf->fn(mem, args.data(), res.data());
+            } catch (const std::bad_alloc&) {
+              out = HostOutcome::trapped("out of memory (a host function's allocation failed)");
+            } catch (const std::exception& e) {
+              out = HostOutcome::trapped(std::string("host error: ") + e.what());
+            } catch (...) {
+              out = HostOutcome::trapped("host error");
+            }
             if (out.trap) {
               *out_trap = wi::Trap::New(store_, out.message);
               return wabt::Result::Error;
