@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -32,6 +33,12 @@ RuntimeOptions options(const std::string& engine, const Settings& s, Marks* mark
   o.workers = s.workers;
   o.mailbox_capacity = 2'000'000;
   o.limits.deadline = std::chrono::milliseconds(120'000);
+  // A sender blasts faster than its receiver drains: budgets large enough for every scenario,
+  // and still checked on every message (never 0, which would skip the checks).
+  o.budget.max_mailbox_bytes = 1ull << 40;
+  o.budget.max_pending_requests = std::numeric_limits<std::uint32_t>::max();
+  o.host_budget.max_mailbox_bytes = 1ull << 40;
+  o.host_budget.max_pending_requests = 1ull << 40;
   o.log = [marks](std::string_view, std::int32_t level, std::string_view) {
     if (marks == nullptr || level < 0 || level > 4) return;
     const auto now = Clock::now();
