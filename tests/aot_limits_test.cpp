@@ -169,11 +169,7 @@ TEST_P(LoadChecksTest, ModuleSizeAndCheckComeFirst) {
   EXPECT_EQ(aot::cache_counters().compiled, before.compiled);
 }
 
-INSTANTIATE_TEST_SUITE_P(Engines, LoadChecksTest, ::testing::ValuesIn([] {
-                           std::vector<std::string> names;
-                           for (auto n : engine_names()) names.emplace_back(n);
-                           return names;
-                         }()),
+INSTANTIATE_TEST_SUITE_P(Engines, LoadChecksTest, ::testing::ValuesIn(test::engine_params()),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

@@ -114,11 +114,7 @@ TEST(MemoryGuard, AModuleThatNeverGrowsIsLeftAlone) {
   EXPECT_EQ(*guarded, bytes);
 }
 
-INSTANTIATE_TEST_SUITE_P(Engines, MemoryGuardTest, ::testing::ValuesIn([] {
-                           std::vector<std::string> names;
-                           for (auto n : engine_names()) names.emplace_back(n);
-                           return names;
-                         }()),
+INSTANTIATE_TEST_SUITE_P(Engines, MemoryGuardTest, ::testing::ValuesIn(test::engine_params()),
                          [](const auto& info) { return info.param; });
 
 }  // namespace
