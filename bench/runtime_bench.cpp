@@ -49,7 +49,7 @@ RuntimeOptions options(const std::string& engine, const Settings& s, Marks* mark
 }
 
 ComponentSpec spec(const std::string& id, const std::vector<std::uint8_t>& wasm, const std::string& file) {
-  return ComponentSpec{id, wasm, file, "", 0, {}, Capabilities::all(), std::chrono::milliseconds(0), {}, {}};
+  return ComponentSpec{id, wasm, file, "", 0, {}, Capabilities::all(), std::chrono::milliseconds(0), {}, {}, {}};
 }
 
 std::unique_ptr<Runtime> start(RuntimeOptions o, std::vector<ComponentSpec> specs) {

@@ -18,7 +18,7 @@ Error create_error(std::vector<ComponentSpec> specs) {
 }
 
 ComponentSpec guest(const std::string& id, const std::string& file) {
-  return ComponentSpec{id, test::guest_bytes(file), test::guest_path(file), "", 0, {}, {}, {}, {}, {}};
+  return ComponentSpec{id, test::guest_bytes(file), test::guest_path(file), "", 0, {}, {}, {}, {}, {}, {}};
 }
 
 TEST(Abi, UnknownImportIsRefusedNamingIt) {

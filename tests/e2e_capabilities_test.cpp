@@ -36,7 +36,7 @@ TEST_P(Caps, NothingIsGrantedByDefault) {
 }
 
 TEST_P(Caps, GrantsAreSegmentAware) {
-  start({granted("a", {{"workers.*"}, {"*.internal"}, {}, {}}), probe("workers.one"), probe("workersx.one"),
+  start({granted("a", {{"workers.*"}, {"*.internal"}, {}, {}, {}}), probe("workers.one"), probe("workersx.one"),
          probe("workers.one.two"), probe("x.internal"), probe("evilinternal")});
   post("a", "send workers.one ok");
   post("a", "send workersx.one no");
@@ -55,7 +55,7 @@ TEST_P(Caps, GrantsAreSegmentAware) {
 }
 
 TEST_P(Caps, SubscribeMustBeCoveredAndPublishGranted) {
-  start({granted("pub", {{}, {}, {"news.*"}, {}}), granted("s", {{}, {}, {}, {"news.#"}})});
+  start({granted("pub", {{}, {}, {"news.*"}, {}, {}}), granted("s", {{}, {}, {}, {"news.#"}, {}})});
   post("s", "sub news.*");
   post("s", "sub news.#");
   post("s", "sub #");
@@ -77,7 +77,7 @@ TEST_P(Caps, SubscribeMustBeCoveredAndPublishGranted) {
 }
 
 TEST_P(Caps, InvalidGrantPatternsAreRefusedAtCreate) {
-  auto rt = Runtime::create(options(), {granted("a", {{"a*"}, {}, {}, {}})});
+  auto rt = Runtime::create(options(), {granted("a", {{"a*"}, {}, {}, {}, {}})});
   ASSERT_FALSE(rt.ok());
   EXPECT_NE(rt.error().message.find("invalid capability pattern 'a*'"), std::string::npos);
 }

@@ -62,7 +62,7 @@ TEST_P(Messaging, ComponentsOnEveryEngineTalkInOneRuntime) {
 }
 
 TEST_P(Messaging, WatGuestAnswersRequests) {
-  auto echo = ComponentSpec{"echo", test::guest_bytes("echo.wasm"), test::guest_path("echo.wasm"), "", 0, {}, {}, {}, {}, {}};
+  auto echo = ComponentSpec{"echo", test::guest_bytes("echo.wasm"), test::guest_path("echo.wasm"), "", 0, {}, {}, {}, {}, {}, {}};
   start({probe("alice"), std::move(echo)});
   post("alice", "request echo 0 from wat");
   ASSERT_TRUE(runtime->wait_idle(10s));

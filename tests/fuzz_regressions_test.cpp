@@ -27,7 +27,7 @@ TEST(FuzzRegressions, ModulesAreRefusedWithAnError) {
   for (const auto& bytes : inputs) {
     RuntimeOptions o;
     o.workers = 1;
-    auto rt = Runtime::create(std::move(o), {ComponentSpec{"x", {bytes.begin(), bytes.end()}, "regression.wasm", "", 0, {}, {}, {}, {}, {}}});
+    auto rt = Runtime::create(std::move(o), {ComponentSpec{"x", {bytes.begin(), bytes.end()}, "regression.wasm", "", 0, {}, {}, {}, {}, {}, {}}});
     ASSERT_FALSE(rt.ok());
     EXPECT_EQ(rt.error().code, ErrorCode::kInvalidModule) << rt.error().message;
   }

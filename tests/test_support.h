@@ -162,7 +162,7 @@ class EngineRuntimeTest : public ::testing::TestWithParam<std::string> {
  protected:
   ComponentSpec probe(const std::string& id, std::string config = {}, std::size_t capacity = 0) {
     return ComponentSpec{id, guest_bytes("probe.wasm"), guest_path("probe.wasm"), std::move(config), capacity, {},
-                         Capabilities::all(), {}, {}, {}};
+                         Capabilities::all(), {}, {}, {}, {}};
   }
 
   RuntimeOptions options() {

@@ -17,6 +17,7 @@ enum GuestStatus : std::int32_t {
   kQueueFull = -3,        // the target's mailbox is full; nothing was queued
   kInvalidArgument = -4,  // bad pointer, length, UTF-8, or a value out of range
   kTooLarge = -5,         // payload larger than the runtime's limit
+  kInUse = -6,           // the id is in use (spawn)
   kLimitReached = -7,     // a budget of the caller or of the host is used up (docs/MANIFEST.md)
 };
 

@@ -24,7 +24,7 @@ struct ManifestLimits {
 // Budgets as written (component -> [runtime] -> built-in default); see ComponentBudget.
 struct ManifestBudget {
   std::optional<std::uint64_t> max_pending_requests, max_mailbox_bytes, max_subscriptions, max_log_bytes_per_call,
-      max_log_line_bytes, max_events_per_call;
+      max_log_line_bytes, max_events_per_call, max_timers, max_monitors, max_children;
   // Applies what is set on top of `budget`.
   void apply(ComponentBudget& budget) const;
 };
@@ -49,7 +49,8 @@ struct ManifestGroup {
 
 struct ManifestComponent {
   std::string id;
-  std::string wasm;           // resolved against the manifest's directory
+  std::string wasm;           // resolved against the manifest's directory; empty with `module`
+  std::optional<std::string> module;  // made from this [[module]] (its settings, under these keys)
   std::string config;
   std::size_t mailbox_capacity = 0;  // 0: runtime default
   ManifestLimits limits;
@@ -57,7 +58,19 @@ struct ManifestComponent {
   std::optional<std::int64_t> health_interval_ms;
   std::optional<std::string> engine;  // "aot" or "interp"; empty: [runtime] engine
   std::vector<std::string> send, request, publish, subscribe;  // capability grants (deny by default)
+  std::vector<std::string> spawn;  // modules it may spawn components from
+  std::vector<std::string> keys;   // the keys written in its table (which settings override a module's)
   int line = 0;               // where it is declared, for messages
+  [[nodiscard]] bool has(std::string_view key) const;
+};
+
+// A [[module]]: a template for components (docs/MANIFEST.md, "Modules").
+struct ManifestModule {
+  std::string name;
+  ManifestComponent settings;  // wasm, config, limits, grants...; `id` unused
+  std::string activate;        // virtual actors: ids matching it are made on first message
+  std::optional<std::int64_t> passivate_after_ms;
+  int line = 0;
 };
 
 struct ManifestMessage {
@@ -79,12 +92,15 @@ struct ManifestRuntime {
   std::optional<std::uint64_t> max_total_mailbox_bytes;
   std::optional<std::uint64_t> max_total_pending_requests;
   std::optional<std::uint64_t> max_total_memory_bytes;
+  std::optional<std::uint64_t> max_total_timers;
+  std::optional<std::uint64_t> max_components;
   ManifestSupervision supervision;  // for components in no group, and defaults of every group
 };
 
 struct Manifest {
   std::string path;
   ManifestRuntime runtime;
+  std::vector<ManifestModule> modules;
   std::vector<ManifestComponent> components;
   std::vector<ManifestGroup> groups;
   std::vector<ManifestMessage> messages;

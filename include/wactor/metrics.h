@@ -40,6 +40,13 @@ namespace wactor {
   X(unhealthy, "health polls that answered non-zero or failed")                               \
   X(escalations, "times its failure exceeded its group's restart intensity")                  \
   X(dropped_while_down, "messages that reached this component while it was down")             \
+  X(spawned, "components this component spawned (spawn answered 0)")                         \
+  X(timers_set, "send-after timers this component set")                                       \
+  X(timers_cancelled, "its send-after timers cancelled before they fired")                    \
+  X(timers_dropped, "its send-after timers that fired but were not delivered (target gone/full)") \
+  X(down_notices, "$down notices delivered to this component")                               \
+  X(upgrades, "hot upgrades of this component that succeeded")                                \
+  X(upgrade_rollbacks, "hot upgrades of this component refused or rolled back")               \
   X(handler_ns, "nanoseconds spent in this component's handlers")
 
 struct ComponentStats {
@@ -56,6 +63,9 @@ struct RuntimeMetrics {
   std::vector<std::pair<std::string, ComponentStats>> components;  // manifest order
   ComponentStats total;  // sums (mailbox figures: sum of depths, max of high-waters)
   std::uint64_t pending_requests = 0;
+  std::uint64_t pending_timers = 0;     // send-after timers not yet fired or cancelled
+  std::uint64_t live_components = 0;    // now
+  std::uint64_t components_gone = 0;    // down for good and removed since start (their counters stay in total)
 };
 
 // {"total": {...}, "pending_requests": N, "components": {"id": {...}, ...}}

@@ -21,6 +21,7 @@ enum class ErrorCode {
   kManifest,            // a manifest could not be parsed or is inconsistent
   kIo,                  // reading or writing a file failed
   kFailedPrecondition,  // the call is not valid in the current state
+  kAlreadyExists,       // a name (component id) is already in use
   kInternal,            // a bug in wactor
 };
 

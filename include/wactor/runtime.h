@@ -35,6 +35,9 @@ struct ComponentBudget {
   std::uint32_t max_log_bytes_per_call = 64u << 10;  // log text per handler call; the rest is dropped
   std::uint32_t max_log_line_bytes = 16u << 10;      // one log line; longer ones are cut
   std::uint32_t max_events_per_call = 16;            // operator events per handler call; the rest counted
+  std::uint32_t max_timers = 10'000;      // its send-after timers pending at once
+  std::uint32_t max_monitors = 10'000;    // components its instance monitors at once
+  std::uint32_t max_children = 100'000;   // live components it spawned
 };
 
 // The host-wide side: totals over every component, so that many hostile components
@@ -46,6 +49,7 @@ struct HostBudget {
   // memory.grow returns -1 and a start fails. 16 GiB leaves a 24 GiB host room for the
   // mailboxes (4 GiB) and itself.
   std::uint64_t max_memory_bytes = 16ull << 30;
+  std::uint64_t max_timers = 1'000'000;  // send-after timers pending, all components
 };
 
 // How a supervision group reacts when one of its members fails (a trap, a fuel or deadline
@@ -85,7 +89,8 @@ struct Capabilities {
   std::vector<std::string> request;    // targets of request
   std::vector<std::string> publish;    // topics it may publish on
   std::vector<std::string> subscribe;  // patterns it may subscribe with (each must be covered by one)
-  static Capabilities all() { return {{"#"}, {"#"}, {"#"}, {"#"}}; }
+  std::vector<std::string> spawn;      // module names it may spawn components from (patterns too)
+  static Capabilities all() { return {{"#"}, {"#"}, {"#"}, {"#"}, {"#"}}; }
 };
 
 struct ComponentSpec {
@@ -101,6 +106,21 @@ struct ComponentSpec {
   // The engine running this component ("aot", "interp"); empty: RuntimeOptions::engine.
   std::string engine;
   std::optional<ComponentBudget> budget;  // empty: RuntimeOptions::budget
+  std::string module;  // set by the runtime: the [[module]] it was made from, if any
+};
+
+// A template components are made from at run time (spawn, activation) or in the manifest.
+// Loaded (and compiled) once; every component made from it shares the loaded module and
+// gets its settings and grants, never more.
+struct ModuleSpec {
+  std::string name;        // [A-Za-z0-9_.-]{1,128}, unique among modules
+  ComponentSpec settings;  // wasm, origin, config, limits, grants, ...; `id` is unused
+  // Virtual actors: a message or request to an id matching this pattern that names no live
+  // component spawns it first (owned by the host). Empty: never.
+  std::string activate;
+  // A component made from this module idle that long is stopped (its snapshot, if it
+  // exports `snapshot`, is kept for its next activation). 0: never.
+  std::chrono::milliseconds passivate_after{0};
 };
 
 // One line a guest logged. Called from worker threads, possibly concurrently.
@@ -109,7 +129,8 @@ using LogSink = std::function<void(std::string_view component, std::int32_t leve
 // Something the operator should know: kind is "denied", "trap", "fuel", "deadline",
 // "unhealthy", "restarted", "restart-failed", "escalated", "stopped", "shutdown-failed",
 // "dropped", "bad-log-call", "orphaned-reply", "shed", "budget", "interrupted", "host-error",
-// "restart-scheduled".
+// "restart-scheduled", "spawned", "init-failed", "upgraded", "upgrade-failed", "passivated",
+// "activated".
 // Called from worker and timer threads. `detail` may hold guest-chosen text: sinks that
 // print it must escape it (escape_event_text).
 struct RuntimeEvent {
@@ -132,6 +153,8 @@ struct RuntimeOptions {
   // Supervision of components that are in no group.
   SupervisionPolicy supervision;
   std::chrono::milliseconds health_interval{1'000};
+  // Live components at most, the manifest's included (spawn answers -7 past it).
+  std::uint64_t max_components = 1'000'000;
   // nullptr: the system clock, and a timer thread fires timeouts. With another clock (a
   // ManualClock in tests) the caller fires them with Runtime::expire_timers().
   const Clock* clock = nullptr;
@@ -146,7 +169,8 @@ class Runtime {
   // Errors also for groups naming unknown components or a component twice.
   [[nodiscard]] static Result<std::unique_ptr<Runtime>> create(RuntimeOptions options,
                                                                std::vector<ComponentSpec> components,
-                                                               std::vector<GroupSpec> groups = {});
+                                                               std::vector<GroupSpec> groups = {},
+                                                               std::vector<ModuleSpec> modules = {});
   ~Runtime();  // stops
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
@@ -187,6 +211,21 @@ class Runtime {
   // Stops one component for good: its shutdown runs, every request queued for it or
   // received and unanswered ends at once with status 4, and sends to it get -1. @threadsafe
   [[nodiscard]] Status stop_component(std::string_view id);
+
+  // Makes a component from a module of the manifest (or create()), owned by the host, with
+  // the module's config unless `config` is given. Its init runs on a worker; messages to it
+  // queue behind its init. Errors: kNotFound (no such module), kInvalidArgument (bad id),
+  // kAlreadyExists (id in use), kResourceExhausted (max_components). @threadsafe
+  [[nodiscard]] Status spawn(std::string_view module, std::string_view id,
+                             std::optional<std::string> config = std::nullopt);
+  // Makes a component from a spec (its bytes are loaded once per distinct module). @threadsafe
+  [[nodiscard]] Status spawn(ComponentSpec spec);
+  // Replaces a live component's module between two messages, keeping its mailbox, its
+  // pending requests both ways, its subscriptions, monitors and timers: the old instance's
+  // `snapshot` (if exported) is read, a new instance runs init, then `restore` gets the
+  // state. If the new module is refused or init/restore fails or traps, the old instance
+  // goes on untouched and the error is returned. Blocks until done. @threadsafe
+  [[nodiscard]] Status upgrade(std::string_view id, std::vector<std::uint8_t> wasm, std::string origin = {});
 
   [[nodiscard]] Result<ComponentStats> stats(std::string_view component) const;
   // Every component's counters and the totals. @threadsafe

@@ -24,8 +24,8 @@ struct Named {
   Signature sig;
 };
 
-const std::array<Named, 13>& import_table() {
-  static const std::array<Named, 13> t = {{
+const std::array<Named, 19>& import_table() {
+  static const std::array<Named, 19> t = {{
       {"send", {{I32, I32, I32, I32}, {I32}}},
       {"request", {{I32, I32, I32, I32, I32}, {I64}}},
       {"respond", {{I64, I32, I32, I32}, {I32}}},
@@ -39,6 +39,12 @@ const std::array<Named, 13>& import_table() {
       {"publish", {{I32, I32, I32, I32}, {I32}}},
       {"broadcast", {{I32, I32}, {I32}}},
       {"current-topic", {{I32, I32}, {I32}}},
+      {"spawn", {{I32, I32, I32, I32, I32, I32}, {I32}}},
+      {"stop", {{I32, I32}, {I32}}},
+      {"send-after", {{I32, I32, I32, I32, I32}, {I64}}},
+      {"cancel-timer", {{I64}, {I32}}},
+      {"monitor", {{I32, I32}, {I32}}},
+      {"demonitor", {{I32, I32}, {I32}}},
   }};
   return t;
 }
@@ -57,8 +63,11 @@ struct ExportRule {
   bool required;
 };
 
-const std::array<ExportRule, 7>& export_rules() {
-  static const std::array<ExportRule, 7> r = {{
+const Signature kSnapshotSig{{}, {I64}};
+const Signature kRestoreSig{{I32, I32}, {I32}};
+
+const std::array<ExportRule, 9>& export_rules() {
+  static const std::array<ExportRule, 9> r = {{
       {"cabi_realloc", &kReallocSig, true},
       {"handle-message", &kHandleMessageSig, true},
       {"handle-callback", &kHandleCallbackSig, false},
@@ -66,6 +75,8 @@ const std::array<ExportRule, 7>& export_rules() {
       {"health", &kNoArgStatusSig, false},
       {"shutdown", &kNoArgStatusSig, false},
       {"inbox", &kInboxSig, false},
+      {"snapshot", &kSnapshotSig, false},
+      {"restore", &kRestoreSig, false},
   }};
   return r;
 }
@@ -302,6 +313,56 @@ std::vector<HostFunction> make_imports(GuestHost& host) {
     r[0].i32 = copy_out(m, a[0].i32, a[1].i32, h->current_topic(), *h, "current-topic");
     return HostOutcome::ok();
   }));
+  fns.push_back(make("spawn", [h](CallerMemory& m, const Val* a, Val* r) {
+    auto module = region(m, a[0].i32, a[1].i32);
+    auto id = region(m, a[2].i32, a[3].i32);
+    auto config = region(m, a[4].i32, a[5].i32);
+    if (!module || !id || !config || !valid_utf8(as_text(*module)) || !valid_utf8(as_text(*id)) ||
+        !valid_utf8(as_text(*config))) {
+      r[0].i32 = kInvalidArgument;
+      h->invalid_call("spawn");
+    } else {
+      r[0].i32 = h->spawn(as_text(*module), as_text(*id), as_text(*config));
+    }
+    return HostOutcome::ok();
+  }));
+  // stop / monitor / demonitor: (target_ptr, target_len) -> status
+  for (std::string_view name : {std::string_view("stop"), std::string_view("monitor"), std::string_view("demonitor")}) {
+    fns.push_back(make(name, [h, name](CallerMemory& m, const Val* a, Val* r) {
+      auto target = region(m, a[0].i32, a[1].i32);
+      if (!target || !valid_utf8(as_text(*target))) {
+        r[0].i32 = kInvalidArgument;
+        h->invalid_call(name);
+      } else if (name == "stop") {
+        r[0].i32 = h->stop(as_text(*target));
+      } else if (name == "monitor") {
+        r[0].i32 = h->monitor(as_text(*target));
+      } else {
+        r[0].i32 = h->demonitor(as_text(*target));
+      }
+      return HostOutcome::ok();
+    }));
+  }
+  fns.push_back(make("send-after", [h](CallerMemory& m, const Val* a, Val* r) {
+    auto target = region(m, a[0].i32, a[1].i32);
+    auto payload = region(m, a[2].i32, a[3].i32);
+    if (!target || !payload || !valid_utf8(as_text(*target)) || a[4].i32 < 0) {
+      r[0].i64 = kInvalidArgument;
+      h->invalid_call("send-after");
+    } else {
+      r[0].i64 = h->send_after(as_text(*target), *payload, a[4].i32);
+    }
+    return HostOutcome::ok();
+  }));
+  fns.push_back(make("cancel-timer", [h](CallerMemory&, const Val* a, Val* r) {
+    if (a[0].i64 <= 0) {
+      r[0].i32 = kInvalidArgument;
+      h->invalid_call("cancel-timer");
+    } else {
+      r[0].i32 = h->cancel_timer(a[0].i64);
+    }
+    return HostOutcome::ok();
+  }));
   return fns;
 }
 
@@ -341,6 +402,12 @@ Result<GuestExports> GuestExports::resolve(engine::Instance& instance) {
   auto sh = optional_export(instance, "shutdown", kNoArgStatusSig);
   if (!sh.ok()) return std::move(sh).take_error();
   g.shutdown_ = *sh;
+  auto sn = optional_export(instance, "snapshot", kSnapshotSig);
+  if (!sn.ok()) return std::move(sn).take_error();
+  g.snapshot_ = *sn;
+  auto rs = optional_export(instance, "restore", kRestoreSig);
+  if (!rs.ok()) return std::move(rs).take_error();
+  g.restore_ = *rs;
   auto ib = optional_export(instance, "inbox", kInboxSig);
   if (!ib.ok()) return std::move(ib).take_error();
   if (*ib) {
@@ -449,6 +516,31 @@ Result<std::int32_t> GuestExports::health(engine::Instance& instance) {
   return call_status(instance, *health_, {});
 }
 
+Result<std::string> GuestExports::snapshot(engine::Instance& instance) {
+  if (!snapshot_) return std::string();
+  Val packed{};
+  WACTOR_TRY(instance.call(*snapshot_, {}, std::span<Val>(&packed, 1)));
+  const auto bits = static_cast<std::uint64_t>(packed.i64);
+  const std::uint64_t ptr = bits & 0xffffffffu, len = bits >> 32;
+  auto mem = instance.memory();
+  if (ptr + len > mem.size()) {
+    return make_error(ErrorCode::kGuestError, "snapshot() returned " + std::to_string(len) + " bytes at " +
+                                                  std::to_string(ptr) + ": outside memory (" +
+                                                  std::to_string(mem.size()) + " bytes)");
+  }
+  return std::string(reinterpret_cast<const char*>(mem.data()) + ptr, len);
+}
+
+Result<std::int32_t> GuestExports::restore(engine::Instance& instance, std::span<const std::uint8_t> state) {
+  if (!restore_) return 0;
+  auto ptr = place(instance, state);
+  if (!ptr.ok()) return ptr;
+  std::array<Val, 2> args{};
+  args[0].i32 = *ptr;
+  args[1].i32 = static_cast<std::int32_t>(state.size());
+  return call_status(instance, *restore_, args);
+}
+
 std::string_view guest_status_name(std::int32_t status) {
   switch (status) {
     case kOk: return "ok";
@@ -457,6 +549,8 @@ std::string_view guest_status_name(std::int32_t status) {
     case kQueueFull: return "queue full";
     case kInvalidArgument: return "invalid argument";
     case kTooLarge: return "too large";
+    case kInUse: return "id in use";
+    case kLimitReached: return "limit reached";
     default: return "unknown status";
   }
 }

@@ -39,6 +39,14 @@ class GuestHost {
   virtual std::int32_t publish(std::string_view topic, std::span<const std::uint8_t> payload) = 0;
   virtual std::int32_t broadcast(std::span<const std::uint8_t> payload) = 0;
   virtual std::string_view current_topic() = 0;
+  // Actors that come and go (docs/ABI.md). All may be called from init.
+  virtual std::int32_t spawn(std::string_view module, std::string_view id, std::string_view config) = 0;
+  virtual std::int32_t stop(std::string_view target) = 0;
+  virtual std::int64_t send_after(std::string_view target, std::span<const std::uint8_t> payload,
+                                  std::int32_t delay_ms) = 0;
+  virtual std::int32_t cancel_timer(std::int64_t timer_id) = 0;
+  virtual std::int32_t monitor(std::string_view target) = 0;
+  virtual std::int32_t demonitor(std::string_view target) = 0;
   // The ABI layer refused a call with -4 (bad pointer, length or UTF-8): count it.
   virtual void invalid_call(std::string_view import) = 0;
 };
@@ -81,6 +89,12 @@ class GuestExports {
                                                      std::int32_t status, std::span<const std::uint8_t> payload);
   [[nodiscard]] Result<std::int32_t> shutdown(engine::Instance& instance);
   [[nodiscard]] Result<std::int32_t> health(engine::Instance& instance);
+  [[nodiscard]] bool has_snapshot() const { return snapshot_.has_value(); }
+  [[nodiscard]] bool has_restore() const { return restore_.has_value(); }
+  // The state `snapshot` returns (copied out of the guest), or empty without the export.
+  [[nodiscard]] Result<std::string> snapshot(engine::Instance& instance);
+  // Hands `state` to `restore`; 0 without the export.
+  [[nodiscard]] Result<std::int32_t> restore(engine::Instance& instance, std::span<const std::uint8_t> state);
 
  private:
   engine::ExportIndex realloc_ = 0;
@@ -89,6 +103,8 @@ class GuestExports {
   std::optional<engine::ExportIndex> init_;
   std::optional<engine::ExportIndex> health_;
   std::optional<engine::ExportIndex> shutdown_;
+  std::optional<engine::ExportIndex> snapshot_;
+  std::optional<engine::ExportIndex> restore_;
   std::uint32_t inbox_ptr_ = 0;  // the guest's inbox buffer (docs/ABI.md), if it has one
   std::uint32_t inbox_cap_ = 0;
 };

@@ -23,23 +23,38 @@ ComponentStats ComponentCounters::snapshot() const {
   return s;
 }
 
-Component::Component(std::uint32_t index, std::string id, std::string config,
-                     std::shared_ptr<const engine::Module> module, std::size_t mailbox_capacity,
-                     const ComponentLimits& limits, const ComponentBudget& budget, Capabilities capabilities,
-                     Router& router, sandbox::Allowance* host_mailbox_bytes,
+std::string_view down_reason_name(DownReason r) {
+  switch (r) {
+    case DownReason::kNone: return "none";
+    case DownReason::kStopped: return "stopped";
+    case DownReason::kEscalated: return "escalated";
+    case DownReason::kInitFailed: return "init-failed";
+    case DownReason::kOwnerStopped: return "owner-stopped";
+  }
+  return "?";
+}
+
+Component::Component(ComponentSetup setup, Router& router, sandbox::Allowance* host_mailbox_bytes,
                      sandbox::Allowance* host_memory_bytes)
-    : index_(index),
-      limits_(limits),
-      budget_(budget),
-      capabilities_(std::move(capabilities)),
+    : handle_(setup.handle),
+      owner_(setup.owner),
+      module_name_(std::move(setup.module_name)),
+      health_interval_(setup.health_interval),
+      passivate_after_(setup.passivate_after),
+      restore_state_(std::move(setup.restore_state)),
+      engine_(std::move(setup.engine)),
+      group_(std::move(setup.group)),
+      limits_(setup.limits),
+      budget_(setup.budget),
+      capabilities_(std::move(setup.capabilities)),
       host_memory_bytes_(host_memory_bytes),
-      id_(std::move(id)),
-      config_(std::move(config)),
-      module_(std::move(module)),
+      id_(std::move(setup.id)),
+      config_(std::move(setup.config)),
+      module_(std::move(setup.module)),
       has_callback_(module_->info().find_export("handle-callback") != nullptr),
       has_health_(module_->info().find_export("health") != nullptr),
       router_(router),
-      mailbox_(mailbox_capacity, budget.max_mailbox_bytes, host_mailbox_bytes),
+      mailbox_(setup.mailbox_capacity, setup.budget.max_mailbox_bytes, host_mailbox_bytes),
       imports_(abi::make_imports(*this)) {
   imports_.push_back(engine::HostFunction{std::string(instrument::kInternalModule),
                                           std::string(instrument::kRefillImport),
@@ -154,6 +169,13 @@ Status Component::start_instance() {
   exports_.reset();
   instance_.reset();
   release_memory();
+  auto st = instantiate_and_init();
+  // What the failed init set up (subscriptions, monitors) goes with its instance.
+  if (!st.ok()) router_.instance_lost(*this);
+  return st;
+}
+
+Status Component::instantiate_and_init() {
   fuel_global_.reset();
   // The initial memory is charged first: the start function may grow it.
   std::uint64_t initial = 0;
@@ -184,15 +206,148 @@ Status Component::start_instance() {
   arm();
   auto rc = exports_->init(*instance_, bytes_of(config_));
   if (!rc.ok() || *rc != 0) {
-    // What the failed init set up (subscriptions) goes with its instance.
     instance_.reset();
     exports_.reset();
     release_memory();
-    router_.instance_lost(*this);
     if (!rc.ok()) return make_error(rc.error().code, "init failed: " + rc.error().message);
     return make_error(ErrorCode::kGuestError, "init returned " + std::to_string(*rc));
   }
   return {};
+}
+
+void Component::handle_init() {
+  if (down() || instance_) return;  // stopped before its init ran (its kStop came first)
+  auto st = start_instance();
+  if (st.ok() && restore_state_) {  // an activation: the state its last passivation kept
+    arm();
+    auto rc = exports_->restore(*instance_, bytes_of(*restore_state_));
+    if (!rc.ok()) st = make_error(rc.error().code, "restore failed: " + rc.error().message);
+    else if (*rc != 0) st = make_error(ErrorCode::kGuestError, "restore returned " + std::to_string(*rc));
+    if (!st.ok()) drop_instance(false);
+  }
+  restore_state_.reset();
+  if (st.ok()) return;
+  counters_.bump(&ComponentCounters::traps);
+  router_.report(*this, "init-failed", st.error().to_string());
+  mark_down(DownReason::kInitFailed);
+  go_down(false);
+}
+
+bool Component::offer_upgrade(std::shared_ptr<UpgradeJob> job) {
+  std::lock_guard lock(upgrade_mu_);
+  if (upgrade_) return false;
+  upgrade_ = std::move(job);
+  return true;
+}
+
+void Component::abandon_upgrade() {
+  std::shared_ptr<UpgradeJob> job;
+  {
+    std::lock_guard lock(upgrade_mu_);
+    job = std::move(upgrade_);
+    upgrade_.reset();
+  }
+  if (job) job->done.set_value(make_error(ErrorCode::kFailedPrecondition, "upgrade of '" + id_ + "': the runtime stopped"));
+}
+
+void Component::handle_upgrade() {
+  std::shared_ptr<UpgradeJob> job;
+  {
+    std::lock_guard lock(upgrade_mu_);
+    job = std::move(upgrade_);
+    upgrade_.reset();
+  }
+  if (!job) return;
+  auto refuse = [&](const std::string& why) {
+    counters_.bump(&ComponentCounters::upgrade_rollbacks);
+    router_.report(*this, "upgrade-failed", why + "; the old instance goes on");
+    job->done.set_value(make_error(ErrorCode::kFailedPrecondition, "upgrade of '" + id_ + "': " + why));
+  };
+  if (!instance_ || down()) {
+    counters_.bump(&ComponentCounters::upgrade_rollbacks);
+    job->done.set_value(make_error(ErrorCode::kFailedPrecondition, "upgrade of '" + id_ + "': the component is down"));
+    return;
+  }
+  // 1. The old instance's state.
+  std::string state;
+  if (exports_->has_snapshot()) {
+    arm();
+    auto snap = exports_->snapshot(*instance_);
+    if (!snap.ok()) return refuse("snapshot failed: " + snap.error().to_string());
+    state = std::move(snap).value();
+  }
+  // 2. A fresh instance of the new module runs init, then restore gets the state; the old
+  // instance waits aside, untouched, until the new one has succeeded.
+  auto old_instance = std::move(instance_);
+  auto old_exports = std::move(exports_);
+  exports_.reset();
+  const auto old_fuel = fuel_global_;
+  const std::uint64_t old_pages = memory_pages_;
+  memory_pages_ = 0;
+  auto old_module = module_;
+  module_ = job->module;
+  Status st = instantiate_and_init();
+  if (st.ok() && exports_->has_restore()) {
+    arm();
+    auto rc = exports_->restore(*instance_, bytes_of(state));
+    if (!rc.ok()) st = make_error(rc.error().code, "restore failed: " + rc.error().message);
+    else if (*rc != 0) st = make_error(ErrorCode::kGuestError, "restore returned " + std::to_string(*rc));
+  }
+  if (!st.ok()) {  // rollback
+    exports_.reset();
+    instance_.reset();
+    release_memory();
+    instance_ = std::move(old_instance);
+    exports_ = std::move(old_exports);
+    fuel_global_ = old_fuel;
+    memory_pages_ = old_pages;
+    module_ = std::move(old_module);
+    return refuse(st.error().to_string());
+  }
+  old_exports.reset();
+  old_instance.reset();
+  if (host_memory_bytes_) host_memory_bytes_->give(old_pages * 65536);
+  has_callback_.store(module_->info().find_export("handle-callback") != nullptr, std::memory_order_release);
+  const bool had_health = has_health_.exchange(module_->info().find_export("health") != nullptr);
+  if (!had_health && has_health()) router_.health_gained(*this);
+  counters_.bump(&ComponentCounters::upgrades);
+  router_.report(*this, "upgraded", "new instance running, " + std::to_string(state.size()) + " bytes of state restored");
+  job->done.set_value({});
+}
+
+void Component::handle_passivate() {
+  if (down() || !instance_) return;
+  // Idle: nothing queued, nothing pending, long enough. The mailbox closes only if still
+  // empty, atomically with every push: a message either comes first (no passivation) or
+  // finds it closed (and activates the component anew).
+  if (pending_out_.load(std::memory_order_acquire) != 0 || timers_pending_.load(std::memory_order_acquire) != 0) return;
+  const auto idle_for = router_.now().count() - last_active_ns();
+  if (idle_for < std::chrono::nanoseconds(passivate_after_).count()) return;
+  std::string state;
+  if (exports_->has_snapshot()) {
+    arm();
+    auto snap = exports_->snapshot(*instance_);
+    if (!snap.ok()) {
+      router_.report(*this, "passivated", "snapshot failed (" + snap.error().to_string() + "): not passivated");
+      return;
+    }
+    state = std::move(snap).value();
+  }
+  if (!mailbox_.close_if_empty()) return;
+  if (exports_->has_snapshot()) router_.keep_state(*this, std::move(state));
+  mark_down(DownReason::kStopped);
+  router_.report(*this, "passivated", "idle for " + std::to_string(idle_for / 1'000'000) + " ms");
+  go_down(true);
+}
+
+void Component::go_down(bool call_shutdown) {
+  if (stopped_reported_) return;
+  stopped_reported_ = true;
+  down_.store(true, std::memory_order_release);
+  restart_pending_ = false;
+  restart_token_.fetch_add(1, std::memory_order_acq_rel);
+  drop_instance(call_shutdown);
+  router_.gone(*this);
 }
 
 void Component::drop_instance(bool call_shutdown) {
@@ -242,6 +397,7 @@ bool Component::run_batch() {
   }
   counters_.bump(&ComponentCounters::handler_ns,
                  static_cast<std::uint64_t>((std::chrono::steady_clock::now() - t0).count()));
+  if (passivate_after_.count() > 0) last_active_ns_.store(router_.now().count(), std::memory_order_release);
   router_.envelopes_done(done);
   batch_.clear();
   // Batch used up: run again later if anything is left (fairness between components).
@@ -256,6 +412,9 @@ void Component::handle(Envelope& e) {
     case Envelope::Kind::kRestart: handle_restart(e); break;
     case Envelope::Kind::kStart: handle_start(e.token); break;
     case Envelope::Kind::kHealth: handle_health(); break;
+    case Envelope::Kind::kInit: handle_init(); break;
+    case Envelope::Kind::kUpgrade: handle_upgrade(); break;
+    case Envelope::Kind::kPassivate: handle_passivate(); break;
   }
 }
 
@@ -272,9 +431,8 @@ void Component::host_error(Envelope& e, std::string_view what) {
 void Component::handle_stop() {
   interrupt_.store(false, std::memory_order_release);  // shutdown runs under its own deadline
   if (stopped_reported_) return;
-  stopped_reported_ = true;
-  stop_instance();
-  router_.report(*this, "stopped", "stopped for good");
+  router_.report(*this, "stopped", "stopped for good (" + std::string(down_reason_name(down_reason())) + ")");
+  go_down(true);
 }
 
 void Component::handle_restart(const Envelope& e) {

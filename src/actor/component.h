@@ -6,12 +6,16 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <future>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_set>
 
 #include "abi/abi_v1.h"
 #include "actor/mailbox.h"
+#include "actor/restart_window.h"
 #include "actor/router.h"
 #include "actor/scheduler.h"
 #include "sandbox/allowance.h"
@@ -33,19 +37,85 @@ struct ComponentCounters {
   [[nodiscard]] ComponentStats snapshot() const;
 };
 
+// Why a component went down for good (the reason word of its `$down` notices).
+enum class DownReason : std::uint8_t { kNone, kStopped, kEscalated, kInitFailed, kOwnerStopped };
+std::string_view down_reason_name(DownReason r);
+
+// Everything a component is made with.
+struct ComponentSetup {
+  std::uint64_t handle = 0;  // runtime::Handle
+  std::uint64_t owner = 0;   // the component that spawned it; 0: the host
+  std::string id;
+  std::string config;
+  std::shared_ptr<const engine::Module> module;
+  std::string module_name;  // the [[module]] it was made from, if any
+  std::size_t mailbox_capacity = 0;
+  ComponentLimits limits;
+  ComponentBudget budget;
+  Capabilities capabilities;
+  std::chrono::milliseconds health_interval{0};
+  std::chrono::milliseconds passivate_after{0};
+  std::string engine;  // the engine its module was loaded by (for upgrades)
+  std::shared_ptr<SupervisionGroup> group;  // empty: supervised on its own
+  std::optional<std::string> restore_state;  // handed to `restore` after its first init (activation)
+};
+
+// A module waiting to replace the instance (Runtime::upgrade), and its outcome.
+struct UpgradeJob {
+  std::shared_ptr<const engine::Module> module;
+  std::promise<Status> done;
+};
+
 class Component final : public Runnable, private abi::GuestHost {
  public:
-  Component(std::uint32_t index, std::string id, std::string config, std::shared_ptr<const engine::Module> module,
-            std::size_t mailbox_capacity, const ComponentLimits& limits, const ComponentBudget& budget,
-            Capabilities capabilities, Router& router, sandbox::Allowance* host_mailbox_bytes,
+  Component(ComponentSetup setup, Router& router, sandbox::Allowance* host_mailbox_bytes,
             sandbox::Allowance* host_memory_bytes);
 
-  std::uint32_t index() const { return index_; }
+  std::uint64_t handle() const { return handle_; }
+  std::uint64_t owner() const { return owner_; }
+  const std::string& module_name() const { return module_name_; }
+  std::chrono::milliseconds health_interval() const { return health_interval_; }
+  std::chrono::milliseconds passivate_after() const { return passivate_after_; }
+  const std::string& engine_name() const { return engine_; }
+  const ComponentLimits& limits() const { return limits_; }
+  // Its supervision group (set once, before it runs).
+  const std::shared_ptr<SupervisionGroup>& group() const { return group_; }
+  void set_group(std::shared_ptr<SupervisionGroup> g) { group_ = std::move(g); }
+  // Fails a pending upgrade that will never run (the runtime stopped first).
+  void abandon_upgrade();
+  // When it last handled something (runtime clock, ns). @threadsafe
+  std::int64_t last_active_ns() const { return last_active_ns_.load(std::memory_order_acquire); }
+  // True once nothing is queued for it and no worker runs or will run it. @threadsafe
+  bool quiescent() { return mailbox_.idle(); }
+  // Live children it spawned. @threadsafe
+  void add_child(std::uint64_t h) {
+    std::lock_guard lock(children_mu_);
+    children_.insert(h);
+  }
+  void remove_child(std::uint64_t h) {
+    std::lock_guard lock(children_mu_);
+    children_.erase(h);
+  }
+  std::vector<std::uint64_t> take_children() {
+    std::lock_guard lock(children_mu_);
+    std::vector<std::uint64_t> out(children_.begin(), children_.end());
+    children_.clear();
+    return out;
+  }
+  std::size_t child_count() const {
+    std::lock_guard lock(children_mu_);
+    return children_.size();
+  }
+  std::atomic<std::uint32_t>& timers_pending() { return timers_pending_; }
+  std::atomic<std::uint32_t>& monitor_count() { return monitor_count_; }
+  DownReason down_reason() const { return down_reason_.load(std::memory_order_acquire); }
+  // Hands an upgrade to the worker (queue kUpgrade after it); false if one is in progress.
+  bool offer_upgrade(std::shared_ptr<UpgradeJob> job);
   const std::string& id() const { return id_; }
   Mailbox& mailbox() { return mailbox_; }
   ComponentCounters& counters() { return counters_; }
-  bool can_receive_callbacks() const { return has_callback_; }
-  bool has_health() const { return has_health_; }
+  bool can_receive_callbacks() const { return has_callback_.load(std::memory_order_acquire); }
+  bool has_health() const { return has_health_.load(std::memory_order_acquire); }
   // The restart a kStart must carry to be current; older ones are dropped. @threadsafe
   std::uint64_t restart_token() const { return restart_token_.load(std::memory_order_acquire); }
   // Set by the runtime when it queues a health poll; one poll at a time. @threadsafe
@@ -64,11 +134,17 @@ class Component final : public Runnable, private abi::GuestHost {
   void interrupt() { interrupt_.store(true, std::memory_order_release); }
   bool down() const { return down_.load(std::memory_order_acquire); }
   // Refuse new messages from now on; the worker stops the instance when it takes the
-  // kStop envelope queued at the front. @threadsafe
-  void mark_down() { down_.store(true, std::memory_order_release); }
+  // kStop envelope queued at the front. False if it was down already. @threadsafe
+  bool mark_down(DownReason why = DownReason::kStopped) {
+    DownReason none = DownReason::kNone;
+    down_reason_.compare_exchange_strong(none, why, std::memory_order_acq_rel);
+    return !down_.exchange(true, std::memory_order_acq_rel);
+  }
 
   // Creates a fresh instance and runs its init. Only while the component is not running.
   [[nodiscard]] Status start_instance();
+  // Instantiates module_ and runs init into instance_/exports_ (nothing else on failure).
+  [[nodiscard]] Status instantiate_and_init();
   // Calls shutdown (if exported, under the shutdown deadline) and drops the instance for
   // good. Only while not running.
   void stop_instance();
@@ -83,6 +159,11 @@ class Component final : public Runnable, private abi::GuestHost {
   void handle_restart(const Envelope& e);
   void handle_start(std::uint64_t token);
   void handle_health();
+  void handle_init();
+  void handle_upgrade();
+  void handle_passivate();
+  // Goes down for good: drops the instance (shutdown first if asked) and tells the router.
+  void go_down(bool call_shutdown);
   // The instance trapped or was stopped by a limit: report it, then fail().
   void recover(std::string_view reason);
   // The instance is unusable: drop it, end what it received, and let the supervisor decide.
@@ -123,13 +204,39 @@ class Component final : public Runnable, private abi::GuestHost {
     return router_.publish(*this, topic, payload);
   }
   std::int32_t broadcast(std::span<const std::uint8_t> payload) override { return router_.broadcast(*this, payload); }
+  std::int32_t spawn(std::string_view module, std::string_view id, std::string_view config) override {
+    return router_.spawn(*this, module, id, config);
+  }
+  std::int32_t stop(std::string_view target) override { return router_.stop(*this, target); }
+  std::int64_t send_after(std::string_view target, std::span<const std::uint8_t> payload,
+                          std::int32_t delay_ms) override {
+    return router_.send_after(*this, target, payload, delay_ms);
+  }
+  std::int32_t cancel_timer(std::int64_t timer_id) override { return router_.cancel_timer(*this, timer_id); }
+  std::int32_t monitor(std::string_view target) override { return router_.monitor(*this, target); }
+  std::int32_t demonitor(std::string_view target) override { return router_.demonitor(*this, target); }
   std::string_view current_topic() override { return current_topic_; }
   void invalid_call(std::string_view) override { counters_.bump(&ComponentCounters::refused_invalid); }
 
   // A host-side failure (an exception) while handling `e`: fails the guest's call, not the host.
   void host_error(Envelope& e, std::string_view what);
 
-  const std::uint32_t index_;
+  const std::uint64_t handle_;
+  const std::uint64_t owner_;
+  const std::string module_name_;
+  const std::chrono::milliseconds health_interval_;
+  const std::chrono::milliseconds passivate_after_;
+  std::optional<std::string> restore_state_;
+  const std::string engine_;
+  std::shared_ptr<SupervisionGroup> group_;
+  std::atomic<std::int64_t> last_active_ns_{0};
+  mutable std::mutex children_mu_;
+  std::unordered_set<std::uint64_t> children_;
+  std::atomic<std::uint32_t> timers_pending_{0};
+  std::atomic<std::uint32_t> monitor_count_{0};
+  std::atomic<DownReason> down_reason_{DownReason::kNone};
+  std::mutex upgrade_mu_;
+  std::shared_ptr<UpgradeJob> upgrade_;
   const ComponentLimits limits_;
   const ComponentBudget budget_;
   std::atomic<std::uint32_t> pending_out_{0};
@@ -148,9 +255,9 @@ class Component final : public Runnable, private abi::GuestHost {
   std::chrono::milliseconds armed_deadline_{0};
   const std::string id_;
   const std::string config_;
-  const std::shared_ptr<const engine::Module> module_;  // shared with every restart of this component
-  const bool has_callback_;
-  const bool has_health_;
+  std::shared_ptr<const engine::Module> module_;  // shared with every restart; replaced by an upgrade
+  std::atomic<bool> has_callback_;
+  std::atomic<bool> has_health_;
   Router& router_;
   Mailbox mailbox_;
   std::vector<engine::HostFunction> imports_;  // bound to this component

@@ -31,10 +31,12 @@ class Mailbox {
   // What an envelope holds against the byte budgets.
   static std::uint64_t weight(const Envelope& e) { return e.payload.size() + e.topic.size(); }
 
-  enum class Push { kQueued, kQueuedNeedsSchedule, kFull };
+  // kClosed: the actor passivated (close_if_empty); nothing was queued.
+  enum class Push { kQueued, kQueuedNeedsSchedule, kFull, kClosed };
   // Callbacks answer requests already accepted, so they bypass the capacity.
   Push push(Envelope&& e, bool bypass_capacity) {
     std::lock_guard lock(mu_);
+    if (closed_) return Push::kClosed;
     const std::uint64_t w = weight(e);
     if (!bypass_capacity) {
       if (queue_.size() >= capacity_) return Push::kFull;
@@ -124,6 +126,21 @@ class Mailbox {
     return scheduled_;
   }
 
+  // Refuses every later push() (kClosed) if nothing is queued now; false otherwise. Called
+  // by the actor's own worker.
+  bool close_if_empty() {
+    std::lock_guard lock(mu_);
+    if (!queue_.empty()) return false;
+    closed_ = true;
+    return true;
+  }
+
+  // Not scheduled and nothing queued.
+  bool idle() const {
+    std::lock_guard lock(mu_);
+    return !scheduled_ && queue_.empty();
+  }
+
   std::size_t size() const {
     std::lock_guard lock(mu_);
     return queue_.size();
@@ -158,6 +175,7 @@ class Mailbox {
   std::size_t high_water_ = 0;
   bool scheduled_ = false;
   bool paused_ = false;
+  bool closed_ = false;
   std::size_t front_since_take_ = 0;
   std::atomic<bool> urgent_{false};
 };

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <deque>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "wactor/runtime.h"
 
@@ -32,6 +34,16 @@ class RestartWindow {
  private:
   SupervisionPolicy policy_;
   std::deque<std::chrono::nanoseconds> times_;
+};
+
+// A supervision group: a [[group]] of the manifest, or one component on its own (every
+// component in no group, spawned ones included). Guarded by the runtime's supervision lock.
+struct SupervisionGroup {
+  SupervisionGroup(std::string n, const SupervisionPolicy& p) : name(std::move(n)), window(p) {}
+  std::string name;
+  std::vector<std::uint64_t> members;  // component handles, in order (rest-for-one uses it)
+  RestartWindow window;
+  bool stopped = false;
 };
 
 }  // namespace wactor::actor

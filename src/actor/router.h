@@ -31,6 +31,13 @@ class Router {
   virtual std::int32_t publish(Component& from, std::string_view topic, std::span<const std::uint8_t> payload) = 0;
   virtual std::int32_t broadcast(Component& from, std::span<const std::uint8_t> payload) = 0;
   virtual void log(Component& from, std::int32_t level, std::string_view message) = 0;
+  virtual std::int32_t spawn(Component& from, std::string_view module, std::string_view id, std::string_view config) = 0;
+  virtual std::int32_t stop(Component& from, std::string_view target) = 0;
+  virtual std::int64_t send_after(Component& from, std::string_view target, std::span<const std::uint8_t> payload,
+                                  std::int32_t delay_ms) = 0;
+  virtual std::int32_t cancel_timer(Component& from, std::int64_t timer_id) = 0;
+  virtual std::int32_t monitor(Component& from, std::string_view target) = 0;
+  virtual std::int32_t demonitor(Component& from, std::string_view target) = 0;
 
   // Outcomes of handling.
   // The target's handler has started on this request.
@@ -49,6 +56,13 @@ class Router {
   virtual std::optional<std::chrono::nanoseconds> member_failed(Component& c, std::string_view reason) = 0;
   // Queues kStart(token) for the component at `at` (the end of a restart backoff).
   virtual void start_later(Component& c, std::chrono::nanoseconds at, std::uint64_t token) = 0;
+  // The component is down for good (stopped, escalated, its init failed, its owner stopped)
+  // and its instance is gone: notify its owner and monitors, stop its children, free its id.
+  virtual void gone(Component& c) = 0;
+  // A passivated component's state, kept for its next activation.
+  virtual void keep_state(Component& c, std::string state) = 0;
+  // An upgrade gave the component a health export it did not have: start polling it.
+  virtual void health_gained(Component& c) = 0;
   // True while the host interrupts every running guest call (Runtime::interrupt, stop).
   virtual bool interrupting() const = 0;
   // Envelopes taken from a mailbox have been fully handled.

@@ -1,5 +1,6 @@
 #include "wactor/cli.h"
 
+#include <map>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -240,28 +241,81 @@ int run(const RunOptions& options, std::ostream& err) {
   if (mr.max_total_pending_requests) ro.host_budget.max_pending_requests = *mr.max_total_pending_requests;
   if (mr.max_total_memory_bytes) ro.host_budget.max_memory_bytes = *mr.max_total_memory_bytes;
 
-  std::vector<ComponentSpec> specs;
-  for (const auto& c : manifest->components) {
-    auto bytes = read_file(c.wasm, "wasm module");
-    if (!bytes.ok()) {
-      err << "wactor: " << manifest->path << ":" << c.line << ": component '" << c.id
-          << "': " << bytes.error().message << "\n";
-      return kExitError;
-    }
+  if (mr.max_total_timers) ro.host_budget.max_timers = *mr.max_total_timers;
+  if (mr.max_components) ro.max_components = *mr.max_components;
+
+  // A component or module's spec from what the manifest wrote (over a module's settings,
+  // for a component made from one: its own keys win).
+  auto make_spec = [&](const ManifestComponent& c, const ManifestComponent* module) {
+    auto pick = [&](std::string_view key) -> const ManifestComponent& {
+      return (module == nullptr || c.has(key)) ? c : *module;
+    };
     ComponentLimits limits = ro.limits;
-    for (const ManifestLimits* l : {&mr.limits, &c.limits}) {
+    for (const ManifestLimits* l : {&mr.limits, module ? &module->limits : nullptr, &c.limits}) {
+      if (l == nullptr) continue;
       if (l->fuel) limits.fuel = *l->fuel;
       if (l->deadline_ms) limits.deadline = std::chrono::milliseconds(*l->deadline_ms);
       if (l->max_memory_bytes) limits.max_memory_bytes = *l->max_memory_bytes;
       if (l->shutdown_deadline_ms) limits.shutdown_deadline = std::chrono::milliseconds(*l->shutdown_deadline_ms);
     }
     std::optional<std::chrono::milliseconds> health;
-    if (c.health_interval_ms) health = std::chrono::milliseconds(*c.health_interval_ms);
+    if (const auto& h = pick("health_interval_ms").health_interval_ms) health = std::chrono::milliseconds(*h);
     ComponentBudget budget = ro.budget;
+    if (module) module->budget.apply(budget);
     c.budget.apply(budget);
-    specs.push_back(ComponentSpec{c.id, std::move(bytes).value(), c.wasm, c.config, c.mailbox_capacity, limits,
-                                  Capabilities{c.send, c.request, c.publish, c.subscribe}, health,
-                                  options.engine.empty() ? c.engine.value_or("") : options.engine, budget});
+    ComponentSpec spec;
+    spec.id = c.id;
+    spec.config = pick("config").config;
+    spec.mailbox_capacity = pick("mailbox_capacity").mailbox_capacity;
+    spec.limits = limits;
+    spec.capabilities = Capabilities{pick("send").send, pick("request").request, pick("publish").publish,
+                                     pick("subscribe").subscribe, pick("spawn").spawn};
+    spec.health_interval = health;
+    spec.engine = options.engine.empty() ? pick("engine").engine.value_or("") : options.engine;
+    spec.budget = budget;
+    return spec;
+  };
+  std::map<std::string, std::vector<std::uint8_t>> module_bytes;
+  std::vector<ModuleSpec> modules;
+  for (const auto& m : manifest->modules) {
+    auto bytes = read_file(m.settings.wasm, "wasm module");
+    if (!bytes.ok()) {
+      err << "wactor: " << manifest->path << ":" << m.line << ": module '" << m.name << "': " << bytes.error().message
+          << "\n";
+      return kExitError;
+    }
+    module_bytes[m.name] = *bytes;
+    ModuleSpec ms;
+    ms.name = m.name;
+    ms.settings = make_spec(m.settings, nullptr);
+    ms.settings.wasm = std::move(bytes).value();
+    ms.settings.origin = m.settings.wasm;
+    ms.activate = m.activate;
+    ms.passivate_after = std::chrono::milliseconds(m.passivate_after_ms.value_or(0));
+    modules.push_back(std::move(ms));
+  }
+  std::vector<ComponentSpec> specs;
+  for (const auto& c : manifest->components) {
+    const ManifestComponent* module = nullptr;
+    for (const auto& m : manifest->modules) {
+      if (c.module && m.name == *c.module) module = &m.settings;
+    }
+    ComponentSpec spec = make_spec(c, module);
+    if (module) {  // the same bytes: loaded (and compiled) once with the module
+      spec.wasm = module_bytes[*c.module];
+      spec.origin = module->wasm;
+      spec.module = *c.module;
+    } else {
+      auto bytes = read_file(c.wasm, "wasm module");
+      if (!bytes.ok()) {
+        err << "wactor: " << manifest->path << ":" << c.line << ": component '" << c.id
+            << "': " << bytes.error().message << "\n";
+        return kExitError;
+      }
+      spec.wasm = std::move(bytes).value();
+      spec.origin = c.wasm;
+    }
+    specs.push_back(std::move(spec));
   }
   std::vector<GroupSpec> groups;
   for (const auto& g : manifest->groups) {
@@ -280,7 +334,7 @@ int run(const RunOptions& options, std::ostream& err) {
     }
     ro.events = audit_sink(audit);
   }
-  auto runtime = Runtime::create(std::move(ro), std::move(specs), std::move(groups));
+  auto runtime = Runtime::create(std::move(ro), std::move(specs), std::move(groups), std::move(modules));
   if (!runtime.ok()) {
     err << "wactor: " << runtime.error().message << "\n";
     return kExitError;

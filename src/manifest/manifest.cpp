@@ -44,6 +44,14 @@ class Parser {
   // Every key of `table` must be one of `allowed`.
   Status only_keys(const toml::table& table, std::initializer_list<std::string_view> allowed,
                    std::string_view section) const {
+    return only_keys(table, std::vector<std::string_view>(allowed), section);
+  }
+  Status only_keys(const toml::table& table, std::initializer_list<std::string_view>, std::string_view section,
+                   const std::vector<std::string_view>& allowed) const {
+    return only_keys(table, allowed, section);
+  }
+  Status only_keys(const toml::table& table, const std::vector<std::string_view>& allowed,
+                   std::string_view section) const {
     for (auto&& [key, value] : table) {
       bool known = false;
       for (auto a : allowed) known = known || key.str() == a;
@@ -110,7 +118,7 @@ class Parser {
     }
     Manifest m;
     m.path = path_;
-    WACTOR_TRY(only_keys(root, {"runtime", "component", "group", "message"}, "the manifest"));
+    WACTOR_TRY(only_keys(root, {"runtime", "module", "component", "group", "message"}, "the manifest"));
     if (const toml::node* rt = root.get("runtime")) {
       if (!rt->is_table()) return error_at(rt->source(), "'runtime' must be a table ([runtime])");
       WACTOR_TRY(parse_runtime(*rt->as_table(), m.runtime));
@@ -118,10 +126,26 @@ class Parser {
     const toml::node* comps = root.get("component");
     if (comps == nullptr) return make_error(ErrorCode::kManifest, path_ + ": no [[component]] entries: nothing to run");
     if (!comps->is_array_of_tables()) return error_at(comps->source(), "'component' must be [[component]] tables");
+    std::set<std::string> module_names;
+    if (const toml::node* mods = root.get("module")) {
+      if (!mods->is_array_of_tables()) return error_at(mods->source(), "'module' must be [[module]] tables");
+      for (const toml::node& n : *mods->as_array()) {
+        auto mod = parse_module(*n.as_table());
+        if (!mod.ok()) return std::move(mod).take_error();
+        if (!module_names.insert(mod->name).second) {
+          return error_at(n.source(), "duplicate module name '" + mod->name + "'");
+        }
+        m.modules.push_back(std::move(mod).value());
+      }
+    }
     std::set<std::string> ids;
     for (const toml::node& n : *comps->as_array()) {
       auto c = parse_component(*n.as_table());
       if (!c.ok()) return std::move(c).take_error();
+      if (c->module && !module_names.count(*c->module)) {
+        return error_at(n.as_table()->get("module")->source(), "component '" + c->id + "': no [[module]] named '" +
+                                                                    *c->module + "'");
+      }
       if (!ids.insert(c->id).second) {
         return error_at(n.source(), "duplicate component id '" + c->id + "'");
       }
@@ -147,7 +171,13 @@ class Parser {
         if (!to.ok()) return std::move(to).take_error();
         auto payload = string_key(t, "payload", true, "[[message]]");
         if (!payload.ok()) return std::move(payload).take_error();
-        if (!ids.count(**to)) return error_at(t.source(), "[[message]] to unknown component '" + **to + "'");
+        bool activated = false;  // an id a module activates on demand
+        for (const auto& mod : m.modules) {
+          activated = activated || (!mod.activate.empty() && messaging::topic_matches(mod.activate, **to));
+        }
+        if (!ids.count(**to) && !activated) {
+          return error_at(t.source(), "[[message]] to unknown component '" + **to + "'");
+        }
         m.messages.push_back(ManifestMessage{**to, **payload, static_cast<int>(t.source().begin.line)});
       }
     }
@@ -200,6 +230,9 @@ class Parser {
         {"max_log_bytes_per_call", &ManifestBudget::max_log_bytes_per_call, 1LL << 30},
         {"max_log_line_bytes", &ManifestBudget::max_log_line_bytes, 1LL << 30},
         {"max_events_per_call", &ManifestBudget::max_events_per_call, 1LL << 20},
+        {"max_timers", &ManifestBudget::max_timers, 1LL << 30},
+        {"max_monitors", &ManifestBudget::max_monitors, 1LL << 30},
+        {"max_children", &ManifestBudget::max_children, 1LL << 30},
     };
     for (const auto& k : keys) {
       auto v = int_key(t, k.name, 0, k.max);
@@ -215,8 +248,15 @@ class Parser {
                              "health_interval_ms", "max_restarts", "restart_window_ms", "backoff_ms",
                              "backoff_max_ms", "max_pending_requests", "max_mailbox_bytes", "max_subscriptions",
                              "max_log_bytes_per_call", "max_log_line_bytes", "max_events_per_call",
-                             "max_total_mailbox_bytes", "max_total_pending_requests", "max_total_memory_bytes"},
+                             "max_total_mailbox_bytes", "max_total_pending_requests", "max_total_memory_bytes",
+                             "max_timers", "max_monitors", "max_children", "max_total_timers", "max_components"},
                          "[runtime]"));
+    auto total_timers = int_key(t, "max_total_timers", 0, 1LL << 40);
+    if (!total_timers.ok()) return std::move(total_timers).take_error();
+    if (*total_timers) rt.max_total_timers = static_cast<std::uint64_t>(**total_timers);
+    auto max_components = int_key(t, "max_components", 1, 1LL << 24);
+    if (!max_components.ok()) return std::move(max_components).take_error();
+    if (*max_components) rt.max_components = static_cast<std::uint64_t>(**max_components);
     WACTOR_TRY(parse_budget(t, rt.budget));
     auto total_bytes = int_key(t, "max_total_mailbox_bytes", 0, 1LL << 50);
     if (!total_bytes.ok()) return std::move(total_bytes).take_error();
@@ -376,15 +416,11 @@ class Parser {
     return {};
   }
 
-  Result<ManifestComponent> parse_component(const toml::table& t) {
-    WACTOR_TRY(only_keys(t, {"id", "wasm", "config", "mailbox_capacity", "fuel", "deadline_ms", "max_memory_bytes",
-                             "shutdown_deadline_ms", "health_interval_ms", "engine", "send", "request", "publish",
-                             "subscribe", "max_pending_requests", "max_mailbox_bytes", "max_subscriptions",
-                             "max_log_bytes_per_call", "max_log_line_bytes", "max_events_per_call"},
-                         "[[component]]"));
-    ManifestComponent c;
+  // The settings a [[component]] and a [[module]] share.
+  Status parse_settings(const toml::table& t, ManifestComponent& c, std::string_view section) {
+    for (const auto& [k, v] : t) c.keys.emplace_back(k.str());
     WACTOR_TRY(parse_budget(t, c.budget));
-    auto engine = engine_key(t, "[[component]]");
+    auto engine = engine_key(t, section);
     if (!engine.ok()) return std::move(engine).take_error();
     c.engine = *engine;
     auto health = int_key(t, "health_interval_ms", 0, 24LL * 3600 * 1000);
@@ -395,7 +431,38 @@ class Parser {
     WACTOR_TRY(patterns(t, "request", c.request));
     WACTOR_TRY(patterns(t, "publish", c.publish));
     WACTOR_TRY(patterns(t, "subscribe", c.subscribe));
+    WACTOR_TRY(patterns(t, "spawn", c.spawn));
     c.line = static_cast<int>(t.source().begin.line);
+    auto config = string_key(t, "config", false, section);
+    if (!config.ok()) return std::move(config).take_error();
+    if (*config) c.config = **config;
+    auto cap = int_key(t, "mailbox_capacity", 1, 1LL << 30);
+    if (!cap.ok()) return std::move(cap).take_error();
+    if (*cap) c.mailbox_capacity = static_cast<std::size_t>(**cap);
+    return {};
+  }
+
+  Result<std::string> wasm_key(const toml::table& t, std::string_view section) {
+    auto wasm = string_key(t, "wasm", true, section);
+    if (!wasm.ok()) return std::move(wasm).take_error();
+    if ((*wasm)->empty()) return error_at(t.get("wasm")->source(), "'wasm' must not be empty");
+    return resolve(**wasm);
+  }
+
+  static std::vector<std::string_view> settings_keys() {
+    return {"wasm", "config", "mailbox_capacity", "fuel", "deadline_ms", "max_memory_bytes", "shutdown_deadline_ms",
+            "health_interval_ms", "engine", "send", "request", "publish", "subscribe", "spawn",
+            "max_pending_requests", "max_mailbox_bytes", "max_subscriptions", "max_log_bytes_per_call",
+            "max_log_line_bytes", "max_events_per_call", "max_timers", "max_monitors", "max_children"};
+  }
+
+  Result<ManifestComponent> parse_component(const toml::table& t) {
+    auto keys = settings_keys();
+    keys.push_back("id");
+    keys.push_back("module");
+    WACTOR_TRY(only_keys(t, std::initializer_list<std::string_view>(), "[[component]]", keys));
+    ManifestComponent c;
+    WACTOR_TRY(parse_settings(t, c, "[[component]]"));
     auto id = string_key(t, "id", true, "[[component]]");
     if (!id.ok()) return std::move(id).take_error();
     c.id = **id;
@@ -403,17 +470,52 @@ class Parser {
       return error_at(t.get("id")->source(), "invalid component id '" + c.id +
                                                  "': use 1-128 characters from A-Z a-z 0-9 _ - .");
     }
-    auto wasm = string_key(t, "wasm", true, "[[component]]");
-    if (!wasm.ok()) return std::move(wasm).take_error();
-    if ((*wasm)->empty()) return error_at(t.get("wasm")->source(), "'wasm' must not be empty");
-    c.wasm = resolve(**wasm);
-    auto config = string_key(t, "config", false, "[[component]]");
-    if (!config.ok()) return std::move(config).take_error();
-    if (*config) c.config = **config;
-    auto cap = int_key(t, "mailbox_capacity", 1, 1LL << 30);
-    if (!cap.ok()) return std::move(cap).take_error();
-    if (*cap) c.mailbox_capacity = static_cast<std::size_t>(**cap);
+    auto module = string_key(t, "module", false, "[[component]]");
+    if (!module.ok()) return std::move(module).take_error();
+    c.module = *module;
+    if (c.module && t.get("wasm")) {
+      return error_at(t.get("wasm")->source(), "component '" + c.id + "': give 'wasm' or 'module', not both");
+    }
+    if (!c.module) {
+      if (!t.get("wasm")) return error_at(t.source(), "[[component]] needs 'wasm' (or 'module')");
+      auto wasm = wasm_key(t, "[[component]]");
+      if (!wasm.ok()) return std::move(wasm).take_error();
+      c.wasm = *wasm;
+    }
     return c;
+  }
+
+  Result<ManifestModule> parse_module(const toml::table& t) {
+    auto keys = settings_keys();
+    keys.push_back("name");
+    keys.push_back("activate");
+    keys.push_back("passivate_after_ms");
+    WACTOR_TRY(only_keys(t, std::initializer_list<std::string_view>(), "[[module]]", keys));
+    ManifestModule m;
+    m.line = static_cast<int>(t.source().begin.line);
+    WACTOR_TRY(parse_settings(t, m.settings, "[[module]]"));
+    auto name = string_key(t, "name", true, "[[module]]");
+    if (!name.ok()) return std::move(name).take_error();
+    m.name = **name;
+    if (!valid_component_id(m.name)) {
+      return error_at(t.get("name")->source(),
+                      "invalid module name '" + m.name + "': use 1-128 characters from A-Z a-z 0-9 _ - .");
+    }
+    auto wasm = wasm_key(t, "[[module]]");
+    if (!wasm.ok()) return std::move(wasm).take_error();
+    m.settings.wasm = *wasm;
+    auto activate = string_key(t, "activate", false, "[[module]]");
+    if (!activate.ok()) return std::move(activate).take_error();
+    if (*activate) {
+      if (!messaging::valid_pattern(**activate)) {
+        return error_at(t.get("activate")->source(), "'activate': invalid pattern '" + **activate + "'");
+      }
+      m.activate = **activate;
+    }
+    auto passivate = int_key(t, "passivate_after_ms", 1, 30LL * 24 * 3600 * 1000);
+    if (!passivate.ok()) return std::move(passivate).take_error();
+    m.passivate_after_ms = *passivate;
+    return m;
   }
 
   std::string path_;
@@ -428,6 +530,13 @@ void ManifestBudget::apply(ComponentBudget& b) const {
   if (max_log_bytes_per_call) b.max_log_bytes_per_call = static_cast<std::uint32_t>(*max_log_bytes_per_call);
   if (max_log_line_bytes) b.max_log_line_bytes = static_cast<std::uint32_t>(*max_log_line_bytes);
   if (max_events_per_call) b.max_events_per_call = static_cast<std::uint32_t>(*max_events_per_call);
+  if (max_timers) b.max_timers = static_cast<std::uint32_t>(*max_timers);
+  if (max_monitors) b.max_monitors = static_cast<std::uint32_t>(*max_monitors);
+  if (max_children) b.max_children = static_cast<std::uint32_t>(*max_children);
+}
+
+bool ManifestComponent::has(std::string_view key) const {
+  return std::find(keys.begin(), keys.end(), key) != keys.end();
 }
 
 void ManifestSupervision::apply(SupervisionPolicy& policy) const {

@@ -13,7 +13,7 @@
 
 namespace wactor::messaging {
 
-using ComponentIndex = std::uint32_t;
+using ComponentIndex = std::uint64_t;  // a runtime::Handle: slot and generation
 
 struct PendingRequest {
   std::int64_t id = 0;

@@ -27,7 +27,10 @@ void stats_json(std::string& out, const ComponentStats& s) {
 std::string to_json(const RuntimeMetrics& m) {
   std::string out = "{\n  \"total\": ";
   stats_json(out, m.total);
-  out += ",\n  \"pending_requests\": " + std::to_string(m.pending_requests) + ",\n  \"components\": {";
+  out += ",\n  \"pending_requests\": " + std::to_string(m.pending_requests) +
+         ",\n  \"pending_timers\": " + std::to_string(m.pending_timers) +
+         ",\n  \"live_components\": " + std::to_string(m.live_components) +
+         ",\n  \"components_gone\": " + std::to_string(m.components_gone) + ",\n  \"components\": {";
   for (std::size_t i = 0; i < m.components.size(); ++i) {
     out += i ? ",\n    " : "\n    ";
     out += "\"" + m.components[i].first + "\": ";  // ids are [A-Za-z0-9_.-]: nothing to escape

@@ -14,6 +14,7 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kManifest: return "manifest error";
     case ErrorCode::kIo: return "I/O error";
     case ErrorCode::kFailedPrecondition: return "failed precondition";
+    case ErrorCode::kAlreadyExists: return "already exists";
     case ErrorCode::kInternal: return "internal error";
   }
   return "unknown error";

@@ -19,11 +19,26 @@ actor::Mailbox::Push Runtime::Impl::enqueue(actor::Component& to, actor::Envelop
       to.counters().bump(&actor::ComponentCounters::shed_queue_full);
       finish_one();
       break;
+    case actor::Mailbox::Push::kClosed:
+      finish_one();
+      break;
     case actor::Mailbox::Push::kQueuedNeedsSchedule:
       scheduler_.schedule(&to);
       break;
     case actor::Mailbox::Push::kQueued:
       break;
+  }
+  return pushed;
+}
+
+actor::Mailbox::Push Runtime::Impl::deliver(ComponentPtr& to, std::string_view target, actor::Envelope&& e) {
+  auto pushed = enqueue(*to, std::move(e), Placement::kBounded);
+  // It passivated between the lookup and the push: the envelope was not queued (and is
+  // still ours); the next activation takes it.
+  for (int attempt = 0; pushed == actor::Mailbox::Push::kClosed && attempt < 3; ++attempt) {
+    to = find(target);
+    if (to == nullptr || to->down()) break;
+    pushed = enqueue(*to, std::move(e), Placement::kBounded);
   }
   return pushed;
 }
@@ -53,9 +68,14 @@ bool Runtime::Impl::permitted(actor::Component& from, const std::vector<std::str
 }
 
 void Runtime::Impl::complete(const messaging::PendingRequest& r, std::int32_t status, std::string payload) {
-  actor::Component& requester = *components_[r.requester];
-  requester.pending_out().fetch_sub(1, std::memory_order_relaxed);
   host_pending_.give(1);
+  ComponentPtr requester_ptr = directory_.at(r.requester);
+  if (!requester_ptr) {  // the requester is gone for good: nobody is waiting for this callback
+    finish_one();
+    return;
+  }
+  actor::Component& requester = *requester_ptr;
+  requester.pending_out().fetch_sub(1, std::memory_order_relaxed);
   using C = actor::ComponentCounters;
   switch (status) {
     case abi::kCallbackOk: requester.counters().bump(&C::replies_ok); break;
@@ -65,7 +85,7 @@ void Runtime::Impl::complete(const messaging::PendingRequest& r, std::int32_t st
     case abi::kCallbackTargetDown: requester.counters().bump(&C::requests_target_down); break;
     default: break;
   }
-  actor::Envelope e{actor::Envelope::Kind::kCallback, status, r.id, components_[r.target]->id(), std::move(payload), {}};
+  actor::Envelope e{actor::Envelope::Kind::kCallback, status, r.id, {}, std::move(payload), {}};
   enqueue(requester, std::move(e), Placement::kBypass);
   finish_one();  // the pending request itself
 }
@@ -75,10 +95,13 @@ std::int32_t Runtime::Impl::send(actor::Component& from, std::string_view target
   if (!valid_component_id(target)) return refuse(from, abi::kInvalidArgument);
   if (payload.size() > options_.max_payload_bytes) return refuse(from, abi::kTooLarge);
   if (!permitted(from, from.capabilities().send, "send to", target)) return refuse(from, abi::kDenied);
-  actor::Component* to = find(target);
-  if (to == nullptr || to->down() || draining_.load(std::memory_order_acquire)) return refuse(from, abi::kNotFound);
+  if (draining_.load(std::memory_order_acquire)) return refuse(from, abi::kNotFound);
+  ComponentPtr to = find(target);
+  if (to == nullptr || to->down()) return refuse(from, abi::kNotFound);
   actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, from.id(), to_string(payload), {}};
-  if (enqueue(*to, std::move(e), Placement::kBounded) == actor::Mailbox::Push::kFull) return refuse(from, abi::kQueueFull);
+  const auto pushed = deliver(to, target, std::move(e));
+  if (pushed == actor::Mailbox::Push::kFull) return refuse(from, abi::kQueueFull);
+  if (pushed == actor::Mailbox::Push::kClosed) return refuse(from, abi::kNotFound);
   from.counters().bump(&actor::ComponentCounters::messages_sent);
   return abi::kOk;
 }
@@ -90,8 +113,9 @@ std::int64_t Runtime::Impl::request(actor::Component& from, std::string_view tar
   // Without handle-callback the reply would have nowhere to go.
   if (!from.can_receive_callbacks()) return refuse(from, abi::kInvalidArgument);
   if (!permitted(from, from.capabilities().request, "request to", target)) return refuse(from, abi::kDenied);
-  actor::Component* to = find(target);
-  if (to == nullptr || to->down() || draining_.load(std::memory_order_acquire)) return refuse(from, abi::kNotFound);
+  if (draining_.load(std::memory_order_acquire)) return refuse(from, abi::kNotFound);
+  ComponentPtr to = find(target);
+  if (to == nullptr || to->down()) return refuse(from, abi::kNotFound);
   const auto timeout = timeout_ms == 0 ? std::chrono::nanoseconds(options_.default_timeout)
                                        : std::chrono::nanoseconds(std::chrono::milliseconds(timeout_ms));
   // The budgets: the requester's own, then the host's.
@@ -108,7 +132,7 @@ std::int64_t Runtime::Impl::request(actor::Component& from, std::string_view tar
   from.pending_out().fetch_add(1, std::memory_order_relaxed);
   // Registered before delivery, so a reply can never arrive before its entry exists.
   outstanding_.fetch_add(1, std::memory_order_acq_rel);
-  const auto added = table_.add(from.index(), to->index(), clock_->now() + timeout);
+  const auto added = table_.add(from.handle(), to->handle(), clock_->now() + timeout);
   // drain() may have taken every entry just before this one was added: whoever takes it
   // back owns it (seq_cst on both sides: one of the two sees the other).
   if (draining_.load(std::memory_order_seq_cst)) {
@@ -123,12 +147,13 @@ std::int64_t Runtime::Impl::request(actor::Component& from, std::string_view tar
     return added.id;
   }
   actor::Envelope e{actor::Envelope::Kind::kMessage, 0, added.id, from.id(), to_string(payload), {}};
-  if (enqueue(*to, std::move(e), Placement::kBounded) == actor::Mailbox::Push::kFull) {
+  const auto pushed = deliver(to, target, std::move(e));
+  if (pushed == actor::Mailbox::Push::kFull || pushed == actor::Mailbox::Push::kClosed) {
     if (table_.take(added.id)) {
       from.pending_out().fetch_sub(1, std::memory_order_relaxed);
       host_pending_.give(1);
       finish_one();
-      return refuse(from, abi::kQueueFull);
+      return refuse(from, pushed == actor::Mailbox::Push::kFull ? abi::kQueueFull : abi::kNotFound);
     }
     // Already ended (timed out) in between: its callback is on its way.
   } else if (added.earliest) {
@@ -141,7 +166,7 @@ std::int64_t Runtime::Impl::request(actor::Component& from, std::string_view tar
 std::int32_t Runtime::Impl::respond(actor::Component& from, std::int64_t id, bool is_error,
                                     std::span<const std::uint8_t> payload) {
   if (payload.size() > options_.max_payload_bytes) return refuse(from, abi::kTooLarge);
-  auto taken = table_.take_as_target(id, from.index());
+  auto taken = table_.take_as_target(id, from.handle());
   switch (taken.outcome) {
     case messaging::CorrelationTable::Outcome::kNotFound:
       from.counters().bump(&actor::ComponentCounters::orphaned_replies);
@@ -158,7 +183,7 @@ std::int32_t Runtime::Impl::respond(actor::Component& from, std::int64_t id, boo
 }
 
 std::int32_t Runtime::Impl::cancel(actor::Component& from, std::int64_t id) {
-  auto taken = table_.take_as_requester(id, from.index());
+  auto taken = table_.take_as_requester(id, from.handle());
   switch (taken.outcome) {
     case messaging::CorrelationTable::Outcome::kNotFound: return abi::kNotFound;
     case messaging::CorrelationTable::Outcome::kDenied:
@@ -187,13 +212,13 @@ std::int32_t Runtime::Impl::subscribe(actor::Component& from, std::string_view p
     report(from, "budget", "subscribe refused: " + std::to_string(max_subs) + " subscriptions already");
     return refuse(from, abi::kLimitReached);
   }
-  if (subscriptions_.add(from.index(), pattern)) from.subscription_count().fetch_add(1, std::memory_order_relaxed);
+  if (subscriptions_.add(from.handle(), pattern)) from.subscription_count().fetch_add(1, std::memory_order_relaxed);
   return abi::kOk;
 }
 
 std::int32_t Runtime::Impl::unsubscribe(actor::Component& from, std::string_view pattern) {
   if (!messaging::valid_pattern(pattern)) return refuse(from, abi::kInvalidArgument);
-  if (!subscriptions_.remove(from.index(), pattern)) return abi::kNotFound;
+  if (!subscriptions_.remove(from.handle(), pattern)) return abi::kNotFound;
   from.subscription_count().fetch_sub(1, std::memory_order_relaxed);
   return abi::kOk;
 }
@@ -206,11 +231,14 @@ std::int32_t Runtime::Impl::publish(actor::Component& from, std::string_view top
   if (!permitted(from, from.capabilities().publish, "publish on", topic)) return refuse(from, abi::kDenied);
   from.counters().bump(&actor::ComponentCounters::published);
   std::int32_t queued = 0;
-  for (auto index : subscriptions_.matching(topic)) {
-    actor::Component& to = *components_[index];
-    if (to.down()) continue;
+  for (auto handle : subscriptions_.matching(topic)) {
+    ComponentPtr to_ptr = directory_.at(handle);
+    if (!to_ptr || to_ptr->down()) continue;
+    actor::Component& to = *to_ptr;
     actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, from.id(), to_string(payload), std::string(topic)};
-    if (enqueue(to, std::move(e), Placement::kBounded) == actor::Mailbox::Push::kFull) {
+    const auto pushed = enqueue(to, std::move(e), Placement::kBounded);
+    if (pushed == actor::Mailbox::Push::kClosed) continue;
+    if (pushed == actor::Mailbox::Push::kFull) {
       report(from, "shed", "published message on '" + std::string(topic) + "' to '" + to.id() +
                                "' refused: mailbox full");
       continue;
@@ -229,18 +257,20 @@ std::int32_t Runtime::Impl::broadcast(actor::Component& from, std::span<const st
     return refuse(from, abi::kDenied);
   }
   std::int32_t queued = 0;
-  for (auto& to : components_) {
-    if (to.get() == &from || to->down()) continue;
+  directory_.for_each([&](const ComponentPtr& to) {
+    if (to.get() == &from || to->down()) return;
     bool granted = false;  // only the recipients its send grants cover
     for (const auto& g : from.capabilities().send) granted = granted || messaging::topic_matches(g, to->id());
-    if (!granted) continue;
+    if (!granted) return;
     actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, from.id(), to_string(payload), {}};
-    if (enqueue(*to, std::move(e), Placement::kBounded) == actor::Mailbox::Push::kFull) {
+    const auto pushed = enqueue(*to, std::move(e), Placement::kBounded);
+    if (pushed == actor::Mailbox::Push::kClosed) return;
+    if (pushed == actor::Mailbox::Push::kFull) {
       report(from, "shed", "broadcast to '" + to->id() + "' refused: mailbox full");
-      continue;
+      return;
     }
     ++queued;
-  }
+  });
   from.counters().bump(&actor::ComponentCounters::messages_sent, static_cast<std::uint64_t>(queued));
   return queued;
 }
@@ -252,23 +282,51 @@ void Runtime::Impl::log(actor::Component& from, std::int32_t level, std::string_
 void Runtime::Impl::request_received(actor::Component&, std::int64_t id) { table_.mark_received(id); }
 
 void Runtime::Impl::request_failed(actor::Component& target, std::int64_t id, std::string reason) {
-  auto taken = table_.take_as_target(id, target.index());
+  auto taken = table_.take_as_target(id, target.handle());
   if (taken.outcome == messaging::CorrelationTable::Outcome::kOk) {
     complete(taken.request, abi::kCallbackErrorReply, std::move(reason));
   }
 }
 
 void Runtime::Impl::request_target_down(actor::Component& target, std::int64_t id) {
-  auto taken = table_.take_as_target(id, target.index());
+  auto taken = table_.take_as_target(id, target.handle());
   if (taken.outcome == messaging::CorrelationTable::Outcome::kOk) {
     complete(taken.request, abi::kCallbackTargetDown, {});
   }
 }
 
 void Runtime::Impl::instance_lost(actor::Component& target) {
-  subscriptions_.remove_all(target.index());  // a fresh instance subscribes again in init
+  subscriptions_.remove_all(target.handle());  // a fresh instance subscribes again in init
   target.subscription_count().store(0, std::memory_order_relaxed);
-  for (const auto& r : table_.take_received_by(target.index())) complete(r, abi::kCallbackTargetDown, {});
+  monitors_.remove_watcher(target.handle());  // monitors too belong to the instance
+  target.monitor_count().store(0, std::memory_order_relaxed);
+  for (const auto& r : table_.take_received_by(target.handle())) complete(r, abi::kCallbackTargetDown, {});
+}
+
+std::int32_t Runtime::Impl::monitor(actor::Component& from, std::string_view target) {
+  if (!valid_component_id(target)) return refuse(from, abi::kInvalidArgument);
+  if (!permitted(from, from.capabilities().send, "monitor of", target)) return refuse(from, abi::kDenied);
+  ComponentPtr t = find_live(target);
+  if (t == nullptr || t->down()) return refuse(from, abi::kNotFound);
+  const std::uint32_t max = from.budget().max_monitors;
+  if (max && from.monitor_count().load(std::memory_order_relaxed) >= max) {
+    report(from, "budget", "monitor refused: " + std::to_string(max) + " monitors already");
+    return refuse(from, abi::kLimitReached);
+  }
+  switch (monitors_.add(from.handle(), t->handle(), [&] { return !t->down(); })) {
+    case runtime::Monitors::Add::kAdded: from.monitor_count().fetch_add(1, std::memory_order_relaxed); return abi::kOk;
+    case runtime::Monitors::Add::kAlready: return abi::kOk;
+    case runtime::Monitors::Add::kGone: return refuse(from, abi::kNotFound);
+  }
+  return abi::kOk;
+}
+
+std::int32_t Runtime::Impl::demonitor(actor::Component& from, std::string_view target) {
+  if (!valid_component_id(target)) return refuse(from, abi::kInvalidArgument);
+  ComponentPtr t = find_live(target);
+  if (t == nullptr || !monitors_.remove(from.handle(), t->handle())) return abi::kNotFound;
+  from.monitor_count().fetch_sub(1, std::memory_order_relaxed);
+  return abi::kOk;
 }
 
 void Runtime::Impl::report(actor::Component& c, std::string_view kind, std::string_view detail) {

@@ -87,9 +87,11 @@ Runtime::Impl::Impl(RuntimeOptions options, std::unique_ptr<engine::Engine> engi
       engine_(std::move(engine)),
       clock_(options_.clock ? options_.clock : &system_clock_),
       epoch_(clock_->now()),
+      directory_(options_.max_components),
       host_mailbox_bytes_(options_.host_budget.max_mailbox_bytes),
       host_pending_(options_.host_budget.max_pending_requests),
       host_memory_bytes_(options_.host_budget.max_memory_bytes),
+      host_timers_(options_.host_budget.max_timers),
       scheduler_(options_.workers ? options_.workers : std::max(1u, std::thread::hardware_concurrency())) {
   if (!options_.log) options_.log = default_log_sink();
   if (!options_.events) options_.events = default_event_sink();
@@ -103,54 +105,54 @@ Status Runtime::Impl::add_component(ComponentSpec spec) {
     return make_error(ErrorCode::kInvalidArgument,
                       "invalid component id '" + spec.id + "': use 1-128 characters from A-Z a-z 0-9 _ - .");
   }
-  if (by_id_.count(spec.id)) return make_error(ErrorCode::kInvalidArgument, "duplicate component id '" + spec.id + "'");
+  if (directory_.find(spec.id)) return make_error(ErrorCode::kInvalidArgument, "duplicate component id '" + spec.id + "'");
   const std::string origin = spec.origin.empty() ? where : spec.origin;
   const ComponentLimits limits = spec.limits ? *spec.limits : options_.limits;
-  for (const auto* grants : {&spec.capabilities.send, &spec.capabilities.request, &spec.capabilities.publish,
-                             &spec.capabilities.subscribe}) {
-    for (const auto& g : *grants) {
-      if (!messaging::valid_pattern(g)) {
-        return make_error(ErrorCode::kInvalidArgument, where + ": invalid capability pattern '" + g + "'");
-      }
-    }
-  }
-  // Components made from the same bytes with the same memory cap share one loaded module.
-  engine::LoadOptions load;
-  if (limits.max_memory_bytes) load.max_memory_pages = limits.max_memory_bytes / 65536;
   auto engine = engine_for(spec.engine);
   if (!engine.ok()) return make_error(engine.error().code, where + ": " + engine.error().message);
-  std::string key(spec.wasm.begin(), spec.wasm.end());
-  key += "|pages=" + (load.max_memory_pages ? std::to_string(*load.max_memory_pages) : std::string("none"));
-  key += "|engine=" + std::string((*engine)->name());
-  std::shared_ptr<const engine::Module> module;
-  if (auto it = modules_.find(key); it != modules_.end()) {
-    module = it->second;
-  } else {
-    auto metered = instrument::add_metering(spec.wasm, origin);
-    if (!metered.ok()) return make_error(metered.error().code, where + ": " + metered.error().message);
-    // Then every memory.grow asks for the host-wide memory budget (Component::permit_memory).
-    auto guarded = instrument::add_memory_guard(*metered, origin);
-    if (!guarded.ok()) return make_error(guarded.error().code, where + ": " + guarded.error().message);
-    // The ABI check runs before anything is compiled (a non-ABI module never reaches a compiler).
-    load.check = [origin](const engine::ModuleInfo& info) { return abi::check_module(info, origin); };
-    auto loaded = (*engine)->load(*guarded, origin, load);
-    if (!loaded.ok()) return make_error(loaded.error().code, where + ": " + loaded.error().message);
-    module = std::move(loaded).value();
-    modules_.emplace(std::move(key), module);
+  const std::string engine_name((*engine)->name());
+  auto module = load_module(spec.wasm, origin, limits, engine_name, where);
+  if (!module.ok()) return std::move(module).take_error();
+  auto setup = setup_from(spec, std::move(module).value(), engine_name);
+  setup.id = spec.id;
+  setup.config = std::move(spec.config);
+  WACTOR_TRY(make_component(std::move(setup), nullptr, started_.load()));
+  return {};
+}
+
+Status Runtime::Impl::add_module(ModuleSpec spec) {
+  const std::string where = "module '" + spec.name + "'";
+  if (!valid_component_id(spec.name)) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "invalid module name '" + spec.name + "': use 1-128 characters from A-Z a-z 0-9 _ - .");
   }
-  const auto index = static_cast<std::uint32_t>(components_.size());
-  const std::size_t capacity = spec.mailbox_capacity ? spec.mailbox_capacity : options_.mailbox_capacity;
-  health_intervals_.push_back(spec.health_interval.value_or(options_.health_interval));
-  components_.push_back(std::make_unique<actor::Component>(
-      index, spec.id, std::move(spec.config), std::move(module), capacity, limits,
-      spec.budget ? *spec.budget : options_.budget, std::move(spec.capabilities), *this, &host_mailbox_bytes_,
-      &host_memory_bytes_));
-  by_id_.emplace(spec.id, index);
+  if (find_module(spec.name)) return make_error(ErrorCode::kInvalidArgument, "duplicate module name '" + spec.name + "'");
+  if (!spec.activate.empty() && !messaging::valid_pattern(spec.activate)) {
+    return make_error(ErrorCode::kInvalidArgument, where + ": invalid activate pattern '" + spec.activate + "'");
+  }
+  if (spec.passivate_after.count() < 0) {
+    return make_error(ErrorCode::kInvalidArgument, where + ": passivate_after must be >= 0 ms");
+  }
+  const ComponentSpec& c = spec.settings;
+  const std::string origin = c.origin.empty() ? where : c.origin;
+  auto engine = engine_for(c.engine);
+  if (!engine.ok()) return make_error(engine.error().code, where + ": " + engine.error().message);
+  const std::string engine_name((*engine)->name());
+  auto module = load_module(c.wasm, origin, c.limits ? *c.limits : options_.limits, engine_name, where);
+  if (!module.ok()) return std::move(module).take_error();
+  auto t = std::make_unique<ModuleTemplate>();
+  t->spec = std::move(spec);
+  t->spec.settings.wasm.clear();  // loaded: the bytes are not needed any more
+  t->spec.settings.wasm.shrink_to_fit();
+  t->module = std::move(module).value();
+  t->engine = engine_name;
+  templates_.push_back(std::move(t));
   return {};
 }
 
 Result<engine::Engine*> Runtime::Impl::engine_for(const std::string& name) {
   if (name.empty() || name == engine_->name()) return engine_.get();
+  std::lock_guard lock(engines_mu_);
   auto& slot = other_engines_[name];
   if (!slot) {
     auto made = engine::make_engine(name);
@@ -164,22 +166,23 @@ Result<engine::Engine*> Runtime::Impl::engine_for(const std::string& name) {
 }
 
 Status Runtime::Impl::start() {
-  if (started_) return make_error(ErrorCode::kFailedPrecondition, "runtime already started");
-  started_ = true;
-  for (auto& c : components_) {
+  if (started_.load()) return make_error(ErrorCode::kFailedPrecondition, "runtime already started");
+  started_.store(true);
+  for (auto& c : manifest_components_) {
     auto st = c->start_instance();
     if (!st.ok()) return make_error(st.error().code, "component '" + c->id() + "': " + st.error().message);
   }
+  const auto now = clock_->now();
+  for (auto& c : manifest_components_) schedule_health(*c, now);
+  manifest_components_.clear();
   scheduler_.start();
-  schedule_health_polls();
   if (options_.clock == nullptr) timer_ = std::jthread([this] { timer_loop(); });
   return {};
 }
 
 void Runtime::Impl::stop(std::chrono::milliseconds grace) {
-  if (stopped_) return;
-  stopped_ = true;
-  if (started_) {
+  if (stopped_.exchange(true)) return;
+  if (started_.load()) {
     // Every pending request ends with status 4 and its callback is handled (up to `grace`);
     // nothing new is accepted meanwhile.
     draining_.store(true, std::memory_order_seq_cst);
@@ -196,16 +199,20 @@ void Runtime::Impl::stop(std::chrono::milliseconds grace) {
   if (timer_.joinable()) timer_.join();
   // shutdown calls run normally again (each under its deadline) unless interrupt() is called anew.
   interrupt_all_.store(false, std::memory_order_release);
-  if (!started_) return;
-  for (auto& c : components_) c->stop_instance();
+  directory_.for_each([](const ComponentPtr& c) { c->abandon_upgrade(); });
+  if (!started_.load()) return;
+  directory_.for_each([](const ComponentPtr& c) { c->stop_instance(); });
 }
 
 std::int32_t Runtime::Impl::post(std::string_view target, std::string payload) {
   if (payload.size() > options_.max_payload_bytes) return abi::kTooLarge;
-  actor::Component* to = find(target);
-  if (to == nullptr || to->down() || draining_.load(std::memory_order_acquire)) return abi::kNotFound;
+  if (draining_.load(std::memory_order_acquire)) return abi::kNotFound;
+  ComponentPtr to = find(target);
+  if (to == nullptr || to->down()) return abi::kNotFound;
   actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, "$host", std::move(payload), {}};
-  if (enqueue(*to, std::move(e), Placement::kBounded) == actor::Mailbox::Push::kFull) return abi::kQueueFull;
+  const auto pushed = deliver(to, target, std::move(e));
+  if (pushed == actor::Mailbox::Push::kFull) return abi::kQueueFull;
+  if (pushed == actor::Mailbox::Push::kClosed) return abi::kNotFound;
   return abi::kOk;
 }
 
@@ -229,53 +236,13 @@ void Runtime::Impl::finish(std::size_t n) {
   }
 }
 
-void Runtime::Impl::expire_timers() { (void)fire_due_timers(); }
-
-std::optional<std::chrono::nanoseconds> Runtime::Impl::fire_due_timers() {
-  const auto now = clock_->now();
-  for (const auto& r : table_.take_expired(now)) complete(r, abi::kCallbackTimeout, {});
-  const auto next_action = run_timer_actions(now);
-  auto next = table_.next_deadline();
-  if (next_action && (!next || *next_action < *next)) next = next_action;
-  return next;
-}
-
-void Runtime::Impl::wake_timer() {
-  {
-    std::lock_guard lock(timer_mu_);
-    ++timer_generation_;
-  }
-  timer_cv_.notify_one();
-}
-
-void Runtime::Impl::timer_loop() {
-  std::unique_lock lock(timer_mu_);
-  while (!timer_stop_) {
-    const std::uint64_t generation = timer_generation_;
-    lock.unlock();
-    std::optional<std::chrono::nanoseconds> next;
-    try {
-      next = fire_due_timers();
-    } catch (const std::exception& e) {  // the crash boundary of the timer thread
-      std::fprintf(stderr, "wactor: timer: host error: %s\n", e.what());
-      next = clock_->now() + std::chrono::milliseconds(10);
-    }
-    lock.lock();
-    auto woken = [&] { return timer_stop_ || timer_generation_ != generation; };
-    if (woken()) continue;
-    if (next) {
-      const std::chrono::steady_clock::time_point at(
-          std::chrono::duration_cast<std::chrono::steady_clock::duration>(*next));
-      timer_cv_.wait_until(lock, at, woken);
-    } else {
-      timer_cv_.wait(lock, woken);
-    }
-  }
-}
-
 Result<ComponentStats> Runtime::Impl::stats(std::string_view id) const {
-  actor::Component* c = find(id);
-  if (c == nullptr) return make_error(ErrorCode::kNotFound, "no component '" + std::string(id) + "'");
+  ComponentPtr c = find_live(id);
+  if (c == nullptr) {
+    std::lock_guard lock(gone_mu_);
+    if (auto it = recently_gone_.find(std::string(id)); it != recently_gone_.end()) return it->second;
+    return make_error(ErrorCode::kNotFound, "no component '" + std::string(id) + "'");
+  }
   ComponentStats s = c->counters().snapshot();
   s.mailbox_depth = c->mailbox().size();
   s.mailbox_high_water = c->mailbox().high_water();
@@ -284,34 +251,42 @@ Result<ComponentStats> Runtime::Impl::stats(std::string_view id) const {
 
 RuntimeMetrics Runtime::Impl::metrics() const {
   RuntimeMetrics m;
-  for (const auto& c : components_) {
-    auto s = stats(c->id());
-    m.total += *s;
-    m.components.emplace_back(c->id(), *s);
+  directory_.for_each([&](const ComponentPtr& c) {
+    ComponentStats s = c->counters().snapshot();
+    s.mailbox_depth = c->mailbox().size();
+    s.mailbox_high_water = c->mailbox().high_water();
+    m.total += s;
+    m.components.emplace_back(c->id(), s);
+  });
+  {
+    std::lock_guard lock(gone_mu_);
+    m.total += gone_total_;
+    m.components_gone = components_gone_;
   }
   m.pending_requests = table_.size();
+  m.pending_timers = host_timers_.used();
+  m.live_components = directory_.size();
   return m;
 }
 
+bool Runtime::Impl::stop_for_good(actor::Component& c, actor::DownReason why) {
+  if (!c.mark_down(why)) return false;  // new sends and requests get -1 from now on
+  c.interrupt();  // a handler running now stops at its next fuel check
+  enqueue(c, actor::Envelope{actor::Envelope::Kind::kStop, 0, 0, "$host", {}, {}}, Placement::kResume);
+  return true;
+}
+
 Status Runtime::Impl::stop_component(std::string_view id) {
-  actor::Component* c = find(id);
+  ComponentPtr c = find_live(id);
   if (c == nullptr) return make_error(ErrorCode::kNotFound, "no component '" + std::string(id) + "'");
-  if (c->down()) return {};
-  c->mark_down();  // new sends and requests get -1 from now on
-  c->interrupt();  // a handler running now stops at its next fuel check
-  enqueue(*c, actor::Envelope{actor::Envelope::Kind::kStop, 0, 0, "$host", {}, {}}, Placement::kResume);
+  (void)stop_for_good(*c, actor::DownReason::kStopped);
   return {};
 }
 
 std::vector<std::string> Runtime::Impl::component_ids() const {
   std::vector<std::string> ids;
-  for (const auto& c : components_) ids.push_back(c->id());
+  directory_.for_each([&](const ComponentPtr& c) { ids.push_back(c->id()); });
   return ids;
-}
-
-actor::Component* Runtime::Impl::find(std::string_view id) const {
-  auto it = by_id_.find(id);
-  return it == by_id_.end() ? nullptr : components_[it->second].get();
 }
 
 // ---- Runtime (public facade) ----
@@ -320,11 +295,12 @@ Runtime::Runtime(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Runtime::~Runtime() = default;
 
 Result<std::unique_ptr<Runtime>> Runtime::create(RuntimeOptions options, std::vector<ComponentSpec> components,
-                                                 std::vector<GroupSpec> groups) {
+                                                 std::vector<GroupSpec> groups, std::vector<ModuleSpec> modules) {
   if (options.engine.empty()) options.engine = std::string(engine::engine_names().front());
   auto engine = engine::make_engine(options.engine);
   if (!engine.ok()) return std::move(engine).take_error();
   auto impl = std::make_unique<Impl>(std::move(options), std::move(engine).value());
+  for (auto& m : modules) WACTOR_TRY(impl->add_module(std::move(m)));
   for (auto& spec : components) WACTOR_TRY(impl->add_component(std::move(spec)));
   WACTOR_TRY(impl->set_groups(std::move(groups)));
   return std::unique_ptr<Runtime>(new Runtime(std::move(impl)));
@@ -343,6 +319,13 @@ void Runtime::interrupt() { impl_->interrupt(); }
 Result<ComponentStats> Runtime::stats(std::string_view component) const { return impl_->stats(component); }
 RuntimeMetrics Runtime::metrics() const { return impl_->metrics(); }
 Status Runtime::stop_component(std::string_view id) { return impl_->stop_component(id); }
+Status Runtime::spawn(std::string_view module, std::string_view id, std::optional<std::string> config) {
+  return impl_->spawn(module, id, std::move(config));
+}
+Status Runtime::spawn(ComponentSpec spec) { return impl_->spawn(std::move(spec)); }
+Status Runtime::upgrade(std::string_view id, std::vector<std::uint8_t> wasm, std::string origin) {
+  return impl_->upgrade(id, std::move(wasm), std::move(origin));
+}
 std::size_t Runtime::pending_requests() const { return impl_->pending_requests(); }
 std::vector<std::string> Runtime::component_ids() const { return impl_->component_ids(); }
 std::vector<std::string> Runtime::escalated_groups() const { return impl_->escalated_groups(); }

@@ -1,12 +1,12 @@
-// The runtime's internals: components, the correlation table, the worker pool and the timer.
-// It is the Router every component talks to.
+// The runtime's internals: the component directory, the correlation table, the worker pool
+// and the timer service. It is the Router every component talks to.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
-#include <queue>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -18,15 +18,20 @@
 #include "actor/scheduler.h"
 #include "messaging/correlation_table.h"
 #include "messaging/subscriptions.h"
+#include "runtime/directory.h"
+#include "runtime/monitors.h"
+#include "runtime/timers.h"
 #include "sandbox/allowance.h"
 #include "wactor/engine.h"
 #include "wactor/runtime.h"
 
 namespace wactor {
 
-struct StringHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+// A [[module]]: loaded once, the template of every component made from it.
+struct ModuleTemplate {
+  ModuleSpec spec;
+  std::shared_ptr<const engine::Module> module;
+  std::string engine;  // its engine's name
 };
 
 class Runtime::Impl final : public actor::Router {
@@ -34,6 +39,7 @@ class Runtime::Impl final : public actor::Router {
   Impl(RuntimeOptions options, std::unique_ptr<engine::Engine> engine);
   ~Impl() override;
 
+  Status add_module(ModuleSpec spec);
   Status add_component(ComponentSpec spec);
   // After every component: puts each in its group (its own, when in none).
   Status set_groups(std::vector<GroupSpec> groups);
@@ -48,6 +54,9 @@ class Runtime::Impl final : public actor::Router {
   Result<ComponentStats> stats(std::string_view id) const;
   RuntimeMetrics metrics() const;
   Status stop_component(std::string_view id);
+  Status spawn(std::string_view module, std::string_view id, std::optional<std::string> config);
+  Status spawn(ComponentSpec spec);
+  Status upgrade(std::string_view id, std::vector<std::uint8_t> wasm, std::string origin);
   std::size_t pending_requests() const { return table_.size(); }
   std::vector<std::string> component_ids() const;
   std::vector<std::string> escalated_groups() const;
@@ -66,6 +75,14 @@ class Runtime::Impl final : public actor::Router {
   std::int32_t publish(actor::Component& from, std::string_view topic, std::span<const std::uint8_t> payload) override;
   std::int32_t broadcast(actor::Component& from, std::span<const std::uint8_t> payload) override;
   void log(actor::Component& from, std::int32_t level, std::string_view message) override;
+  std::int32_t spawn(actor::Component& from, std::string_view module, std::string_view id,
+                     std::string_view config) override;
+  std::int32_t stop(actor::Component& from, std::string_view target) override;
+  std::int64_t send_after(actor::Component& from, std::string_view target, std::span<const std::uint8_t> payload,
+                          std::int32_t delay_ms) override;
+  std::int32_t cancel_timer(actor::Component& from, std::int64_t timer_id) override;
+  std::int32_t monitor(actor::Component& from, std::string_view target) override;
+  std::int32_t demonitor(actor::Component& from, std::string_view target) override;
   void request_received(actor::Component& target, std::int64_t id) override;
   void request_failed(actor::Component& target, std::int64_t id, std::string reason) override;
   void request_target_down(actor::Component& target, std::int64_t id) override;
@@ -73,11 +90,23 @@ class Runtime::Impl final : public actor::Router {
   void report(actor::Component& c, std::string_view kind, std::string_view detail) override;
   std::optional<std::chrono::nanoseconds> member_failed(actor::Component& c, std::string_view reason) override;
   void start_later(actor::Component& c, std::chrono::nanoseconds at, std::uint64_t token) override;
+  void gone(actor::Component& c) override;
+  void keep_state(actor::Component& c, std::string state) override;
+  void health_gained(actor::Component& c) override;
   void envelopes_done(std::size_t n) override { finish(n); }
   bool interrupting() const override { return interrupt_all_.load(std::memory_order_acquire); }
 
  private:
-  actor::Component* find(std::string_view id) const;
+  using ComponentPtr = runtime::ComponentPtr;
+  // The live component `id`; for an id some module activates, made on demand.
+  ComponentPtr find(std::string_view id);
+  ComponentPtr find_live(std::string_view id) const { return directory_.find(id); }
+  // Virtual actors: the module whose `activate` pattern matches `id`, if any.
+  const ModuleTemplate* activator(std::string_view id) const;
+  ComponentPtr activate(const ModuleTemplate& m, std::string_view id);
+  const ModuleTemplate* find_module(std::string_view name) const;
+  void keep_state_for(std::string id, std::string state);
+
   enum class Placement {
     kBounded,  // at the back, refused when the mailbox is full
     kBypass,   // at the back, whatever the capacity (callbacks answer accepted requests)
@@ -86,6 +115,8 @@ class Runtime::Impl final : public actor::Router {
   };
   // Queues an envelope, keeping the outstanding count exact and scheduling the actor.
   actor::Mailbox::Push enqueue(actor::Component& to, actor::Envelope&& e, Placement placement);
+  // Queues a message for `target` (activating it if it passivated meanwhile); the Push.
+  actor::Mailbox::Push deliver(ComponentPtr& to, std::string_view target, actor::Envelope&& e);
   // Ends a request taken from the table: queues the requester's callback.
   void complete(const messaging::PendingRequest& r, std::int32_t status, std::string payload);
   void finish_one() { finish(1); }
@@ -95,53 +126,61 @@ class Runtime::Impl final : public actor::Router {
   // True if one of `grants` matches `name`; otherwise reports the denial.
   bool permitted(actor::Component& from, const std::vector<std::string>& grants, std::string_view what,
                  std::string_view name);
+  // Marks `c` down for good and queues its stop; false if it was down already.
+  bool stop_for_good(actor::Component& c, actor::DownReason why);
+
+  // Making components (spawning.cpp).
+  Result<std::shared_ptr<const engine::Module>> load_module(const std::vector<std::uint8_t>& wasm,
+                                                            const std::string& origin, const ComponentLimits& limits,
+                                                            const std::string& engine, const std::string& where);
+  // Makes, publishes and (when `run_init`) queues the init of one component.
+  Status make_component(actor::ComponentSetup setup, actor::Component* owner, bool run_init);
+  actor::ComponentSetup setup_from(const ComponentSpec& spec, std::shared_ptr<const engine::Module> module,
+                                   const std::string& engine) const;
+
+  // Timers (timing.cpp).
   void timer_loop();
   void wake_timer();
-  // Ends expired requests and runs due timer actions; returns when the next one is due.
+  void add_timer(runtime::Timer t);
+  // Ends expired requests and fires due timers; returns when the next one is due.
   std::optional<std::chrono::nanoseconds> fire_due_timers();
-
-  // Supervision (supervision.cpp).
-  struct Group {
-    std::string name;
-    std::vector<std::uint32_t> members;  // component indexes, in order
-    actor::RestartWindow window;
-    bool stopped = false;
-  };
-  // Something the timer does at a time: the end of a restart backoff, or a health poll.
-  struct TimerAction {
-    std::chrono::nanoseconds at;
-    std::uint32_t component;
-    bool health;          // else: start (the end of a backoff)
-    std::uint64_t token;  // start: the restart it ends
-    bool operator>(const TimerAction& o) const { return at > o.at; }
-  };
-  void schedule_health_polls();
-  // Runs the actions due by `now`; returns when the next one is due.
-  std::optional<std::chrono::nanoseconds> run_timer_actions(std::chrono::nanoseconds now);
-  void add_timer_action(TimerAction a);
-  std::vector<std::chrono::milliseconds> health_intervals_;  // per component; 0: not polled
+  void fire(runtime::Timer& t, std::chrono::nanoseconds now);
+  void schedule_health(actor::Component& c, std::chrono::nanoseconds now);
 
   RuntimeOptions options_;
   std::unique_ptr<engine::Engine> engine_;  // the runtime's default
   // Engines components asked for by name, made on first use.
+  std::mutex engines_mu_;
   std::unordered_map<std::string, std::unique_ptr<engine::Engine>> other_engines_;
   Result<engine::Engine*> engine_for(const std::string& name);
   SystemClock system_clock_;
   const Clock* clock_;
   std::chrono::nanoseconds epoch_;
-  std::vector<std::unique_ptr<actor::Component>> components_;
-  // Loaded modules by (bytes, memory cap): shared by every component made from them.
+  runtime::Directory directory_;
+  std::vector<ComponentPtr> manifest_components_;  // in manifest order, until start() (then in the directory)
+  // Loaded modules by (bytes, memory cap, engine): shared by every component made from them.
+  std::mutex modules_mu_;
   std::unordered_map<std::string, std::shared_ptr<const engine::Module>> modules_;
-  std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> by_id_;
+  std::vector<std::unique_ptr<ModuleTemplate>> templates_;  // fixed once the runtime is created
   messaging::CorrelationTable table_;
   messaging::Subscriptions subscriptions_;
+  runtime::Monitors monitors_;
+  runtime::TimerService timers_;
+  // Passivated components' snapshots by id (charged to the host's mailbox bytes).
+  std::mutex kept_mu_;
+  std::unordered_map<std::string, std::string> kept_states_;
   mutable std::mutex supervision_mu_;
-  std::vector<Group> groups_;
-  std::vector<std::uint32_t> group_of_;  // per component index
+  std::vector<std::shared_ptr<actor::SupervisionGroup>> groups_;  // the manifest's [[group]]s
   std::vector<std::string> escalated_;
-  std::mutex actions_mu_;
-  std::priority_queue<TimerAction, std::vector<TimerAction>, std::greater<>> actions_;
-  std::atomic<std::int64_t> outstanding_{0};  // queued envelopes + envelopes in handling + pending requests
+  // Counters of components gone for good (their own vanish with them).
+  mutable std::mutex gone_mu_;
+  ComponentStats gone_total_;
+  std::uint64_t components_gone_ = 0;
+  // The final counters of the last kRecentlyGone components gone, by id (stats() serves them).
+  static constexpr std::size_t kRecentlyGone = 1024;
+  std::unordered_map<std::string, ComponentStats> recently_gone_;
+  std::deque<std::string> gone_order_;
+  std::atomic<std::int64_t> outstanding_{0};  // queued envelopes + envelopes in handling + pending requests and timers
   mutable std::mutex idle_mu_;
   std::condition_variable idle_cv_;
   std::mutex timer_mu_;
@@ -154,8 +193,9 @@ class Runtime::Impl final : public actor::Router {
   sandbox::Allowance host_mailbox_bytes_;
   sandbox::Allowance host_pending_;
   sandbox::Allowance host_memory_bytes_;
-  bool started_ = false;
-  bool stopped_ = false;
+  sandbox::Allowance host_timers_;
+  std::atomic<bool> started_{false};
+  std::atomic<bool> stopped_{false};
   actor::Scheduler scheduler_;  // after the components: its workers are joined first
   std::jthread timer_;
 };
