@@ -120,8 +120,8 @@ int wactor_on_restore(const wactor_u8* state, int len) {
   if (fail_mode == 3) __builtin_trap();
   const char* p = (const char*)state;
   const char* end = p + len;
-  if (len == 0 || *p < '0' || *p > '9') return 6;
-  wactor_i64 c = wactor_parse_i64(&p, end);
+  if (len > 0 && (*p < '0' || *p > '9')) return 6;
+  wactor_i64 c = wactor_parse_i64(&p, end); /* an empty state (no snapshot): 0 */
   int n = 0;
   wactor_i64 ids[32];
   while (p < end && *p == ' ' && n < 32) {

@@ -51,8 +51,9 @@
  * and a config starting with "fail" makes init return 9; "subfail-after:<ms>" subscribes to
  * t.x, then fails (returns 9) when now-ms >= ms. A hanging shutdown logs "shutdown hanging".
  * Hot upgrade: snapshot is the text "seen=<n> received=<m>"; restore sets both counters from
- * it and logs "restored <text>". Config "restore-trap" makes restore trap, "restore-fail"
- * makes it return 5 (both before changing anything). */
+ * it and logs "restored <text>" (an empty state changes nothing; another text: returns 6).
+ * Config "restore-trap" makes restore trap, "restore-fail" makes it return 5 (both before
+ * changing anything). */
 #define WACTOR_IMPLEMENTATION
 #define WACTOR_WANT_CALLBACK
 #define WACTOR_WANT_INIT
@@ -484,15 +485,17 @@ void wactor_on_snapshot(const void** state, int* len) {
 int wactor_on_restore(const wactor_u8* state, int len) {
   if (restore_mode == 1) __builtin_trap();
   if (restore_mode == 2) return 5;
-  const char* p = (const char*)state;
-  const char* end = p + len;
-  if (!wactor_starts_with(p, len, "seen=")) return 6;
-  p += 5;
-  wactor_i64 s = wactor_parse_i64(&p, end);
-  if (!wactor_starts_with(p, (int)(end - p), " received=")) return 6;
-  p += 10;
-  received = (int)wactor_parse_i64(&p, end);
-  seen = (int)s;
+  if (len > 0) { /* empty: no state (the old module had no snapshot), the counters stay */
+    const char* p = (const char*)state;
+    const char* end = p + len;
+    if (!wactor_starts_with(p, len, "seen=")) return 6;
+    p += 5;
+    wactor_i64 s = wactor_parse_i64(&p, end);
+    if (!wactor_starts_with(p, (int)(end - p), " received=")) return 6;
+    p += 10;
+    received = (int)wactor_parse_i64(&p, end);
+    seen = (int)s;
+  }
   wactor_text t = {line_buf, 0, sizeof line_buf};
   wactor_text_str(&t, "restored ");
   wactor_text_put(&t, state, len);
