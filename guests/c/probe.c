@@ -29,20 +29,43 @@
  *   spin <n>                           busy loop n iterations (a slow handler), then as usual
  *   sick                               health answers 3 from now on
  *   hang-on-shutdown                   shutdown loops forever (stopped by the shutdown deadline)
+ *   spawn <module> <id> [config...]    spawn (config: the rest of the line, may be empty); logs "spawn rc=<rc>"
+ *   spawnn <module> <prefix> <n> <payload>  spawn <prefix>0 .. <prefix><n-1> (empty config) and
+ *                                      send <payload> to each one spawned; logs
+ *                                      "spawnn ok=<spawned> last=<last spawn rc> sent=<sends that returned 0>"
+ *   stop <id>                          logs "stop rc=<rc>"
+ *   sendafter <target> <ms> <payload>  send-after; logs "sendafter id=<timer id or status>"
+ *   canceltimer <id>                   logs "canceltimer rc=<rc>"
+ *   monitor <id> / demonitor <id>      logs "monitor rc=<rc>" / "demonitor rc=<rc>"
+ *   badspawn                           the spawn imports with bad arguments; logs "badspawn" and 16
+ *                                      results, each expected -4: spawn with module OOB, id OOB,
+ *                                      config OOB, id invalid UTF-8, config invalid UTF-8, empty id;
+ *                                      stop OOB, stop invalid UTF-8; send-after payload OOB, delay -1,
+ *                                      target invalid UTF-8; monitor OOB, monitor invalid UTF-8;
+ *                                      demonitor OOB; cancel-timer 0, cancel-timer -5
+ * Down notices arrive as ordinary messages: "msg from=$down req=0 payload=<target-id> <reason>".
  * health answers 0 unless sick; shutdown logs "shutdown seen=<n>" and answers 0.
  * A request that no command answered gets "echo:<payload>".
  * Callbacks are logged as:  callback id=<id> status=<s> payload=<payload>
  * init logs "init config=<config>"; a config "run:<command>" runs that command during init,
  * and a config starting with "fail" makes init return 9; "subfail-after:<ms>" subscribes to
- * t.x, then fails (returns 9) when now-ms >= ms. A hanging shutdown logs "shutdown hanging". */
+ * t.x, then fails (returns 9) when now-ms >= ms. A hanging shutdown logs "shutdown hanging".
+ * Hot upgrade: snapshot is the text "seen=<n> received=<m>"; restore sets both counters from
+ * it and logs "restored <text>" (an empty state changes nothing; another text: returns 6).
+ * Config "restore-trap" makes restore trap, "restore-fail" makes it return 5 (both before
+ * changing anything). */
 #define WACTOR_IMPLEMENTATION
 #define WACTOR_WANT_CALLBACK
 #define WACTOR_WANT_INIT
 #define WACTOR_WANT_HEALTH
 #define WACTOR_WANT_SHUTDOWN
+#define WACTOR_WANT_SNAPSHOT
+#define WACTOR_WANT_RESTORE
 #include "wactor.h"
 
 static int sick;
+static int restore_mode; /* 0 normal, 1 trap, 2 fail */
+static char snapshot_buf[64];
 static int hang_on_shutdown;
 
 static int seen;
@@ -71,12 +94,15 @@ static int recurse(int n) {
 }
 
 static int command(const char* sender, int sender_len, const wactor_u8* payload, int len);
+static int lifecycle_command(const char* cmd, int cmdlen, const char* q, const char* end, wactor_text* t);
 
 int wactor_on_init(const char* config, int len) {
   wactor_text t = {line_buf, 0, sizeof line_buf};
   wactor_text_str(&t, "init config=");
   wactor_text_put(&t, config, len);
   logline(&t);
+  if (len == 12 && wactor_starts_with(config, len, "restore-trap")) restore_mode = 1;
+  if (len == 12 && wactor_starts_with(config, len, "restore-fail")) restore_mode = 2;
   if (wactor_starts_with(config, len, "run:")) return command("$init", 5, (const wactor_u8*)config + 4, len - 4);
   if (wactor_starts_with(config, len, "fail")) return 9;
   if (wactor_starts_with(config, len, "subfail-after:")) {
@@ -305,6 +331,8 @@ static int command(const char* sender, int sender_len, const wactor_u8* payload,
     wactor_text_str(&t, " prefix=");
     wactor_text_put(&t, buf, n < 4 ? n : 4);
     logline(&t);
+  } else {
+    lifecycle_command(cmd, cmdlen, q, end, &t);
   }
   if (req > 0 && !answered) {
     /* Answer unless a command already did (flush answers others, not this one). */
@@ -340,6 +368,137 @@ int wactor_on_shutdown(void) {
   wactor_text t = {line_buf, 0, sizeof line_buf};
   wactor_text_str(&t, "shutdown seen=");
   wactor_text_i64(&t, seen);
+  logline(&t);
+  return 0;
+}
+
+/* ---- spawn, stop, timers, monitors ---- */
+
+static int is_cmd(const char* cmd, int cmdlen, const char* name) {
+  return cmdlen == wactor_strlen(name) && wactor_memeq(cmd, name, cmdlen);
+}
+
+static void log_value(wactor_text* t, const char* what, wactor_i64 v) {
+  t->len = 0;
+  wactor_text_str(t, what);
+  wactor_text_i64(t, v);
+  logline(t);
+}
+
+/* Handles the commands of this section; 0 if cmd is none of them. */
+static int lifecycle_command(const char* cmd, int cmdlen, const char* q, const char* end, wactor_text* t) {
+  const char* a;
+  int alen;
+  if (is_cmd(cmd, cmdlen, "spawn")) {
+    const char* id;
+    int idlen;
+    word(&q, end, &a, &alen);
+    word(&q, end, &id, &idlen);
+    log_value(t, "spawn rc=", wactor_spawn_raw(a, alen, id, idlen, q, (int)(end - q)));
+  } else if (is_cmd(cmd, cmdlen, "spawnn")) {
+    const char* prefix;
+    int plen;
+    word(&q, end, &a, &alen);
+    word(&q, end, &prefix, &plen);
+    wactor_i64 n = wactor_parse_i64(&q, end);
+    if (q < end) ++q;
+    if (plen > 100) plen = 100;
+    int ok = 0, last = 0, sent = 0;
+    for (wactor_i64 i = 0; i < n; ++i) {
+      char ibuf[128];
+      wactor_text it = {ibuf, 0, sizeof ibuf};
+      wactor_text_put(&it, prefix, plen);
+      wactor_text_i64(&it, i);
+      last = wactor_spawn_raw(a, alen, it.buf, it.len, "", 0);
+      if (last != 0) continue;
+      ++ok;
+      if (wactor_send_raw(it.buf, it.len, q, (int)(end - q)) == 0) ++sent;
+    }
+    t->len = 0;
+    wactor_text_str(t, "spawnn ok=");
+    wactor_text_i64(t, ok);
+    wactor_text_str(t, " last=");
+    wactor_text_i64(t, last);
+    wactor_text_str(t, " sent=");
+    wactor_text_i64(t, sent);
+    logline(t);
+  } else if (is_cmd(cmd, cmdlen, "stop")) {
+    word(&q, end, &a, &alen);
+    log_value(t, "stop rc=", wactor_stop_raw(a, alen));
+  } else if (is_cmd(cmd, cmdlen, "sendafter")) {
+    word(&q, end, &a, &alen);
+    wactor_i64 ms = wactor_parse_i64(&q, end);
+    if (q < end) ++q;
+    log_value(t, "sendafter id=", wactor_send_after_raw(a, alen, q, (int)(end - q), (int)ms));
+  } else if (is_cmd(cmd, cmdlen, "canceltimer")) {
+    log_value(t, "canceltimer rc=", wactor_cancel_timer(wactor_parse_i64(&q, end)));
+  } else if (is_cmd(cmd, cmdlen, "monitor")) {
+    word(&q, end, &a, &alen);
+    log_value(t, "monitor rc=", wactor_monitor_raw(a, alen));
+  } else if (is_cmd(cmd, cmdlen, "demonitor")) {
+    word(&q, end, &a, &alen);
+    log_value(t, "demonitor rc=", wactor_demonitor_raw(a, alen));
+  } else if (is_cmd(cmd, cmdlen, "badspawn")) {
+    const char* huge = (const char*)0xFFFFFF00;
+    const char* edge = (const char*)0x7FFFFFFF;
+    wactor_i64 r[16] = {
+        wactor_spawn_raw(huge, 200, "x", 1, "", 0),
+        wactor_spawn_raw("probe", 5, huge, 200, "", 0),
+        wactor_spawn_raw("probe", 5, "x", 1, huge, 1000),
+        wactor_spawn_raw("probe", 5, "\xff\xfe", 2, "", 0),
+        wactor_spawn_raw("probe", 5, "x", 1, "\xff\xfe", 2),
+        wactor_spawn_raw("probe", 5, "", 0, "", 0),
+        wactor_stop_raw(huge, 200),
+        wactor_stop_raw("\xff\xfe", 2),
+        wactor_send_after_raw("probe", 5, edge, 0x7FFFFFFF, 10),
+        wactor_send_after_raw("probe", 5, "x", 1, -1),
+        wactor_send_after_raw("\xff\xfe", 2, "x", 1, 10),
+        wactor_monitor_raw(huge, 200),
+        wactor_monitor_raw("\xff\xfe", 2),
+        wactor_demonitor_raw(huge, 200),
+        wactor_cancel_timer(0),
+        wactor_cancel_timer(-5),
+    };
+    t->len = 0;
+    wactor_text_str(t, "badspawn");
+    for (int i = 0; i < 16; ++i) {
+      wactor_text_str(t, " ");
+      wactor_text_i64(t, r[i]);
+    }
+    logline(t);
+  } else {
+    return 0;
+  }
+  return 1;
+}
+
+void wactor_on_snapshot(const void** state, int* len) {
+  wactor_text s = {snapshot_buf, 0, sizeof snapshot_buf};
+  wactor_text_str(&s, "seen=");
+  wactor_text_i64(&s, seen);
+  wactor_text_str(&s, " received=");
+  wactor_text_i64(&s, received);
+  *state = s.buf;
+  *len = s.len;
+}
+
+int wactor_on_restore(const wactor_u8* state, int len) {
+  if (restore_mode == 1) __builtin_trap();
+  if (restore_mode == 2) return 5;
+  if (len > 0) { /* empty: no state (the old module had no snapshot), the counters stay */
+    const char* p = (const char*)state;
+    const char* end = p + len;
+    if (!wactor_starts_with(p, len, "seen=")) return 6;
+    p += 5;
+    wactor_i64 s = wactor_parse_i64(&p, end);
+    if (!wactor_starts_with(p, (int)(end - p), " received=")) return 6;
+    p += 10;
+    received = (int)wactor_parse_i64(&p, end);
+    seen = (int)s;
+  }
+  wactor_text t = {line_buf, 0, sizeof line_buf};
+  wactor_text_str(&t, "restored ");
+  wactor_text_put(&t, state, len);
   logline(&t);
   return 0;
 }

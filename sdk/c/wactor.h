@@ -10,6 +10,8 @@
  *   int wactor_on_init(const char* config, int len);                                         // WACTOR_WANT_INIT
  *   int wactor_on_health(void);    // 0 healthy, anything else unhealthy                     // WACTOR_WANT_HEALTH
  *   int wactor_on_shutdown(void);  // before the instance goes away for good or a restart   // WACTOR_WANT_SHUTDOWN
+ *   void wactor_on_snapshot(const void** state, int* len); // hot upgrade: the state to carry // WACTOR_WANT_SNAPSHOT
+ *   int wactor_on_restore(const wactor_u8* state, int len); // 0 ok, else the upgrade rolls back // WACTOR_WANT_RESTORE
  *
  * Memory: buffers the host hands you (sender, payload, config) and anything from
  * wactor_scratch() live in a scratch arena that is reset after each handler returns.
@@ -34,7 +36,9 @@ enum {
   WACTOR_DENIED = -2,
   WACTOR_QUEUE_FULL = -3,
   WACTOR_INVALID_ARGUMENT = -4,
-  WACTOR_TOO_LARGE = -5
+  WACTOR_TOO_LARGE = -5,
+  WACTOR_ID_IN_USE = -6,
+  WACTOR_LIMIT_REACHED = -7
 };
 /* Callback statuses passed to handle-callback. */
 enum {
@@ -62,6 +66,15 @@ WACTOR_IMPORT("unsubscribe") int wactor_unsubscribe_raw(const char* pattern, int
 WACTOR_IMPORT("publish") int wactor_publish_raw(const char* topic, int topic_len, const void* payload, int payload_len);
 WACTOR_IMPORT("broadcast") int wactor_broadcast(const void* payload, int payload_len);
 WACTOR_IMPORT("current-topic") int wactor_current_topic(char* buf, int cap);
+/* Actors that come and go (docs/ABI.md, "Spawn, stop, timers and monitors"). */
+WACTOR_IMPORT("spawn") int wactor_spawn_raw(const char* module, int module_len, const char* id, int id_len,
+                                            const char* config, int config_len);
+WACTOR_IMPORT("stop") int wactor_stop_raw(const char* target, int target_len);
+WACTOR_IMPORT("send-after") wactor_i64 wactor_send_after_raw(const char* target, int target_len, const void* payload,
+                                                             int payload_len, int delay_ms);
+WACTOR_IMPORT("cancel-timer") int wactor_cancel_timer(wactor_i64 timer_id);
+WACTOR_IMPORT("monitor") int wactor_monitor_raw(const char* target, int target_len);
+WACTOR_IMPORT("demonitor") int wactor_demonitor_raw(const char* target, int target_len);
 
 /* ---- small freestanding helpers ---- */
 static inline int wactor_strlen(const char* s) {
@@ -107,6 +120,47 @@ static inline int wactor_unsubscribe(const char* pattern) {
 }
 static inline int wactor_publish(const char* topic, const void* payload, int len) {
   return wactor_publish_raw(topic, wactor_strlen(topic), payload, len);
+}
+/* config may be 0 (empty). */
+static inline int wactor_spawn(const char* module, const char* id, const char* config) {
+  return wactor_spawn_raw(module, wactor_strlen(module), id, wactor_strlen(id), config ? config : "",
+                          config ? wactor_strlen(config) : 0);
+}
+static inline int wactor_stop(const char* target) { return wactor_stop_raw(target, wactor_strlen(target)); }
+static inline wactor_i64 wactor_send_after(const char* target, const void* payload, int len, int delay_ms) {
+  return wactor_send_after_raw(target, wactor_strlen(target), payload, len, delay_ms);
+}
+static inline int wactor_monitor(const char* target) { return wactor_monitor_raw(target, wactor_strlen(target)); }
+static inline int wactor_demonitor(const char* target) {
+  return wactor_demonitor_raw(target, wactor_strlen(target));
+}
+
+/* A down notice: a message from sender "$down" with payload "<target-id> <reason>",
+ * reason one of "stopped", "escalated", "init-failed", "owner-stopped". */
+typedef struct {
+  const char* target; /* points into the payload: valid during the handler only */
+  int target_len;
+  const char* reason;
+  int reason_len;
+} wactor_down;
+
+/* 1 and fills *out if (sender, payload) is a well-formed down notice, else 0. */
+static inline int wactor_parse_down(const char* sender, int sender_len, const wactor_u8* payload, int len,
+                                    wactor_down* out) {
+  if (sender_len != 5 || !wactor_memeq(sender, "$down", 5)) return 0;
+  int sp = 0;
+  while (sp < len && payload[sp] != ' ') ++sp;
+  if (sp == 0 || sp + 1 >= len) return 0;
+  out->target = (const char*)payload;
+  out->target_len = sp;
+  out->reason = (const char*)payload + sp + 1;
+  out->reason_len = len - sp - 1;
+  return 1;
+}
+/* Is the notice's reason exactly `reason` (NUL-terminated)? */
+static inline int wactor_down_reason_is(const wactor_down* d, const char* reason) {
+  int n = wactor_strlen(reason);
+  return d->reason_len == n && wactor_memeq(d->reason, reason, n);
 }
 
 /* A tiny text builder for log lines and payloads (no printf without libc). */
@@ -241,6 +295,32 @@ int wactor_on_shutdown(void);
 WACTOR_EXPORT("shutdown")
 int wactor_shutdown_(void) {
   int rc = wactor_on_shutdown();
+  wactor_reset_arena_();
+  return rc;
+}
+#endif
+
+/* Hot upgrade (docs/ABI.md): the old instance's state is read with `snapshot` and handed
+ * to the new instance's `restore` after its init. The bytes wactor_on_snapshot points to
+ * must stay valid until the export returns: static storage or wactor_scratch() (the
+ * arena is not reset by this export, the next handler resets it). */
+#ifdef WACTOR_WANT_SNAPSHOT
+void wactor_on_snapshot(const void** state, int* len);
+WACTOR_EXPORT("snapshot")
+wactor_i64 wactor_snapshot_(void) {
+  const void* state = 0;
+  int len = 0;
+  wactor_on_snapshot(&state, &len);
+  if (!state || len < 0) len = 0;
+  return (wactor_i64)(((unsigned long long)(wactor_u32)len << 32) | (unsigned long)state);
+}
+#endif
+
+#ifdef WACTOR_WANT_RESTORE
+int wactor_on_restore(const wactor_u8* state, int len);
+WACTOR_EXPORT("restore")
+int wactor_restore_(const wactor_u8* state, int len) {
+  int rc = wactor_on_restore(state, len);
   wactor_reset_arena_();
   return rc;
 }
