@@ -208,6 +208,7 @@ Status check_module(const engine::ModuleInfo& info, std::string_view origin) {
 std::vector<HostFunction> make_imports(GuestHost& host) {
   GuestHost* h = &host;
   std::vector<HostFunction> fns;
+  fns.reserve(import_table().size() + 3);  // and the three internal ones the component adds
   fns.push_back(make("send", [h](CallerMemory& m, const Val* a, Val* r) {
     auto target = region(m, a[0].i32, a[1].i32);
     auto payload = region(m, a[2].i32, a[3].i32);

@@ -316,7 +316,7 @@ void Component::handle_upgrade() {
 }
 
 void Component::handle_passivate() {
-  if (down() || !instance_) return;
+  if (down() || !instance_ || batch_left_ > 0) return;
   // Idle: nothing queued, nothing pending, long enough. The mailbox closes only if still
   // empty, atomically with every push: a message either comes first (no passivation) or
   // finds it closed (and activates the component anew).
@@ -381,6 +381,7 @@ bool Component::run_batch() {
   std::size_t done = 0;
   while (done < batch_.size()) {
     Envelope& e = batch_[done++];
+    batch_left_ = batch_.size() - done;
     try {
       handle(e);
     } catch (const std::exception& ex) {  // the crash boundary: a host failure fails one call

@@ -133,7 +133,7 @@ void Directory::sweep() {
 void Directory::for_each(const std::function<void(const ComponentPtr&)>& f) const {
   std::uint32_t end;
   {
-    std::lock_guard lock(const_cast<std::mutex&>(alloc_mu_));
+    std::lock_guard lock(alloc_mu_);
     end = next_slot_;
   }
   for (std::uint32_t i = 1; i < end; ++i) {

@@ -84,7 +84,7 @@ class Directory {
   std::atomic<std::uint64_t> live_{0};
   std::unique_ptr<std::atomic<Slot*>[]> chunks_;
   std::uint32_t chunk_count_;
-  std::mutex alloc_mu_;  // open/abandon/close: the free slots and new chunks
+  mutable std::mutex alloc_mu_;  // open/abandon/close: the free slots and new chunks
   std::vector<std::uint32_t> free_slots_;
   std::uint32_t next_slot_ = 1;  // slot 0 is never used: handle 0 names nothing
   mutable std::unique_ptr<Shard[]> shards_;

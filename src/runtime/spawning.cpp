@@ -249,6 +249,8 @@ void Runtime::Impl::gone(actor::Component& c) {
     }
     if (t.kind == runtime::Timer::Kind::kSendAfter || t.kind == runtime::Timer::Kind::kStart) finish_one();
   }
+  // Its id is free before anyone hears it went down: a watcher may spawn it again at once.
+  directory_.close(c.handle(), c.id());
   // One notice to its owner and one to each other watcher.
   const std::string notice = c.id() + " " + std::string(actor::down_reason_name(c.down_reason()));
   auto notify = [&](actor::Component& to) {
@@ -284,7 +286,6 @@ void Runtime::Impl::gone(actor::Component& c) {
       gone_order_.pop_front();
     }
   }
-  directory_.close(c.handle(), c.id());  // its id is free from now on
 }
 
 void Runtime::Impl::health_gained(actor::Component& c) { schedule_health(c, clock_->now()); }
