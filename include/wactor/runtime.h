@@ -129,7 +129,7 @@ using LogSink = std::function<void(std::string_view component, std::int32_t leve
 // Something the operator should know: kind is "denied", "trap", "fuel", "deadline",
 // "unhealthy", "restarted", "restart-failed", "escalated", "stopped", "shutdown-failed",
 // "dropped", "bad-log-call", "orphaned-reply", "shed", "budget", "interrupted", "host-error",
-// "restart-scheduled", "spawned", "init-failed", "upgraded", "upgrade-failed", "passivated",
+// "restart-scheduled", "init-failed", "upgraded", "upgrade-failed", "passivated",
 // "activated".
 // Called from worker and timer threads. `detail` may hold guest-chosen text: sinks that
 // print it must escape it (escape_event_text).

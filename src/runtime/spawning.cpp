@@ -155,7 +155,11 @@ Runtime::Impl::ComponentPtr Runtime::Impl::activate(const ModuleTemplate& m, std
     }
     std::optional<std::string> kept = setup.restore_state;
     auto st = make_component(std::move(setup), nullptr, true);
-    if (!st.ok()) {
+    if (st.ok()) {
+      if (ComponentPtr made = directory_.find(id)) {
+        report(*made, "activated", kept ? "with its kept state (" + std::to_string(kept->size()) + " bytes)" : "fresh");
+      }
+    } else {
       if (kept) keep_state_for(std::string(id), std::move(*kept));
       if (st.error().code != ErrorCode::kAlreadyExists) return nullptr;  // max_components
     }
