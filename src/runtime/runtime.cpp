@@ -87,11 +87,11 @@ Runtime::Impl::Impl(RuntimeOptions options, std::unique_ptr<engine::Engine> engi
       engine_(std::move(engine)),
       clock_(options_.clock ? options_.clock : &system_clock_),
       epoch_(clock_->now()),
-      directory_(options_.max_components),
       host_mailbox_bytes_(options_.host_budget.max_mailbox_bytes),
       host_pending_(options_.host_budget.max_pending_requests),
       host_memory_bytes_(options_.host_budget.max_memory_bytes),
       host_timers_(options_.host_budget.max_timers),
+      directory_(options_.max_components),
       scheduler_(options_.workers ? options_.workers : std::max(1u, std::thread::hardware_concurrency())) {
   if (!options_.log) options_.log = default_log_sink();
   if (!options_.events) options_.events = default_event_sink();

@@ -156,7 +156,6 @@ class Runtime::Impl final : public actor::Router {
   SystemClock system_clock_;
   const Clock* clock_;
   std::chrono::nanoseconds epoch_;
-  runtime::Directory directory_;
   std::vector<ComponentPtr> manifest_components_;  // in manifest order, until start() (then in the directory)
   // Loaded modules by (bytes, memory cap, engine): shared by every component made from them.
   std::mutex modules_mu_;
@@ -196,6 +195,8 @@ class Runtime::Impl final : public actor::Router {
   sandbox::Allowance host_timers_;
   std::atomic<bool> started_{false};
   std::atomic<bool> stopped_{false};
+  // After what components use (the allowances): destroyed before them.
+  runtime::Directory directory_;
   actor::Scheduler scheduler_;  // after the components: its workers are joined first
   std::jthread timer_;
 };
