@@ -99,7 +99,7 @@ Runtime::Impl::Impl(RuntimeOptions options, std::unique_ptr<engine::Engine> engi
 
 Runtime::Impl::~Impl() { stop(std::chrono::milliseconds(1'000)); }
 
-Status Runtime::Impl::add_component(ComponentSpec spec) {
+Status Runtime::Impl::add_component(ComponentSpec spec, bool run_init) {
   const std::string where = "component '" + spec.id + "'";
   if (!valid_component_id(spec.id)) {
     return make_error(ErrorCode::kInvalidArgument,
@@ -116,7 +116,7 @@ Status Runtime::Impl::add_component(ComponentSpec spec) {
   auto setup = setup_from(spec, std::move(module).value(), engine_name);
   setup.id = spec.id;
   setup.config = std::move(spec.config);
-  WACTOR_TRY(make_component(std::move(setup), nullptr, started_.load()));
+  WACTOR_TRY(make_component(std::move(setup), nullptr, run_init));
   return {};
 }
 

@@ -40,7 +40,8 @@ class Runtime::Impl final : public actor::Router {
   ~Impl() override;
 
   Status add_module(ModuleSpec spec);
-  Status add_component(ComponentSpec spec);
+  // run_init: its init is queued for a worker (a spawn); else start() runs it (the manifest's).
+  Status add_component(ComponentSpec spec, bool run_init = false);
   // After every component: puts each in its group (its own, when in none).
   Status set_groups(std::vector<GroupSpec> groups);
   Status start();
