@@ -5,9 +5,9 @@
  *                            "up" back; on "up" the next is spawned (the children stay)
  *   churn <n> <module>       spawn "w", stop it when it is up, spawn it again once its $down
  *                            arrived (the id is reused), n times; then logs "churn done" (INFO)
- *   timers <n> <ms> <target> n send-after timers of <ms> to <target>, an empty TRACE line
- *                            before each; a component receiving a timer ("t") logs an empty
- *                            DEBUG line
+ *   timers <n> <ms> <spread> <target>  n send-after timers to <target>, timer i of
+ *                            <ms> + i * <spread> / n ms, an empty TRACE line before each; a
+ *                            component receiving a timer ("t") logs an empty DEBUG line
  *   state <bytes>            the size of the state snapshot returns (up to 4 MiB)
  * init with config "up <id>": log an empty DEBUG line, send "up" to <id>. */
 #define WACTOR_IMPLEMENTATION
@@ -114,12 +114,13 @@ int wactor_on_message(const char* sender, int sender_len, const wactor_u8* paylo
   if (cmdlen == 6 && wactor_starts_with(cmd, cmdlen, "timers")) {
     wactor_i64 n = number(&p, end);
     wactor_i64 ms = number(&p, end);
+    wactor_i64 spread = number(&p, end);
     const char* target;
     int tlen;
     word(&p, end, &target, &tlen);
     for (wactor_i64 i = 0; i < n; ++i) {
       wactor_log_raw(WACTOR_TRACE, "", 0);
-      if (wactor_send_after_raw(target, tlen, "t", 1, (int)ms) <= 0) return 2;
+      if (wactor_send_after_raw(target, tlen, "t", 1, (int)(ms + i * spread / n)) <= 0) return 2;
     }
     return 0;
   }

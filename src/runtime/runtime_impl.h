@@ -145,7 +145,13 @@ class Runtime::Impl final : public actor::Router {
   void add_timer(runtime::Timer t);
   // Ends expired requests and fires due timers; returns when the next one is due.
   std::optional<std::chrono::nanoseconds> fire_due_timers();
-  void fire(runtime::Timer& t, std::chrono::nanoseconds now);
+  struct FireCache {
+    runtime::Handle owner = 0;
+    ComponentPtr owner_ptr;
+    std::string target;
+    ComponentPtr target_ptr;
+  };
+  void fire(runtime::Timer& t, std::chrono::nanoseconds now, FireCache& cache);
   void schedule_health(actor::Component& c, std::chrono::nanoseconds now);
 
   RuntimeOptions options_;

@@ -77,8 +77,13 @@ void Runtime::Impl::schedule_health(actor::Component& c, std::chrono::nanosecond
   add_timer(std::move(t));
 }
 
-void Runtime::Impl::fire(runtime::Timer& t, std::chrono::nanoseconds now) {
-  ComponentPtr c = directory_.at(t.owner);  // null once it is gone (its timers went with it)
+void Runtime::Impl::fire(runtime::Timer& t, std::chrono::nanoseconds now, FireCache& cache) {
+  // Timers due together often share their owner and target: look each up once per batch.
+  if (cache.owner != t.owner || !cache.owner_ptr) {
+    cache.owner = t.owner;
+    cache.owner_ptr = directory_.at(t.owner);  // null once it is gone (its timers went with it)
+  }
+  ComponentPtr& c = cache.owner_ptr;
   switch (t.kind) {
     case runtime::Timer::Kind::kSendAfter: {
       host_timers_.give(1);
@@ -88,7 +93,11 @@ void Runtime::Impl::fire(runtime::Timer& t, std::chrono::nanoseconds now) {
       }
       c->timers_pending().fetch_sub(1, std::memory_order_relaxed);
       // Delivered like a send from its owner; dropped (and counted) if the target is gone or full.
-      ComponentPtr to = draining_.load(std::memory_order_acquire) ? nullptr : find(t.target);
+      if (cache.target != t.target || !cache.target_ptr || cache.target_ptr->down()) {
+        cache.target = t.target;
+        cache.target_ptr = draining_.load(std::memory_order_acquire) ? nullptr : find(t.target);
+      }
+      ComponentPtr& to = cache.target_ptr;
       auto pushed = actor::Mailbox::Push::kClosed;
       if (to && !to->down()) {
         actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, c->id(), std::move(t.payload), {}};
@@ -145,10 +154,11 @@ std::optional<std::chrono::nanoseconds> Runtime::Impl::fire_due_timers() {
   // In batches: a million timers due at once do not hold the lock for long.
   for (;;) {
     auto due = timers_.take_due(now, 1024);
-    for (auto& t : due) fire(t, now);
+    FireCache cache;
+    for (auto& t : due) fire(t, now, cache);
     if (due.size() < 1024) break;
   }
-  directory_.sweep();  // frees components gone for good that nothing refers to any more
+  if (directory_.retired() > 0) directory_.sweep();  // frees components gone for good that nothing refers to
   auto next = table_.next_deadline();
   const auto next_timer = timers_.next_due();
   if (next_timer && (!next || *next_timer < *next)) next = next_timer;
