@@ -213,6 +213,25 @@ TEST_P(Upgrade, TimersAndSubscriptionsSurviveAnUpgrade) {
   EXPECT_EQ(collector.logs_matching("^a: msg from=b req=0 payload=hello topic=t.x$").size(), 1u);
 }
 
+// An upgrade that comes before the component's init ran (spawned a moment ago) waits for
+// that init: it is not "down".
+TEST_P(Upgrade, RightAfterSpawnItWaitsForTheInit) {
+  auto o = options();
+  o.workers = 1;
+  start({counter("warm"), probe("busy")}, std::move(o));
+  ASSERT_TRUE(runtime->upgrade("warm", v2()).ok());  // v2 loaded: the next upgrade is quick
+  post("busy", test::spin_command(GetParam(), 3000000));
+  ASSERT_FALSE(collector.wait_log("^busy: msg from=\\$host req=0 payload=spin").empty());
+  ASSERT_TRUE(runtime->spawn(counter("n", "cfg")).ok());  // its init waits for the only worker
+  post("n", "tick");
+  auto st = runtime->upgrade("n", v2());
+  ASSERT_TRUE(st.ok()) << st.error().to_string();
+  EXPECT_EQ(get("n", "v2", 0), 1);
+  EXPECT_EQ(collector.logs_matching("^n: v1 init config=cfg$").size(), 1u);
+  EXPECT_EQ(collector.logs_matching("^n: v2 init config=cfg$").size(), 1u);
+  EXPECT_EQ(stats("n").upgrades, 1u);
+}
+
 TEST_P(Upgrade, UnknownOrStoppedComponentIsNotFound) {
   start({counter("c")});
   auto st = runtime->upgrade("nobody", v2());
