@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
+#include <random>
 #include <thread>
 
 #include "test_support.h"
@@ -250,6 +252,32 @@ TEST_P(Upgrade, AfterStopItFailsPlainly) {
   auto st = runtime->upgrade("c", v2());
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().code, ErrorCode::kFailedPrecondition);
+}
+
+// The runtime stopping while an upgrade loads its module (never seen before, so it is
+// compiled): the upgrade returns, with an error or done, and never waits forever.
+TEST_P(Upgrade, StopWhileAnUpgradeLoadsEndsIt) {
+  std::mt19937_64 rng(std::random_device{}());
+  int done = 0, refused = 0;
+  for (int i = 0; i < 10; ++i) {
+    start({counter("c")});
+    auto bytes = v2();
+    const std::uint64_t salt = rng();
+    bytes.insert(bytes.end(), {0x00, 0x0a, 0x01, 'x'});  // a custom section "x" of 8 random bytes
+    for (int b = 0; b < 8; ++b) bytes.push_back(static_cast<std::uint8_t>(salt >> (8 * b)));
+    auto upgraded = std::async(std::launch::async, [&] { return runtime->upgrade("c", bytes); });
+    runtime->stop();
+    ASSERT_EQ(upgraded.wait_for(30s), std::future_status::ready) << "the upgrade never returned";
+    const auto st = upgraded.get();
+    if (st.ok()) {
+      ++done;
+    } else {
+      EXPECT_EQ(st.error().code, ErrorCode::kFailedPrecondition) << st.error().to_string();
+      ++refused;
+    }
+    runtime.reset();
+  }
+  std::printf("upgrades racing stop: %d done, %d refused\n", done, refused);
 }
 
 // Two upgrades at once: one may find the other in progress, or both succeed one after the
