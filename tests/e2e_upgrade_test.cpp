@@ -80,6 +80,7 @@ TEST_P(Upgrade, MessagesQueuedDuringTheUpgradeAreNotLost) {
   const auto restored = collector.logs_matching("^c: v2 restored ");
   ASSERT_EQ(restored.size(), 1u);
   std::printf("upgraded after %s of %d ticks\n", restored[0].c_str() + 15, kHandled + kQueued + kDuring);
+  ASSERT_TRUE(runtime->wait_idle(10s));  // the last get's handler has returned (its count is in)
   EXPECT_EQ(stats("c").messages_handled, static_cast<std::uint64_t>(kHandled + kQueued + kDuring + 2));
 }
 
