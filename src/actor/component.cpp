@@ -263,6 +263,9 @@ void Component::handle_upgrade() {
     router_.report(*this, "upgrade-failed", why + "; the old instance goes on");
     job->done.set_value(make_error(ErrorCode::kFailedPrecondition, "upgrade of '" + id_ + "': " + why));
   };
+  // Spawned a moment ago: the upgrade came ahead of its init (both go to the front), which
+  // runs now (the kInit behind finds the instance and does nothing).
+  if (!instance_ && !down() && !restart_pending_) handle_init();
   if (!instance_ || down()) {
     counters_.bump(&ComponentCounters::upgrade_rollbacks);
     job->done.set_value(make_error(ErrorCode::kFailedPrecondition, "upgrade of '" + id_ + "': the component is down"));
