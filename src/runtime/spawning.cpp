@@ -249,9 +249,25 @@ void Runtime::Impl::gone(actor::Component& c) {
     }
     if (t.kind == runtime::Timer::Kind::kSendAfter || t.kind == runtime::Timer::Kind::kStart) finish_one();
   }
+  {
+    std::lock_guard lock(gone_mu_);
+    ComponentStats s = c.counters().snapshot();
+    gone_total_ += s;
+    ++components_gone_;
+    s.mailbox_high_water = c.mailbox().high_water();
+    if (recently_gone_.insert_or_assign(c.id(), s).second) gone_order_.push_back(c.id());
+    while (gone_order_.size() > kRecentlyGone) {
+      recently_gone_.erase(gone_order_.front());
+      gone_order_.pop_front();
+    }
+  }
+  // Its id is free before anyone hears of it: a watcher that spawns the id again on its
+  // notice must not get -6.
+  directory_.close(c.handle(), c.id());
   // One notice to its owner and one to each other watcher.
   const std::string notice = c.id() + " " + std::string(actor::down_reason_name(c.down_reason()));
   auto notify = [&](actor::Component& to) {
+    if (to.down()) return;  // stopping for good: it would only drop the notice
     actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, "$down", notice, {}};
     if (enqueue(to, std::move(e), Placement::kBypass) != actor::Mailbox::Push::kClosed) {
       to.counters().bump(&actor::ComponentCounters::down_notices);
@@ -272,19 +288,6 @@ void Runtime::Impl::gone(actor::Component& c) {
   for (auto h : c.take_children()) {
     if (ComponentPtr child = directory_.at(h)) (void)stop_for_good(*child, actor::DownReason::kOwnerStopped);
   }
-  {
-    std::lock_guard lock(gone_mu_);
-    ComponentStats s = c.counters().snapshot();
-    gone_total_ += s;
-    ++components_gone_;
-    s.mailbox_high_water = c.mailbox().high_water();
-    if (recently_gone_.insert_or_assign(c.id(), s).second) gone_order_.push_back(c.id());
-    while (gone_order_.size() > kRecentlyGone) {
-      recently_gone_.erase(gone_order_.front());
-      gone_order_.pop_front();
-    }
-  }
-  directory_.close(c.handle(), c.id());  // its id is free from now on
 }
 
 void Runtime::Impl::health_gained(actor::Component& c) { schedule_health(c, clock_->now()); }
