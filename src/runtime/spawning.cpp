@@ -222,6 +222,8 @@ Status Runtime::Impl::spawn(std::string_view module, std::string_view id, std::o
 }
 
 Status Runtime::Impl::spawn(ComponentSpec spec) {
+  // As spawn from a module says (create() calls a manifest's duplicate invalid instead).
+  if (find_live(spec.id)) return make_error(ErrorCode::kAlreadyExists, "component id '" + spec.id + "' is in use");
   if (!started_.load()) return add_component(std::move(spec));
   if (draining_.load(std::memory_order_acquire)) return make_error(ErrorCode::kFailedPrecondition, "the runtime is stopping");
   return add_component(std::move(spec));
