@@ -130,14 +130,17 @@ Runtime::Impl::ComponentPtr Runtime::Impl::find(std::string_view id) {
 }
 
 Runtime::Impl::ComponentPtr Runtime::Impl::activate(const ModuleTemplate& m, std::string_view id) {
-  // A passivating component frees its id within microseconds (no shutdown call): wait for
-  // it, but never long (a component stopped for good keeps its id until its shutdown ends).
+  // A passivating component (its mailbox closed) frees its id as soon as its shutdown ends
+  // (bounded by its shutdown deadline): wait for it, so that the message activates the next
+  // instance, however busy the host. One stopped for good keeps its id until its shutdown
+  // ends: wait for it, but not long.
   const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
   for (;;) {
     ComponentPtr c = directory_.find(id);
-    if (c && !c->down()) return c;
-    if (draining_.load(std::memory_order_acquire) || std::chrono::steady_clock::now() > until) return nullptr;
+    if (c && !c->down() && !c->mailbox().closed()) return c;
+    if (draining_.load(std::memory_order_acquire)) return nullptr;
     if (c) {
+      if (!c->mailbox().closed() && std::chrono::steady_clock::now() > until) return nullptr;
       std::this_thread::yield();
       continue;
     }
