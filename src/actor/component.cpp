@@ -319,11 +319,14 @@ void Component::handle_upgrade() {
 }
 
 void Component::handle_passivate() {
-  if (down() || !instance_ || batch_left_ > 0) return;
+  if (down() || !instance_) return;
   // Idle: nothing queued, nothing pending, long enough. The mailbox closes only if still
   // empty, atomically with every push: a message either comes first (no passivation) or
   // finds it closed (and activates the component anew).
   if (pending_out_.load(std::memory_order_acquire) != 0 || timers_pending_.load(std::memory_order_acquire) != 0) return;
+  // Envelopes taken with this one are still to be handled: the mailbox looks empty, but a
+  // message among them would be lost with the instance.
+  if (batch_next_ < batch_.size()) return;
   const auto idle_for = router_.now().count() - last_active_ns();
   if (idle_for < std::chrono::nanoseconds(passivate_after_).count()) return;
   std::string state;
@@ -382,9 +385,12 @@ bool Component::run_batch() {
   if (!mailbox_.take(batch_, kBatch)) return false;  // idle: the mailbox cleared the scheduled flag
   const auto t0 = std::chrono::steady_clock::now();
   std::size_t done = 0;
+  bool active = false;
   while (done < batch_.size()) {
     Envelope& e = batch_[done++];
-    batch_left_ = batch_.size() - done;
+    batch_next_ = done;
+    // What the host does on its own (health polls, idle checks) is not activity.
+    active = active || (e.kind != Envelope::Kind::kHealth && e.kind != Envelope::Kind::kPassivate);
     try {
       handle(e);
     } catch (const std::exception& ex) {  // the crash boundary: a host failure fails one call
@@ -401,7 +407,7 @@ bool Component::run_batch() {
   }
   counters_.bump(&ComponentCounters::handler_ns,
                  static_cast<std::uint64_t>((std::chrono::steady_clock::now() - t0).count()));
-  if (passivate_after_.count() > 0) last_active_ns_.store(router_.now().count(), std::memory_order_release);
+  if (active && passivate_after_.count() > 0) last_active_ns_.store(router_.now().count(), std::memory_order_release);
   router_.envelopes_done(done);
   batch_.clear();
   // Batch used up: run again later if anything is left (fairness between components).

@@ -263,7 +263,7 @@ class Component final : public Runnable, private abi::GuestHost {
   std::vector<engine::HostFunction> imports_;  // bound to this component
   ComponentCounters counters_;
   std::vector<Envelope> batch_;  // envelopes taken from the mailbox, being handled
-  std::size_t batch_left_ = 0;   // envelopes of batch_ after the one being handled
+  std::size_t batch_next_ = 0;   // the next of batch_ to handle
   std::unique_ptr<engine::Instance> instance_;
   std::optional<abi::GuestExports> exports_;
   std::int64_t current_request_ = 0;

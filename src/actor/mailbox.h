@@ -135,6 +135,12 @@ class Mailbox {
     return true;
   }
 
+  // True once close_if_empty succeeded (the actor passivates). @threadsafe
+  bool closed() const {
+    std::lock_guard lock(mu_);
+    return closed_;
+  }
+
   // Not scheduled and nothing queued.
   bool idle() const {
     std::lock_guard lock(mu_);

@@ -512,7 +512,7 @@ class Parser {
       }
       m.activate = **activate;
     }
-    auto passivate = int_key(t, "passivate_after_ms", 0, 24LL * 3600 * 1000);
+    auto passivate = int_key(t, "passivate_after_ms", 0, 24LL * 3600 * 1000);  // 0: never
     if (!passivate.ok()) return std::move(passivate).take_error();
     m.passivate_after_ms = *passivate;
     return m;

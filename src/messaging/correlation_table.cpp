@@ -42,6 +42,12 @@ std::optional<PendingRequest> CorrelationTable::take(std::int64_t id) {
   return r;
 }
 
+void CorrelationTable::retarget(std::int64_t id, ComponentIndex target) {
+  std::lock_guard lock(mu_);
+  auto it = pending_.find(id);
+  if (it != pending_.end()) it->second.target = target;
+}
+
 void CorrelationTable::mark_received(std::int64_t id) {
   std::lock_guard lock(mu_);
   auto it = pending_.find(id);

@@ -43,6 +43,8 @@ class CorrelationTable {
   Taken take_as_requester(std::int64_t id, ComponentIndex requester);
   // Removes `id` unconditionally.
   std::optional<PendingRequest> take(std::int64_t id);
+  // The request is now for `target` (its first target passivated before it was queued).
+  void retarget(std::int64_t id, ComponentIndex target);
   // The target's handler has started on it.
   void mark_received(std::int64_t id);
   // Removes and returns every request whose deadline is <= now.

@@ -36,8 +36,12 @@ actor::Mailbox::Push Runtime::Impl::deliver(ComponentPtr& to, std::string_view t
   // It passivated between the lookup and the push: the envelope was not queued (and is
   // still ours); the next activation takes it.
   for (int attempt = 0; pushed == actor::Mailbox::Push::kClosed && attempt < 3; ++attempt) {
-    to = find(target);
+    // Its mailbox closes before it is marked down: find() could still return it.
+    const ModuleTemplate* m = activator(target);
+    to = m ? activate(*m, target) : nullptr;
     if (to == nullptr || to->down()) break;
+    // A request goes to the new instance: only it may answer (before it can run).
+    if (e.request_id != 0) table_.retarget(e.request_id, to->handle());
     pushed = enqueue(*to, std::move(e), Placement::kBounded);
   }
   return pushed;
@@ -97,7 +101,7 @@ std::int32_t Runtime::Impl::send(actor::Component& from, std::string_view target
   if (!permitted(from, from.capabilities().send, "send to", target)) return refuse(from, abi::kDenied);
   if (draining_.load(std::memory_order_acquire)) return refuse(from, abi::kNotFound);
   ComponentPtr to = find(target);
-  if (to == nullptr || to->down()) return refuse(from, abi::kNotFound);
+  if (unreachable(to)) return refuse(from, abi::kNotFound);
   actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, from.id(), to_string(payload), {}};
   const auto pushed = deliver(to, target, std::move(e));
   if (pushed == actor::Mailbox::Push::kFull) return refuse(from, abi::kQueueFull);
@@ -115,7 +119,7 @@ std::int64_t Runtime::Impl::request(actor::Component& from, std::string_view tar
   if (!permitted(from, from.capabilities().request, "request to", target)) return refuse(from, abi::kDenied);
   if (draining_.load(std::memory_order_acquire)) return refuse(from, abi::kNotFound);
   ComponentPtr to = find(target);
-  if (to == nullptr || to->down()) return refuse(from, abi::kNotFound);
+  if (unreachable(to)) return refuse(from, abi::kNotFound);
   const auto timeout = timeout_ms == 0 ? std::chrono::nanoseconds(options_.default_timeout)
                                        : std::chrono::nanoseconds(std::chrono::milliseconds(timeout_ms));
   // The budgets: the requester's own, then the host's.

@@ -208,7 +208,7 @@ std::int32_t Runtime::Impl::post(std::string_view target, std::string payload) {
   if (payload.size() > options_.max_payload_bytes) return abi::kTooLarge;
   if (draining_.load(std::memory_order_acquire)) return abi::kNotFound;
   ComponentPtr to = find(target);
-  if (to == nullptr || to->down()) return abi::kNotFound;
+  if (unreachable(to)) return abi::kNotFound;
   actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, "$host", std::move(payload), {}};
   const auto pushed = deliver(to, target, std::move(e));
   if (pushed == actor::Mailbox::Push::kFull) return abi::kQueueFull;

@@ -102,6 +102,9 @@ class Runtime::Impl final : public actor::Router {
   // The live component `id`; for an id some module activates, made on demand.
   ComponentPtr find(std::string_view id);
   ComponentPtr find_live(std::string_view id) const { return directory_.find(id); }
+  // No such component, or down for good: messages to it are refused. One passivating (down,
+  // its mailbox closed) is not: deliver() finds the next instance.
+  static bool unreachable(const ComponentPtr& c) { return c == nullptr || (c->down() && !c->mailbox().closed()); }
   // Virtual actors: the module whose `activate` pattern matches `id`, if any.
   const ModuleTemplate* activator(std::string_view id) const;
   ComponentPtr activate(const ModuleTemplate& m, std::string_view id);

@@ -130,14 +130,17 @@ Runtime::Impl::ComponentPtr Runtime::Impl::find(std::string_view id) {
 }
 
 Runtime::Impl::ComponentPtr Runtime::Impl::activate(const ModuleTemplate& m, std::string_view id) {
-  // A passivating component frees its id within microseconds (no shutdown call): wait for
-  // it, but never long (a component stopped for good keeps its id until its shutdown ends).
+  // A passivating component (its mailbox closed) frees its id as soon as its shutdown ends
+  // (bounded by its shutdown deadline): wait for it, so that the message activates the next
+  // instance, however busy the host. One stopped for good keeps its id until its shutdown
+  // ends: wait for it, but not long.
   const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
   for (;;) {
     ComponentPtr c = directory_.find(id);
-    if (c && !c->down()) return c;
-    if (draining_.load(std::memory_order_acquire) || std::chrono::steady_clock::now() > until) return nullptr;
+    if (c && !c->down() && !c->mailbox().closed()) return c;
+    if (draining_.load(std::memory_order_acquire)) return nullptr;
     if (c) {
+      if (!c->mailbox().closed() && std::chrono::steady_clock::now() > until) return nullptr;
       std::this_thread::yield();
       continue;
     }
@@ -253,11 +256,25 @@ void Runtime::Impl::gone(actor::Component& c) {
     }
     if (t.kind == runtime::Timer::Kind::kSendAfter || t.kind == runtime::Timer::Kind::kStart) finish_one();
   }
-  // Its id is free before anyone hears it went down: a watcher may spawn it again at once.
+  {
+    std::lock_guard lock(gone_mu_);
+    ComponentStats s = c.counters().snapshot();
+    gone_total_ += s;
+    ++components_gone_;
+    s.mailbox_high_water = c.mailbox().high_water();
+    if (recently_gone_.insert_or_assign(c.id(), s).second) gone_order_.push_back(c.id());
+    while (gone_order_.size() > kRecentlyGone) {
+      recently_gone_.erase(gone_order_.front());
+      gone_order_.pop_front();
+    }
+  }
+  // Its id is free before anyone hears of it: a watcher that spawns the id again on its
+  // notice must not get -6.
   directory_.close(c.handle(), c.id());
   // One notice to its owner and one to each other watcher.
   const std::string notice = c.id() + " " + std::string(actor::down_reason_name(c.down_reason()));
   auto notify = [&](actor::Component& to) {
+    if (to.down()) return;  // stopping for good: it would only drop the notice
     actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, "$down", notice, {}};
     if (enqueue(to, std::move(e), Placement::kBypass) != actor::Mailbox::Push::kClosed) {
       to.counters().bump(&actor::ComponentCounters::down_notices);
@@ -277,18 +294,6 @@ void Runtime::Impl::gone(actor::Component& c) {
   // Its children stop too (and theirs, as each of them goes).
   for (auto h : c.take_children()) {
     if (ComponentPtr child = directory_.at(h)) (void)stop_for_good(*child, actor::DownReason::kOwnerStopped);
-  }
-  {
-    std::lock_guard lock(gone_mu_);
-    ComponentStats s = c.counters().snapshot();
-    gone_total_ += s;
-    ++components_gone_;
-    s.mailbox_high_water = c.mailbox().high_water();
-    if (recently_gone_.insert_or_assign(c.id(), s).second) gone_order_.push_back(c.id());
-    while (gone_order_.size() > kRecentlyGone) {
-      recently_gone_.erase(gone_order_.front());
-      gone_order_.pop_front();
-    }
   }
 }
 

@@ -18,7 +18,7 @@ std::int64_t Runtime::Impl::send_after(actor::Component& from, std::string_view 
   if (!permitted(from, from.capabilities().send, "send to", target)) return refuse(from, abi::kDenied);
   if (draining_.load(std::memory_order_acquire)) return refuse(from, abi::kNotFound);
   ComponentPtr to = find(target);
-  if (to == nullptr || to->down()) return refuse(from, abi::kNotFound);
+  if (unreachable(to)) return refuse(from, abi::kNotFound);
   const std::uint32_t max = from.budget().max_timers;
   if (max && from.timers_pending().load(std::memory_order_relaxed) >= max) {
     report(from, "budget", "send-after refused: " + std::to_string(max) + " timers already pending");
@@ -99,7 +99,7 @@ void Runtime::Impl::fire(runtime::Timer& t, std::chrono::nanoseconds now, FireCa
       }
       ComponentPtr& to = cache.target_ptr;
       auto pushed = actor::Mailbox::Push::kClosed;
-      if (to && !to->down()) {
+      if (!unreachable(to)) {
         actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, c->id(), std::move(t.payload), {}};
         pushed = deliver(to, t.target, std::move(e));
       }
