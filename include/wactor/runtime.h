@@ -224,7 +224,8 @@ class Runtime {
   // pending requests both ways, its subscriptions, monitors and timers: the old instance's
   // `snapshot` (if exported) is read, a new instance runs init, then `restore` gets the
   // state. If the new module is refused or init/restore fails or traps, the old instance
-  // goes on untouched and the error is returned. Blocks until done. @threadsafe
+  // goes on untouched and the error is returned. A component spawned a moment ago runs its
+  // init first. Blocks until done (or until stop() ends it with an error). @threadsafe
   [[nodiscard]] Status upgrade(std::string_view id, std::vector<std::uint8_t> wasm, std::string origin = {});
 
   [[nodiscard]] Result<ComponentStats> stats(std::string_view component) const;
