@@ -319,9 +319,11 @@ Status Runtime::Impl::upgrade(std::string_view id, std::vector<std::uint8_t> was
   if (!c->offer_upgrade(job)) return make_error(ErrorCode::kFailedPrecondition, where + ": another upgrade is in progress");
   // Between two messages: ahead of what is queued, after the message being handled.
   enqueue(*c, actor::Envelope{actor::Envelope::Kind::kUpgrade, 0, 0, "$host", {}, {}}, Placement::kFront);
-  // stop() began meanwhile: its workers may be gone and its abandon_upgrade sweep past this
-  // component, so no one would end the job. Whoever takes the job first ends it.
-  if (stopped_.load()) c->abandon_upgrade();
+  // Once stop() has begun no worker may ever take the job (the component may even have left
+  // the directory its sweep walks): whoever takes the job first, a worker or this, ends it.
+  while (done.wait_for(std::chrono::milliseconds(20)) != std::future_status::ready) {
+    if (stopped_.load()) c->abandon_upgrade();
+  }
   return done.get();
 }
 
