@@ -343,7 +343,7 @@ void Component::handle_passivate() {
   if (exports_->has_snapshot()) router_.keep_state(*this, std::move(state));
   mark_down(DownReason::kStopped);
   router_.report(*this, "passivated", "idle for " + std::to_string(idle_for / 1'000'000) + " ms");
-  go_down(true);
+  go_down(false);  // no shutdown: the snapshot is the hand-over, and the id is free at once
 }
 
 void Component::go_down(bool call_shutdown) {

@@ -130,17 +130,19 @@ Runtime::Impl::ComponentPtr Runtime::Impl::find(std::string_view id) {
 }
 
 Runtime::Impl::ComponentPtr Runtime::Impl::activate(const ModuleTemplate& m, std::string_view id) {
-  // A passivating component (its mailbox closed) frees its id as soon as its shutdown ends
-  // (bounded by its shutdown deadline): wait for it, so that the message activates the next
-  // instance, however busy the host. One stopped for good keeps its id until its shutdown
-  // ends: wait for it, but not long.
-  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
+  // A passivating component (its mailbox closed) frees its id within microseconds (no
+  // shutdown call): wait for it, so that the message activates the next instance, however
+  // busy the host (but never past a second). One stopped for good keeps its id until its
+  // shutdown ends: wait for it, but not long.
+  const auto now = std::chrono::steady_clock::now();
+  const auto until = now + std::chrono::milliseconds(20), closed_until = now + std::chrono::seconds(1);
   for (;;) {
     ComponentPtr c = directory_.find(id);
     if (c && !c->down() && !c->mailbox().closed()) return c;
     if (draining_.load(std::memory_order_acquire)) return nullptr;
     if (c) {
-      if (!c->mailbox().closed() && std::chrono::steady_clock::now() > until) return nullptr;
+      const auto t = std::chrono::steady_clock::now();
+      if (t > (c->mailbox().closed() ? closed_until : until)) return nullptr;
       std::this_thread::yield();
       continue;
     }
