@@ -72,10 +72,10 @@ class Collector {
     const std::regex r(re);
     std::unique_lock lock(mu_);
     std::vector<std::string> out;
+    std::size_t scanned = 0;  // lines only grow: each wake-up looks at the new ones only
     cv_.wait_for(lock, timeout, [&] {
-      out.clear();
-      for (const auto& l : lines) {
-        if (std::regex_search(l, r)) out.push_back(l);
+      for (; scanned < lines.size(); ++scanned) {
+        if (std::regex_search(lines[scanned], r)) out.push_back(lines[scanned]);
       }
       return out.size() > n;
     });
@@ -99,10 +99,11 @@ class Collector {
     const std::regex r(re);
     std::unique_lock lock(mu_);
     std::string found;
+    std::size_t scanned = 0;  // lines only grow: each wake-up looks at the new ones only
     cv_.wait_for(lock, timeout, [&] {
-      for (const auto& l : v) {
-        if (std::regex_search(l, r)) {
-          found = l;
+      for (; scanned < v.size(); ++scanned) {
+        if (std::regex_search(v[scanned], r)) {
+          found = v[scanned];
           return true;
         }
       }
