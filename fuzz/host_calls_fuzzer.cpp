@@ -68,6 +68,32 @@ class CheckingHost final : public wactor::abi::GuestHost {
     return 0;
   }
   std::string_view current_topic() override { return "a.topic"; }
+  std::int32_t spawn(std::string_view m, std::string_view id, std::string_view config) override {
+    inside(m.data(), m.size());
+    inside(id.data(), id.size());
+    inside(config.data(), config.size());
+    if (!wactor::abi::valid_utf8(m) || !wactor::abi::valid_utf8(id) || !wactor::abi::valid_utf8(config)) __builtin_trap();
+    return 0;
+  }
+  std::int32_t stop(std::string_view t) override {
+    inside(t.data(), t.size());
+    return 0;
+  }
+  std::int64_t send_after(std::string_view t, std::span<const std::uint8_t> p, std::int32_t ms) override {
+    if (ms < 0) __builtin_trap();
+    inside(t.data(), t.size());
+    inside(p.data(), p.size());
+    return 1;
+  }
+  std::int32_t cancel_timer(std::int64_t id) override { return id <= 0 ? (__builtin_trap(), 0) : 0; }
+  std::int32_t monitor(std::string_view t) override {
+    inside(t.data(), t.size());
+    return 0;
+  }
+  std::int32_t demonitor(std::string_view t) override {
+    inside(t.data(), t.size());
+    return 0;
+  }
   void invalid_call(std::string_view) override {}
 
  private:

@@ -25,6 +25,12 @@ class NullHost final : public wactor::abi::GuestHost {
   std::int32_t publish(std::string_view, std::span<const std::uint8_t>) override { return 0; }
   std::int32_t broadcast(std::span<const std::uint8_t>) override { return 0; }
   std::string_view current_topic() override { return {}; }
+  std::int32_t spawn(std::string_view, std::string_view, std::string_view) override { return -1; }
+  std::int32_t stop(std::string_view) override { return -1; }
+  std::int64_t send_after(std::string_view, std::span<const std::uint8_t>, std::int32_t) override { return 1; }
+  std::int32_t cancel_timer(std::int64_t) override { return -1; }
+  std::int32_t monitor(std::string_view) override { return -1; }
+  std::int32_t demonitor(std::string_view) override { return -1; }
   void invalid_call(std::string_view) override {}
 };
 }  // namespace
