@@ -94,6 +94,24 @@ class CheckingHost final : public wactor::abi::GuestHost {
     inside(t.data(), t.size());
     return 0;
   }
+  // The checks the ABI layer promises before these run: positive ids, statuses 200..599,
+  // header names and values valid, names inside memory; the reply is longer than any buffer.
+  std::int32_t http_info(std::int64_t id, std::int32_t what, std::string_view name, std::string& out) override {
+    if (id <= 0 || what < 0 || what > wactor::abi::kHttpInfoLast) __builtin_trap();
+    inside(name.data(), name.size());
+    out.assign(300, 'h');
+    return 0;
+  }
+  std::int32_t http_set_status(std::int64_t id, std::int32_t status) override {
+    if (id <= 0 || status < 200 || status > 599) __builtin_trap();
+    return 0;
+  }
+  std::int32_t http_set_header(std::int64_t id, std::string_view n, std::string_view v) override {
+    if (id <= 0 || !wactor::abi::valid_header_name(n) || !wactor::abi::valid_header_value(v)) __builtin_trap();
+    inside(n.data(), n.size());
+    inside(v.data(), v.size());
+    return 0;
+  }
   void invalid_call(std::string_view) override {}
 
  private:

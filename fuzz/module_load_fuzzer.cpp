@@ -31,6 +31,9 @@ class NullHost final : public wactor::abi::GuestHost {
   std::int32_t cancel_timer(std::int64_t) override { return -1; }
   std::int32_t monitor(std::string_view) override { return -1; }
   std::int32_t demonitor(std::string_view) override { return -1; }
+  std::int32_t http_info(std::int64_t, std::int32_t, std::string_view, std::string&) override { return -1; }
+  std::int32_t http_set_status(std::int64_t, std::int32_t) override { return -1; }
+  std::int32_t http_set_header(std::int64_t, std::string_view, std::string_view) override { return -1; }
   void invalid_call(std::string_view) override {}
 };
 }  // namespace

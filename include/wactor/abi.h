@@ -1,6 +1,7 @@
 // Guest ABI v1 constants: the statuses guests see. docs/ABI.md is the normative text.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -29,6 +30,25 @@ enum CallbackStatus : std::int32_t {
   kCallbackCancelled = 3,
   kCallbackTargetDown = 4,
 };
+
+// What http-info reads (docs/ABI.md, "HTTP").
+enum HttpInfo : std::int32_t {
+  kHttpMethod = 0,
+  kHttpPath = 1,
+  kHttpQuery = 2,
+  kHttpHeader = 3,      // the header named by `name` (case-insensitive); several joined with ", "
+  kHttpHeaderList = 4,  // every header, one "name: value\n" line each
+};
+inline constexpr std::int32_t kHttpInfoLast = kHttpHeaderList;
+// What a guest may add to one HTTP response (http-set-header answers -7 past it).
+inline constexpr std::size_t kHttpMaxResponseHeaders = 32;
+inline constexpr std::size_t kHttpMaxResponseHeaderBytes = 16 * 1024;
+
+// An HTTP header name a guest may set: an RFC 9110 token of 1..128 bytes, and not one of the
+// headers the server owns (content-length, transfer-encoding, connection, ...).
+[[nodiscard]] bool valid_header_name(std::string_view name);
+// A header value: at most 8 KiB of visible ASCII, spaces, tabs and obs-text; no CR, LF or NUL.
+[[nodiscard]] bool valid_header_value(std::string_view value);
 
 // Levels for the log import.
 enum LogLevel : std::int32_t { kTrace = 0, kDebug = 1, kInfo = 2, kWarn = 3, kError = 4 };

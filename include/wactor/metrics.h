@@ -2,6 +2,8 @@
 // so the struct, the JSON and the sums can never disagree.
 #pragma once
 
+#include <array>
+#include <bit>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -49,12 +51,31 @@ namespace wactor {
   X(upgrade_rollbacks, "hot upgrades of this component refused or rolled back")               \
   X(handler_ns, "nanoseconds spent in this component's handlers")
 
+// Durations in fixed buckets: upper bounds 1 us, 4 us, 16 us, ... 4^11 us (~4.2 s), then +Inf.
+struct Histogram {
+  static constexpr std::size_t kBuckets = 13;
+  std::array<std::uint64_t, kBuckets> counts{};  // per bucket (not cumulative)
+  std::uint64_t sum_ns = 0;
+  // The upper bound of bucket `i` in seconds (+infinity for the last).
+  [[nodiscard]] static double bound_seconds(std::size_t i);
+  [[nodiscard]] static std::size_t bucket(std::uint64_t ns) {
+    const std::uint64_t us = ns / 1000 + (ns % 1000 != 0);
+    if (us <= 1) return 0;
+    const std::size_t k = (static_cast<std::size_t>(std::bit_width(us - 1)) + 1) / 2;
+    return k < kBuckets - 1 ? k : kBuckets - 1;
+  }
+  [[nodiscard]] std::uint64_t count() const;
+  Histogram& operator+=(const Histogram& o);
+};
+
 struct ComponentStats {
 #define WACTOR_FIELD(name, doc) std::uint64_t name = 0;
   WACTOR_COUNTERS(WACTOR_FIELD)
 #undef WACTOR_FIELD
   std::uint64_t mailbox_depth = 0;       // envelopes queued now
   std::uint64_t mailbox_high_water = 0;  // most ever queued at once
+  Histogram handler_time;  // each guest call, from its start to the next call's (or the batch end)
+  Histogram request_time;  // its requests, from request to the callback queued (any status)
 
   ComponentStats& operator+=(const ComponentStats& o);
 };
@@ -66,6 +87,7 @@ struct RuntimeMetrics {
   std::uint64_t pending_timers = 0;     // send-after timers not yet fired or cancelled
   std::uint64_t live_components = 0;    // now
   std::uint64_t components_gone = 0;    // down for good and removed since start (their counters stay in total)
+  Histogram host_request_time;          // requests the host made (HTTP ingress, the control API)
 };
 
 // {"total": {...}, "pending_requests": N, "components": {"id": {...}, ...}}

@@ -163,6 +163,49 @@ struct RuntimeOptions {
 };
 
 
+// What an HTTP request looked like (ingress): the guest reads it while the request is open.
+struct HttpRequestHead {
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // as sent (not percent-decoded), without the query: "/hello/world"
+  std::string query;   // after '?', as sent; empty if none
+  std::vector<std::pair<std::string, std::string>> headers;  // as received, in order
+};
+
+// How a request the host made ended.
+struct HostReply {
+  std::int32_t status = 0;  // abi::CallbackStatus: 0 ok, 1 error reply, 2 timeout, 3 cancelled, 4 target down
+  std::string payload;      // the reply (status 0), the error text (1), else empty
+  std::int32_t http_status = 0;  // set by the guest with http-set-status; 0: not set
+  std::vector<std::pair<std::string, std::string>> http_headers;  // set by the guest (http-set-header)
+};
+// Runs exactly once, on a runtime thread (a worker or the timer thread): keep it short.
+using HostReplyFn = std::function<void(HostReply&&)>;
+
+struct HostRequest {
+  std::string target;
+  std::string payload;
+  std::chrono::milliseconds timeout{0};  // 0: RuntimeOptions::default_timeout
+  std::string sender = "$host";          // "$host" or "$http"
+  std::shared_ptr<const HttpRequestHead> http;  // ingress: the HTTP request the guest may read
+};
+
+// One live component, for the control API and the dashboard.
+struct ComponentInfo {
+  std::string id;
+  std::string module;  // its [[module]], or empty for a manifest component with its own wasm
+  std::string engine;
+  std::string state;   // "running", "restarting", "stopped"
+  std::uint64_t pending_requests = 0;  // its own requests awaiting a callback
+  ComponentStats stats;
+};
+
+// Messages from one component (or "$host"/"$http") to another since the start.
+struct Edge {
+  std::string from;
+  std::string to;  // "*" for the sender's targets past the first eight
+  std::uint64_t messages = 0;
+};
+
 class Runtime {
  public:
   // Loads and checks every module (nothing runs yet). Errors name the component and file.
@@ -227,6 +270,22 @@ class Runtime {
   // goes on untouched and the error is returned. A component spawned a moment ago runs its
   // init first. Blocks until done (or until stop() ends it with an error). @threadsafe
   [[nodiscard]] Status upgrade(std::string_view id, std::vector<std::uint8_t> wasm, std::string origin = {});
+
+  // Sends a request from the host (sender "$host", or "$http" for ingress). Returns a
+  // positive request id, after which `done` runs exactly once (reply, error reply, timeout,
+  // target down, shutdown), or a negative abi::GuestStatus (-1 unknown or down target, -3
+  // mailbox full, -4 invalid, -5 too large, -7 the host's pending requests used up), in
+  // which case `done` never runs. @threadsafe
+  std::int64_t request(HostRequest request, HostReplyFn done);
+  // Every live component with its state and counters (directory order). @threadsafe
+  [[nodiscard]] std::vector<ComponentInfo> components() const;
+  // Who sent how many messages to whom (send, request, publish, broadcast). @threadsafe
+  [[nodiscard]] std::vector<Edge> edges() const;
+  // The [[module]] names components can be spawned from.
+  [[nodiscard]] std::vector<std::string> module_names() const;
+  // True once start() has run every manifest component's init. @threadsafe
+  [[nodiscard]] bool ready() const;
+  [[nodiscard]] std::size_t max_payload_bytes() const;
 
   [[nodiscard]] Result<ComponentStats> stats(std::string_view component) const;
   // Every component's counters and the totals. @threadsafe

@@ -24,8 +24,8 @@ struct Named {
   Signature sig;
 };
 
-const std::array<Named, 19>& import_table() {
-  static const std::array<Named, 19> t = {{
+const std::array<Named, 22>& import_table() {
+  static const std::array<Named, 22> t = {{
       {"send", {{I32, I32, I32, I32}, {I32}}},
       {"request", {{I32, I32, I32, I32, I32}, {I64}}},
       {"respond", {{I64, I32, I32, I32}, {I32}}},
@@ -45,6 +45,9 @@ const std::array<Named, 19>& import_table() {
       {"cancel-timer", {{I64}, {I32}}},
       {"monitor", {{I32, I32}, {I32}}},
       {"demonitor", {{I32, I32}, {I32}}},
+      {"http-info", {{I64, I32, I32, I32, I32, I32}, {I32}}},
+      {"http-set-status", {{I64, I32}, {I32}}},
+      {"http-set-header", {{I64, I32, I32, I32, I32}, {I32}}},
   }};
   return t;
 }
@@ -355,6 +358,40 @@ std::vector<HostFunction> make_imports(GuestHost& host) {
     }
     return HostOutcome::ok();
   }));
+  // HTTP ingress: (request_id, what, name_ptr, name_len, buf_ptr, buf_cap) -> full length or status
+  fns.push_back(make("http-info", [h](CallerMemory& m, const Val* a, Val* r) {
+    auto name = region(m, a[2].i32, a[3].i32);
+    if (a[0].i64 <= 0 || !name || a[1].i32 < 0 || a[1].i32 > kHttpInfoLast || !region(m, a[4].i32, a[5].i32)) {
+      r[0].i32 = kInvalidArgument;
+      h->invalid_call("http-info");
+      return HostOutcome::ok();
+    }
+    std::string out;
+    const std::int32_t st = h->http_info(a[0].i64, a[1].i32, as_text(*name), out);
+    r[0].i32 = st == kOk ? copy_out(m, a[4].i32, a[5].i32, out, *h, "http-info") : st;
+    return HostOutcome::ok();
+  }));
+  fns.push_back(make("http-set-status", [h](CallerMemory&, const Val* a, Val* r) {
+    if (a[0].i64 <= 0 || a[1].i32 < 200 || a[1].i32 > 599) {
+      r[0].i32 = kInvalidArgument;
+      h->invalid_call("http-set-status");
+    } else {
+      r[0].i32 = h->http_set_status(a[0].i64, a[1].i32);
+    }
+    return HostOutcome::ok();
+  }));
+  fns.push_back(make("http-set-header", [h](CallerMemory& m, const Val* a, Val* r) {
+    auto name = region(m, a[1].i32, a[2].i32);
+    auto value = region(m, a[3].i32, a[4].i32);
+    if (a[0].i64 <= 0 || !name || !value || !valid_header_name(as_text(*name)) ||
+        !valid_header_value(as_text(*value))) {
+      r[0].i32 = kInvalidArgument;
+      h->invalid_call("http-set-header");
+    } else {
+      r[0].i32 = h->http_set_header(a[0].i64, as_text(*name), as_text(*value));
+    }
+    return HostOutcome::ok();
+  }));
   fns.push_back(make("cancel-timer", [h](CallerMemory&, const Val* a, Val* r) {
     if (a[0].i64 <= 0) {
       r[0].i32 = kInvalidArgument;
@@ -576,6 +613,37 @@ std::string_view log_level_name(std::int32_t level) {
     case kError: return "ERROR";
     default: return "?";
   }
+}
+
+}  // namespace wactor::abi
+
+namespace wactor::abi {
+
+bool valid_header_name(std::string_view name) {
+  if (name.empty() || name.size() > 128) return false;
+  std::string lower;
+  for (char ch : name) {
+    const auto c = static_cast<unsigned char>(ch);
+    const bool tchar = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                       std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
+    if (!tchar) return false;
+    lower.push_back(static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c));
+  }
+  // Framing and connection management belong to the server.
+  for (std::string_view owned : {"content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te",
+                                 "trailer", "proxy-connection", "date", "server"}) {
+    if (lower == owned) return false;
+  }
+  return true;
+}
+
+bool valid_header_value(std::string_view value) {
+  if (value.size() > 8192) return false;
+  for (char ch : value) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '\r' || c == '\n' || c == 0 || (c < 0x20 && c != '\t') || c == 0x7f) return false;
+  }
+  return true;
 }
 
 }  // namespace wactor::abi

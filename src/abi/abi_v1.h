@@ -47,6 +47,11 @@ class GuestHost {
   virtual std::int32_t cancel_timer(std::int64_t timer_id) = 0;
   virtual std::int32_t monitor(std::string_view target) = 0;
   virtual std::int32_t demonitor(std::string_view target) = 0;
+  // HTTP ingress (docs/ABI.md, "HTTP"). http_info: 0 with `out` filled, or a status.
+  virtual std::int32_t http_info(std::int64_t request_id, std::int32_t what, std::string_view name,
+                                 std::string& out) = 0;
+  virtual std::int32_t http_set_status(std::int64_t request_id, std::int32_t status) = 0;
+  virtual std::int32_t http_set_header(std::int64_t request_id, std::string_view name, std::string_view value) = 0;
   // The ABI layer refused a call with -4 (bad pointer, length or UTF-8): count it.
   virtual void invalid_call(std::string_view import) = 0;
 };

@@ -15,11 +15,20 @@ std::span<const std::uint8_t> bytes_of(std::string_view s) {
 }
 }  // namespace
 
+Histogram AtomicHistogram::snapshot() const {
+  Histogram h;
+  for (std::size_t i = 0; i < Histogram::kBuckets; ++i) h.counts[i] = counts[i].load(std::memory_order_relaxed);
+  h.sum_ns = sum_ns.load(std::memory_order_relaxed);
+  return h;
+}
+
 ComponentStats ComponentCounters::snapshot() const {
   ComponentStats s;
 #define WACTOR_LOAD(name, doc) s.name = name.load(std::memory_order_relaxed);
   WACTOR_COUNTERS(WACTOR_LOAD)
 #undef WACTOR_LOAD
+  s.handler_time = handler_time.snapshot();
+  s.request_time = request_time.snapshot();
   return s;
 }
 
@@ -136,7 +145,12 @@ void Component::arm(std::chrono::milliseconds deadline) {
   memory_refusal_reported_ = false;
   events_left_.store(budget_.max_events_per_call ? budget_.max_events_per_call : UINT32_MAX,
                      std::memory_order_relaxed);
-  deadline_at_ = deadline.count() ? router_.now() + deadline : std::chrono::nanoseconds::max();
+  // One clock read per guest call serves the deadline and the handler_time histogram (the
+  // previous call of this batch ends where this one starts).
+  const auto now = router_.now();
+  if (call_started_.count() >= 0) counters_.handler_time.record(static_cast<std::uint64_t>((now - call_started_).count()));
+  call_started_ = now;
+  deadline_at_ = deadline.count() ? now + deadline : std::chrono::nanoseconds::max();
   // The first slice goes straight into the guest's counter (no refill call for a short
   // handler); leftover fuel of the previous call does not carry over.
   const std::int64_t first = std::min(budget, kFuelSlice);
@@ -384,6 +398,7 @@ bool Component::run_batch() {
   batch_.clear();
   if (!mailbox_.take(batch_, kBatch)) return false;  // idle: the mailbox cleared the scheduled flag
   const auto t0 = std::chrono::steady_clock::now();
+  call_started_ = std::chrono::nanoseconds(-1);  // guest calls made outside a batch are not timed
   std::size_t done = 0;
   bool active = false;
   while (done < batch_.size()) {
@@ -407,6 +422,10 @@ bool Component::run_batch() {
   }
   counters_.bump(&ComponentCounters::handler_ns,
                  static_cast<std::uint64_t>((std::chrono::steady_clock::now() - t0).count()));
+  if (call_started_.count() >= 0) {
+    counters_.handler_time.record(static_cast<std::uint64_t>((router_.now() - call_started_).count()));
+    call_started_ = std::chrono::nanoseconds(-1);
+  }
   if (active && passivate_after_.count() > 0) last_active_ns_.store(router_.now().count(), std::memory_order_release);
   router_.envelopes_done(done);
   batch_.clear();

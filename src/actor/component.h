@@ -3,6 +3,7 @@
 // flag guarantees there is at most one).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -27,14 +28,65 @@
 namespace wactor::actor {
 
 // Live counters, written by the component's worker and the router; read at any time.
+// A Histogram written with relaxed atomics (one writer at a time in practice).
+struct AtomicHistogram {
+  std::array<std::atomic<std::uint64_t>, Histogram::kBuckets> counts{};
+  std::atomic<std::uint64_t> sum_ns{0};
+  void record(std::uint64_t ns) {
+    counts[Histogram::bucket(ns)].fetch_add(1, std::memory_order_relaxed);
+    sum_ns.fetch_add(ns, std::memory_order_relaxed);
+  }
+  [[nodiscard]] Histogram snapshot() const;
+};
+
 struct ComponentCounters {
 #define WACTOR_ATOMIC(name, doc) std::atomic<std::uint64_t> name{0};
   WACTOR_COUNTERS(WACTOR_ATOMIC)
 #undef WACTOR_ATOMIC
+  AtomicHistogram handler_time;
+  AtomicHistogram request_time;
   void bump(std::atomic<std::uint64_t> ComponentCounters::*c, std::uint64_t n = 1) {
     (this->*c).fetch_add(n, std::memory_order_relaxed);
   }
   [[nodiscard]] ComponentStats snapshot() const;
+};
+
+// Who a component sends to (the dashboard's graph): the first kSlots distinct targets get a
+// slot each, the rest are counted together. Written only by the component's own worker
+// (its handlers run one at a time), read at any time.
+class Edges {
+ public:
+  static constexpr std::size_t kSlots = 8;
+  void count(std::uint64_t target) {
+    auto& s = slots_[(target ^ (target >> 32)) % kSlots];
+    const std::uint64_t t = s.target.load(std::memory_order_relaxed);
+    if (t == target) {
+      s.messages.fetch_add(1, std::memory_order_relaxed);
+    } else if (t == 0) {
+      s.messages.store(1, std::memory_order_relaxed);
+      s.target.store(target, std::memory_order_release);
+    } else {
+      others_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  // (target handle, messages) of every claimed slot, then (0, the others' count).
+  [[nodiscard]] std::vector<std::pair<std::uint64_t, std::uint64_t>> read() const {
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> out;
+    for (const auto& s : slots_) {
+      const std::uint64_t t = s.target.load(std::memory_order_acquire);
+      if (t != 0) out.emplace_back(t, s.messages.load(std::memory_order_relaxed));
+    }
+    out.emplace_back(0, others_.load(std::memory_order_relaxed));
+    return out;
+  }
+
+ private:
+  struct Slot {
+    std::atomic<std::uint64_t> target{0};
+    std::atomic<std::uint64_t> messages{0};
+  };
+  std::array<Slot, kSlots> slots_{};
+  std::atomic<std::uint64_t> others_{0};
 };
 
 // Why a component went down for good (the reason word of its `$down` notices).
@@ -114,6 +166,7 @@ class Component final : public Runnable, private abi::GuestHost {
   const std::string& id() const { return id_; }
   Mailbox& mailbox() { return mailbox_; }
   ComponentCounters& counters() { return counters_; }
+  Edges& edges() { return edges_; }
   bool can_receive_callbacks() const { return has_callback_.load(std::memory_order_acquire); }
   bool has_health() const { return has_health_.load(std::memory_order_acquire); }
   // The restart a kStart must carry to be current; older ones are dropped. @threadsafe
@@ -133,6 +186,8 @@ class Component final : public Runnable, private abi::GuestHost {
   // component's stop is handled. @threadsafe
   void interrupt() { interrupt_.store(true, std::memory_order_release); }
   bool down() const { return down_.load(std::memory_order_acquire); }
+  // Its instance is gone and a fresh one is due (a restart backoff). @threadsafe
+  bool restarting() const { return restart_pending_.load(std::memory_order_relaxed); }
   // Refuse new messages from now on; the worker stops the instance when it takes the
   // kStop envelope queued at the front. False if it was down already. @threadsafe
   bool mark_down(DownReason why = DownReason::kStopped) {
@@ -216,6 +271,15 @@ class Component final : public Runnable, private abi::GuestHost {
   std::int32_t monitor(std::string_view target) override { return router_.monitor(*this, target); }
   std::int32_t demonitor(std::string_view target) override { return router_.demonitor(*this, target); }
   std::string_view current_topic() override { return current_topic_; }
+  std::int32_t http_info(std::int64_t id, std::int32_t what, std::string_view name, std::string& out) override {
+    return router_.http_info(*this, id, what, name, out);
+  }
+  std::int32_t http_set_status(std::int64_t id, std::int32_t status) override {
+    return router_.http_set_status(*this, id, status);
+  }
+  std::int32_t http_set_header(std::int64_t id, std::string_view name, std::string_view value) override {
+    return router_.http_set_header(*this, id, name, value);
+  }
   void invalid_call(std::string_view) override { counters_.bump(&ComponentCounters::refused_invalid); }
 
   // A host-side failure (an exception) while handling `e`: fails the guest's call, not the host.
@@ -262,6 +326,8 @@ class Component final : public Runnable, private abi::GuestHost {
   Mailbox mailbox_;
   std::vector<engine::HostFunction> imports_;  // bound to this component
   ComponentCounters counters_;
+  Edges edges_;
+  std::chrono::nanoseconds call_started_{-1};  // the guest call armed last in this batch (handler_time)
   std::vector<Envelope> batch_;  // envelopes taken from the mailbox, being handled
   std::size_t batch_next_ = 0;   // the next of batch_ to handle
   std::unique_ptr<engine::Instance> instance_;
@@ -272,7 +338,7 @@ class Component final : public Runnable, private abi::GuestHost {
   std::atomic<bool> health_queued_{false};
   // Identifies the latest scheduled restart (written by the worker, read by the timer).
   std::atomic<std::uint64_t> restart_token_{0};
-  bool restart_pending_ = false;
+  std::atomic<bool> restart_pending_{false};  // read by the control API (restarting())
   bool stopped_reported_ = false;     // instance gone, mailbox paused until kStart(restart_token_)
   static constexpr int kBatch = 64;
   static constexpr std::int64_t kFuelSlice = 10'000;  // fuel units between two looks at the clock

@@ -38,6 +38,12 @@ class Router {
   virtual std::int32_t cancel_timer(Component& from, std::int64_t timer_id) = 0;
   virtual std::int32_t monitor(Component& from, std::string_view target) = 0;
   virtual std::int32_t demonitor(Component& from, std::string_view target) = 0;
+  // HTTP ingress (docs/ABI.md, "HTTP"): the head of an open HTTP request `from` received.
+  virtual std::int32_t http_info(Component& from, std::int64_t request_id, std::int32_t what, std::string_view name,
+                                 std::string& out) = 0;
+  virtual std::int32_t http_set_status(Component& from, std::int64_t request_id, std::int32_t status) = 0;
+  virtual std::int32_t http_set_header(Component& from, std::int64_t request_id, std::string_view name,
+                                       std::string_view value) = 0;
 
   // Outcomes of handling.
   // The target's handler has started on this request.

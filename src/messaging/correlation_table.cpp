@@ -3,10 +3,10 @@
 namespace wactor::messaging {
 
 CorrelationTable::Added CorrelationTable::add(ComponentIndex requester, ComponentIndex target,
-                                              std::chrono::nanoseconds deadline) {
+                                              std::chrono::nanoseconds deadline, std::chrono::nanoseconds started) {
   std::lock_guard lock(mu_);
   const std::int64_t id = next_id_++;
-  pending_.emplace(id, PendingRequest{id, requester, target, deadline, false});
+  pending_.emplace(id, PendingRequest{id, requester, target, deadline, started, false});
   const bool earliest = deadlines_.empty() || deadline < deadlines_.top().at;
   deadlines_.push(Deadline{deadline, id});
   if (deadlines_.size() > 1024 && deadlines_.size() > 2 * pending_.size()) compact_locked();
@@ -40,6 +40,13 @@ std::optional<PendingRequest> CorrelationTable::take(std::int64_t id) {
   PendingRequest r = it->second;
   pending_.erase(it);
   return r;
+}
+
+std::optional<ComponentIndex> CorrelationTable::target_of(std::int64_t id) const {
+  std::lock_guard lock(mu_);
+  auto it = pending_.find(id);
+  if (it == pending_.end()) return std::nullopt;
+  return it->second.target;
 }
 
 void CorrelationTable::retarget(std::int64_t id, ComponentIndex target) {

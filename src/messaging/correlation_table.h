@@ -20,6 +20,7 @@ struct PendingRequest {
   ComponentIndex requester = 0;
   ComponentIndex target = 0;
   std::chrono::nanoseconds deadline{0};
+  std::chrono::nanoseconds started{0};  // when it was made (runtime clock): its round-trip time
   bool received = false;  // handed to the target's handler (not merely queued)
 };
 
@@ -30,7 +31,10 @@ class CorrelationTable {
     bool earliest;  // its deadline is now the earliest: a timer waiting for later must wake up
   };
   // Registers a request before it is delivered, so a fast reply always finds it.
-  Added add(ComponentIndex requester, ComponentIndex target, std::chrono::nanoseconds deadline);
+  Added add(ComponentIndex requester, ComponentIndex target, std::chrono::nanoseconds deadline,
+            std::chrono::nanoseconds started = {});
+  // The target of a pending request, if it is pending.
+  std::optional<ComponentIndex> target_of(std::int64_t id) const;
 
   enum class Outcome { kOk, kNotFound, kDenied };
   struct Taken {

@@ -1,8 +1,26 @@
 #include "wactor/metrics.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace wactor {
+
+double Histogram::bound_seconds(std::size_t i) {
+  if (i + 1 >= kBuckets) return std::numeric_limits<double>::infinity();
+  return 1e-6 * static_cast<double>(std::uint64_t{1} << (2 * i));
+}
+
+std::uint64_t Histogram::count() const {
+  std::uint64_t n = 0;
+  for (auto c : counts) n += c;
+  return n;
+}
+
+Histogram& Histogram::operator+=(const Histogram& o) {
+  for (std::size_t i = 0; i < kBuckets; ++i) counts[i] += o.counts[i];
+  sum_ns += o.sum_ns;
+  return *this;
+}
 
 ComponentStats& ComponentStats::operator+=(const ComponentStats& o) {
 #define WACTOR_ADD(name, doc) name += o.name;
@@ -10,6 +28,8 @@ ComponentStats& ComponentStats::operator+=(const ComponentStats& o) {
 #undef WACTOR_ADD
   mailbox_depth += o.mailbox_depth;
   mailbox_high_water = std::max(mailbox_high_water, o.mailbox_high_water);
+  handler_time += o.handler_time;
+  request_time += o.request_time;
   return *this;
 }
 

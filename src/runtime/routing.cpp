@@ -72,6 +72,10 @@ bool Runtime::Impl::permitted(actor::Component& from, const std::vector<std::str
 }
 
 void Runtime::Impl::complete(const messaging::PendingRequest& r, std::int32_t status, std::string payload) {
+  if (r.requester == runtime::kHostRequester) {
+    complete_host(r, status, std::move(payload));
+    return;
+  }
   host_pending_.give(1);
   ComponentPtr requester_ptr = directory_.at(r.requester);
   if (!requester_ptr) {  // the requester is gone for good: nobody is waiting for this callback
@@ -80,6 +84,8 @@ void Runtime::Impl::complete(const messaging::PendingRequest& r, std::int32_t st
   }
   actor::Component& requester = *requester_ptr;
   requester.pending_out().fetch_sub(1, std::memory_order_relaxed);
+  requester.counters().request_time.record(
+      static_cast<std::uint64_t>(std::max<std::int64_t>(0, (clock_->now() - r.started).count())));
   using C = actor::ComponentCounters;
   switch (status) {
     case abi::kCallbackOk: requester.counters().bump(&C::replies_ok); break;
@@ -107,6 +113,7 @@ std::int32_t Runtime::Impl::send(actor::Component& from, std::string_view target
   if (pushed == actor::Mailbox::Push::kFull) return refuse(from, abi::kQueueFull);
   if (pushed == actor::Mailbox::Push::kClosed) return refuse(from, abi::kNotFound);
   from.counters().bump(&actor::ComponentCounters::messages_sent);
+  from.edges().count(to->handle());
   return abi::kOk;
 }
 
@@ -136,7 +143,8 @@ std::int64_t Runtime::Impl::request(actor::Component& from, std::string_view tar
   from.pending_out().fetch_add(1, std::memory_order_relaxed);
   // Registered before delivery, so a reply can never arrive before its entry exists.
   outstanding_.fetch_add(1, std::memory_order_acq_rel);
-  const auto added = table_.add(from.handle(), to->handle(), clock_->now() + timeout);
+  const auto now = clock_->now();
+  const auto added = table_.add(from.handle(), to->handle(), now + timeout, now);
   // drain() may have taken every entry just before this one was added: whoever takes it
   // back owns it (seq_cst on both sides: one of the two sees the other).
   if (draining_.load(std::memory_order_seq_cst)) {
@@ -160,8 +168,9 @@ std::int64_t Runtime::Impl::request(actor::Component& from, std::string_view tar
       return refuse(from, pushed == actor::Mailbox::Push::kFull ? abi::kQueueFull : abi::kNotFound);
     }
     // Already ended (timed out) in between: its callback is on its way.
-  } else if (added.earliest) {
-    wake_timer();
+  } else {
+    from.edges().count(to->handle());
+    if (added.earliest) wake_timer();
   }
   from.counters().bump(&actor::ComponentCounters::requests_sent);
   return added.id;
@@ -247,6 +256,7 @@ std::int32_t Runtime::Impl::publish(actor::Component& from, std::string_view top
                                "' refused: mailbox full");
       continue;
     }
+    from.edges().count(handle);
     ++queued;
   }
   from.counters().bump(&actor::ComponentCounters::messages_sent, static_cast<std::uint64_t>(queued));
@@ -273,6 +283,7 @@ std::int32_t Runtime::Impl::broadcast(actor::Component& from, std::span<const st
       report(from, "shed", "broadcast to '" + to->id() + "' refused: mailbox full");
       return;
     }
+    from.edges().count(to->handle());
     ++queued;
   });
   from.counters().bump(&actor::ComponentCounters::messages_sent, static_cast<std::uint64_t>(queued));

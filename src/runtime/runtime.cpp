@@ -177,6 +177,7 @@ Status Runtime::Impl::start() {
   manifest_components_.clear();
   scheduler_.start();
   if (options_.clock == nullptr) timer_ = std::jthread([this] { timer_loop(); });
+  ready_.store(true, std::memory_order_release);
   return {};
 }
 
@@ -213,6 +214,7 @@ std::int32_t Runtime::Impl::post(std::string_view target, std::string payload) {
   const auto pushed = deliver(to, target, std::move(e));
   if (pushed == actor::Mailbox::Push::kFull) return abi::kQueueFull;
   if (pushed == actor::Mailbox::Push::kClosed) return abi::kNotFound;
+  host_edges_.count(to->handle());
   return abi::kOk;
 }
 
@@ -329,5 +331,13 @@ Status Runtime::upgrade(std::string_view id, std::vector<std::uint8_t> wasm, std
 std::size_t Runtime::pending_requests() const { return impl_->pending_requests(); }
 std::vector<std::string> Runtime::component_ids() const { return impl_->component_ids(); }
 std::vector<std::string> Runtime::escalated_groups() const { return impl_->escalated_groups(); }
+std::int64_t Runtime::request(HostRequest request, HostReplyFn done) {
+  return impl_->host_request(std::move(request), std::move(done));
+}
+std::vector<ComponentInfo> Runtime::components() const { return impl_->components(); }
+std::vector<Edge> Runtime::edges() const { return impl_->edges(); }
+std::vector<std::string> Runtime::module_names() const { return impl_->module_names(); }
+bool Runtime::ready() const { return impl_->ready(); }
+std::size_t Runtime::max_payload_bytes() const { return impl_->max_payload_bytes(); }
 
 }  // namespace wactor

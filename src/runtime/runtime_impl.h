@@ -19,6 +19,7 @@
 #include "messaging/correlation_table.h"
 #include "messaging/subscriptions.h"
 #include "runtime/directory.h"
+#include "runtime/host_requests.h"
 #include "runtime/monitors.h"
 #include "runtime/timers.h"
 #include "sandbox/allowance.h"
@@ -61,6 +62,13 @@ class Runtime::Impl final : public actor::Router {
   std::size_t pending_requests() const { return table_.size(); }
   std::vector<std::string> component_ids() const;
   std::vector<std::string> escalated_groups() const;
+  // The host's own requests and what the control API reads (host_api.cpp).
+  std::int64_t host_request(HostRequest r, HostReplyFn done);
+  std::vector<ComponentInfo> components() const;
+  std::vector<Edge> edges() const;
+  std::vector<std::string> module_names() const;
+  bool ready() const { return ready_.load(std::memory_order_acquire); }
+  std::size_t max_payload_bytes() const { return options_.max_payload_bytes; }
 
   // actor::Router
   std::int32_t send(actor::Component& from, std::string_view target, std::span<const std::uint8_t> payload) override;
@@ -94,6 +102,11 @@ class Runtime::Impl final : public actor::Router {
   void gone(actor::Component& c) override;
   void keep_state(actor::Component& c, std::string state) override;
   void health_gained(actor::Component& c) override;
+  std::int32_t http_info(actor::Component& from, std::int64_t id, std::int32_t what, std::string_view name,
+                         std::string& out) override;
+  std::int32_t http_set_status(actor::Component& from, std::int64_t id, std::int32_t status) override;
+  std::int32_t http_set_header(actor::Component& from, std::int64_t id, std::string_view name,
+                               std::string_view value) override;
   void envelopes_done(std::size_t n) override { finish(n); }
   bool interrupting() const override { return interrupt_all_.load(std::memory_order_acquire); }
 
@@ -172,6 +185,14 @@ class Runtime::Impl final : public actor::Router {
   std::unordered_map<std::string, std::shared_ptr<const engine::Module>> modules_;
   std::vector<std::unique_ptr<ModuleTemplate>> templates_;  // fixed once the runtime is created
   messaging::CorrelationTable table_;
+  runtime::HostRequests host_requests_;
+  actor::Edges host_edges_;  // "$host" (post, control API requests)
+  actor::Edges http_edges_;  // "$http" (ingress)
+  actor::AtomicHistogram host_request_time_;
+  // Ends a request the host made (complete() for requester kHostRequester).
+  void complete_host(const messaging::PendingRequest& r, std::int32_t status, std::string payload);
+  // The open HTTP request `id` if `from` received it: -1/-2 otherwise.
+  std::int32_t http_access(actor::Component& from, std::int64_t id) const;
   messaging::Subscriptions subscriptions_;
   runtime::Monitors monitors_;
   runtime::TimerService timers_;
@@ -204,6 +225,7 @@ class Runtime::Impl final : public actor::Router {
   sandbox::Allowance host_memory_bytes_;
   sandbox::Allowance host_timers_;
   std::atomic<bool> started_{false};
+  std::atomic<bool> ready_{false};  // every manifest init ran
   std::atomic<bool> stopped_{false};
   // After what components use (the allowances): destroyed before them.
   runtime::Directory directory_;
