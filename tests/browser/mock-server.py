@@ -12,6 +12,8 @@ import argparse
 import json
 import math
 import os
+import signal
+import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit, parse_qs
@@ -108,5 +110,6 @@ if __name__ == "__main__":
     p.add_argument("--no-history", action="store_true")
     ARGS = p.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", ARGS.port), Handler)
-    print(f"mock wactor: listening on http://127.0.0.1:{server.server_address[1]}", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stops like wactor: exit 0
+    print(f"mock wactor: listening on http://127.0.0.1:{server.server_address[1]}", file=sys.stderr, flush=True)
     server.serve_forever()
