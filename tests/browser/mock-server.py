@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """A stand-in for wactor's control API, to work on the dashboard without a running host.
 
-  tests/browser/mock-server.py [--port 8089] [--token T] [--no-history]
+  tests/browser/mock-server.py [--port 8089] [--token T] [--no-history] [--extra N]
 
 Serves src/http/dashboard/index.html at / (read on every request, so edits show on reload)
 and made-up, moving figures at /v1/components, /v1/edges and /v1/history, in the shapes
 docs/DASHBOARD.md describes. --token makes every request need `Authorization: Bearer T`
-(the page itself too, unless it is opened with ?token=T); --no-history answers 404 there.
+(the page itself too, unless it is opened with ?token=T); --no-history answers 404 there;
+--extra N adds N more components (a crowded host).
 """
 import argparse
 import json
@@ -108,7 +109,11 @@ if __name__ == "__main__":
     p.add_argument("--port", type=int, default=8089)
     p.add_argument("--token")
     p.add_argument("--no-history", action="store_true")
+    p.add_argument("--extra", type=int, default=0)
     ARGS = p.parse_args()
+    for i in range(ARGS.extra):
+        COMPONENTS.append((f"pool.{i}", "pool", "aot"))
+        EDGES.append(("store", f"pool.{i}", 1 + i % 5))
     server = ThreadingHTTPServer(("127.0.0.1", ARGS.port), Handler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stops like wactor: exit 0
     print(f"mock wactor: listening on http://127.0.0.1:{server.server_address[1]}", file=sys.stderr, flush=True)
