@@ -25,6 +25,8 @@ struct RunOptions {
   std::string engine;                 // "aot" or "interp": every component (overrides the manifest)
   std::string metrics_json;           // write the metrics here when the run ends
   std::string audit_log;              // JSON lines of denials, traps, stops, restarts (overrides the manifest)
+  std::string listen;                 // "ADDR:PORT": serve HTTP (overrides [http] listen)
+  std::string token_file;             // the bearer token for /v1, /metrics, the dashboard (overrides [http] token_file)
 };
 
 struct InspectOptions {

@@ -97,9 +97,29 @@ struct ManifestRuntime {
   ManifestSupervision supervision;  // for components in no group, and defaults of every group
 };
 
+// [http]: the embedded server (docs/HTTP.md).
+struct ManifestHttp {
+  std::optional<std::string> listen;      // "ADDR:PORT"
+  std::optional<std::string> token_file;  // resolved against the manifest's directory
+  std::optional<std::uint64_t> max_upload_bytes;  // module bodies (upgrade)
+  std::optional<std::int64_t> timeout_ms;         // idle or slow connections are closed after it
+  std::optional<std::uint64_t> metrics_max_components;  // /metrics: per-component series at most
+};
+
+// [[route]]: HTTP requests to a component (docs/HTTP.md, "Ingress").
+struct ManifestRoute {
+  std::string path;    // "/hello", or a prefix "/api/*"
+  std::string method;  // "GET", ...; empty: any
+  std::string component;
+  std::int64_t timeout_ms = 0;  // 0: [runtime] default_timeout_ms
+  int line = 0;
+};
+
 struct Manifest {
   std::string path;
   ManifestRuntime runtime;
+  ManifestHttp http;
+  std::vector<ManifestRoute> routes;
   std::vector<ManifestModule> modules;
   std::vector<ManifestComponent> components;
   std::vector<ManifestGroup> groups;

@@ -281,6 +281,8 @@ class Runtime {
   [[nodiscard]] std::vector<ComponentInfo> components() const;
   // Who sent how many messages to whom (send, request, publish, broadcast). @threadsafe
   [[nodiscard]] std::vector<Edge> edges() const;
+  // True if a component with this id is live (not stopped for good). @threadsafe
+  [[nodiscard]] bool has_component(std::string_view id) const;
   // The [[module]] names components can be spawned from.
   [[nodiscard]] std::vector<std::string> module_names() const;
   // True once start() has run every manifest component's init. @threadsafe

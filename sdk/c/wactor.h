@@ -75,6 +75,12 @@ WACTOR_IMPORT("send-after") wactor_i64 wactor_send_after_raw(const char* target,
 WACTOR_IMPORT("cancel-timer") int wactor_cancel_timer(wactor_i64 timer_id);
 WACTOR_IMPORT("monitor") int wactor_monitor_raw(const char* target, int target_len);
 WACTOR_IMPORT("demonitor") int wactor_demonitor_raw(const char* target, int target_len);
+/* HTTP ingress (docs/ABI.md, "HTTP"): while a request from sender "$http" is open. */
+WACTOR_IMPORT("http-info") int wactor_http_info(wactor_i64 request_id, int what, const char* name, int name_len,
+                                                char* buf, int cap);
+WACTOR_IMPORT("http-set-status") int wactor_http_set_status_raw(wactor_i64 request_id, int status);
+WACTOR_IMPORT("http-set-header") int wactor_http_set_header_raw(wactor_i64 request_id, const char* name, int name_len,
+                                                                const char* value, int value_len);
 
 /* ---- small freestanding helpers ---- */
 static inline int wactor_strlen(const char* s) {
@@ -133,6 +139,31 @@ static inline wactor_i64 wactor_send_after(const char* target, const void* paylo
 static inline int wactor_monitor(const char* target) { return wactor_monitor_raw(target, wactor_strlen(target)); }
 static inline int wactor_demonitor(const char* target) {
   return wactor_demonitor_raw(target, wactor_strlen(target));
+}
+
+/* HTTP helpers for the request being handled (wactor_current_request()). Each returns the
+ * full length (copying at most cap bytes) or a negative status: -1 not an open HTTP request
+ * (or no such header). */
+enum { WACTOR_HTTP_METHOD = 0, WACTOR_HTTP_PATH = 1, WACTOR_HTTP_QUERY = 2, WACTOR_HTTP_HEADER = 3,
+       WACTOR_HTTP_HEADER_LIST = 4 };
+static inline int wactor_http_method(char* buf, int cap) {
+  return wactor_http_info(wactor_current_request(), WACTOR_HTTP_METHOD, "", 0, buf, cap);
+}
+static inline int wactor_http_path(char* buf, int cap) {
+  return wactor_http_info(wactor_current_request(), WACTOR_HTTP_PATH, "", 0, buf, cap);
+}
+static inline int wactor_http_query(char* buf, int cap) {
+  return wactor_http_info(wactor_current_request(), WACTOR_HTTP_QUERY, "", 0, buf, cap);
+}
+static inline int wactor_http_header(const char* name, char* buf, int cap) {
+  return wactor_http_info(wactor_current_request(), WACTOR_HTTP_HEADER, name, wactor_strlen(name), buf, cap);
+}
+/* 200..599; -4 otherwise. Applies to the reply given later too. */
+static inline int wactor_http_set_status(int status) {
+  return wactor_http_set_status_raw(wactor_current_request(), status);
+}
+static inline int wactor_http_set_header(const char* name, const char* value) {
+  return wactor_http_set_header_raw(wactor_current_request(), name, wactor_strlen(name), value, wactor_strlen(value));
 }
 
 /* A down notice: a message from sender "$down" with payload "<target-id> <reason>",

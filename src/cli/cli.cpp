@@ -2,6 +2,7 @@
 
 #include <map>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -15,6 +16,8 @@
 #include <vector>
 
 #include "cli/files.h"
+#include "http/address.h"
+#include "http/frontend.h"
 #include "wactor/engine.h"
 #include "wactor/manifest.h"
 #include "wactor/runtime.h"
@@ -48,6 +51,9 @@ constexpr std::string_view kRunHelp =
     "  --engine E        aot or interp for every component (overrides the manifest)\n"
     "  --metrics-json F  when the run ends, write every component's counters to F as JSON\n"
     "  --audit-log F     append denials, traps, fuel/deadline stops and restarts to F as JSON lines\n"
+    "  --listen A:P      serve HTTP on A:P (routes, /v1 control API, /metrics, dashboard; docs/HTTP.md);\n"
+    "                    port 0 picks a free one; the address is printed as 'wactor: listening on http://A:P'\n"
+    "  --token-file F    the bearer token /v1, /metrics and the dashboard require (needed off loopback)\n"
     "  -h, --help        show this help\n"
     "\n"
     "exit status: 0 ok, 1 bad input or failed start, 2 bad command line, 3 not idle in time\n";
@@ -112,6 +118,15 @@ int parse_run(const std::vector<std::string_view>& args) {
       auto v = value(a);
       if (!v || v->empty()) return usage_error("--metrics-json needs a file name", kRunHelp);
       o.metrics_json = *v;
+    } else if (a == "--listen") {
+      auto v = value(a);
+      if (!v) return usage_error("--listen needs ADDR:PORT", kRunHelp);
+      if (auto parsed = http::parse_listen(*v); !parsed.ok()) return usage_error(parsed.error().message, kRunHelp);
+      o.listen = *v;
+    } else if (a == "--token-file") {
+      auto v = value(a);
+      if (!v) return usage_error("--token-file needs a file", kRunHelp);
+      o.token_file = *v;
     } else if (a == "--audit-log") {
       auto v = value(a);
       if (!v || v->empty()) return usage_error("--audit-log needs a file name", kRunHelp);
@@ -209,6 +224,38 @@ int parse_compile(const std::vector<std::string_view>& args) {
   }
   if (o.wasm.empty()) return usage_error("compile needs at least one .wasm file", kCompileHelp);
   return compile(o, std::cout, std::cerr);
+}
+
+// Starts the HTTP frontend of `rt` on `listen` with the manifest's [http] and [[route]]s.
+Result<std::unique_ptr<http::Frontend>> serve_http(Runtime& rt, const Manifest& manifest, const RunOptions& options,
+                                                   const std::string& listen, std::ostream& err) {
+  auto addr = http::parse_listen(listen);
+  if (!addr.ok()) return std::move(addr).take_error();
+  http::FrontendOptions fo;
+  fo.server.address = addr->first;
+  fo.server.port = addr->second;
+  if (manifest.http.timeout_ms) fo.server.timeout = std::chrono::seconds((*manifest.http.timeout_ms + 999) / 1000);
+  if (manifest.http.max_upload_bytes) fo.max_upload_bytes = *manifest.http.max_upload_bytes;
+  if (manifest.http.metrics_max_components) fo.metrics_max_components = *manifest.http.metrics_max_components;
+  const std::string token_file = !options.token_file.empty() ? options.token_file : manifest.http.token_file.value_or("");
+  if (!token_file.empty()) {
+    auto bytes = read_file(token_file, "token file");
+    if (!bytes.ok()) return std::move(bytes).take_error();
+    std::string token(bytes->begin(), bytes->end());
+    while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+    if (token.size() < 16 || token.find_first_of(" \t\r\n") != std::string::npos) {
+      return make_error(ErrorCode::kInvalidArgument, token_file + ": the token must be one line of at least 16 characters");
+    }
+    fo.token = std::move(token);
+  }
+  for (const auto& r : manifest.routes) {
+    fo.routes.push_back(http::Route{r.path, r.method, r.component, std::chrono::milliseconds(r.timeout_ms)});
+  }
+  auto f = http::Frontend::start(rt, std::move(fo));
+  if (!f.ok()) return std::move(f).take_error();
+  const std::string host = addr->first.find(':') != std::string::npos ? "[" + addr->first + "]" : addr->first;
+  err << "wactor: listening on http://" << host << ":" << (*f)->port() << "\n" << std::flush;
+  return f;
 }
 
 }  // namespace
@@ -360,6 +407,17 @@ int run(const RunOptions& options, std::ostream& err) {
       return kExitError;
     }
   }
+  std::unique_ptr<http::Frontend> frontend;
+  const std::string listen = !options.listen.empty() ? options.listen : manifest->http.listen.value_or("");
+  if (!listen.empty()) {
+    auto served = serve_http(rt, *manifest, options, listen, err);
+    if (!served.ok()) {
+      err << "wactor: " << served.error().message << "\n";
+      rt.stop(std::chrono::milliseconds(0));
+      return kExitError;
+    }
+    frontend = std::move(served).value();
+  }
   const auto started = std::chrono::steady_clock::now();
   int status = kExitOk;
   for (;;) {
@@ -380,6 +438,7 @@ int run(const RunOptions& options, std::ostream& err) {
       err << "wactor: shutdown grace period of 5 s ran out: interrupting running handlers\n";
     }
   }
+  if (frontend) frontend->stop();  // after the drain: requests it ended were answered (503)
   // Interrupts whatever still runs (a spinning handler, --max-seconds): never waits on a guest.
   rt.stop(std::chrono::milliseconds(0));
   if (const auto gave_up = rt.escalated_groups(); !gave_up.empty() && status == kExitOk) {

@@ -1,5 +1,8 @@
 #include "wactor/manifest.h"
 
+#include "http/routes.h"
+#include "http/address.h"
+
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -118,7 +121,24 @@ class Parser {
     }
     Manifest m;
     m.path = path_;
-    WACTOR_TRY(only_keys(root, {"runtime", "module", "component", "group", "message"}, "the manifest"));
+    WACTOR_TRY(only_keys(root, {"runtime", "module", "component", "group", "message", "http", "route"}, "the manifest"));
+    if (const toml::node* h = root.get("http")) {
+      if (!h->is_table()) return error_at(h->source(), "'http' must be a table ([http])");
+      WACTOR_TRY(parse_http(*h->as_table(), m.http));
+    }
+    if (const toml::node* routes = root.get("route")) {
+      if (!routes->is_array_of_tables()) return error_at(routes->source(), "'route' must be [[route]] tables");
+      for (const toml::node& n : *routes->as_array()) {
+        auto r = parse_route(*n.as_table());
+        if (!r.ok()) return std::move(r).take_error();
+        for (const auto& other : m.routes) {
+          if (other.path == r->path && other.method == r->method) {
+            return error_at(n.source(), "duplicate [[route]] " + (r->method.empty() ? "" : r->method + " ") + r->path);
+          }
+        }
+        m.routes.push_back(std::move(r).value());
+      }
+    }
     if (const toml::node* rt = root.get("runtime")) {
       if (!rt->is_table()) return error_at(rt->source(), "'runtime' must be a table ([runtime])");
       WACTOR_TRY(parse_runtime(*rt->as_table(), m.runtime));
@@ -240,6 +260,57 @@ class Parser {
       if (*v) b.*k.field = static_cast<std::uint64_t>(**v);
     }
     return {};
+  }
+
+  Status parse_http(const toml::table& t, ManifestHttp& h) {
+    WACTOR_TRY(only_keys(t, {"listen", "token_file", "max_upload_bytes", "timeout_ms", "metrics_max_components"},
+                         "[http]"));
+    auto listen = string_key(t, "listen", false, "[http]");
+    if (!listen.ok()) return std::move(listen).take_error();
+    if (*listen) {
+      auto parsed = http::parse_listen(**listen);
+      if (!parsed.ok()) return error_at(t.get("listen")->source(), parsed.error().message);
+      h.listen = **listen;
+    }
+    auto token = string_key(t, "token_file", false, "[http]");
+    if (!token.ok()) return std::move(token).take_error();
+    if (*token) h.token_file = resolve(**token);
+    auto upload = int_key(t, "max_upload_bytes", 1024, std::int64_t{1} << 30);
+    if (!upload.ok()) return std::move(upload).take_error();
+    if (*upload) h.max_upload_bytes = static_cast<std::uint64_t>(**upload);
+    auto timeout = int_key(t, "timeout_ms", 1000, 3'600'000);
+    if (!timeout.ok()) return std::move(timeout).take_error();
+    h.timeout_ms = *timeout;
+    auto series = int_key(t, "metrics_max_components", 0, 100'000);
+    if (!series.ok()) return std::move(series).take_error();
+    if (*series) h.metrics_max_components = static_cast<std::uint64_t>(**series);
+    return {};
+  }
+
+  Result<ManifestRoute> parse_route(const toml::table& t) {
+    WACTOR_TRY(only_keys(t, {"path", "method", "component", "timeout_ms"}, "[[route]]"));
+    ManifestRoute r;
+    r.line = static_cast<int>(t.source().begin.line);
+    auto path = string_key(t, "path", true, "[[route]]");
+    if (!path.ok()) return std::move(path).take_error();
+    if (auto why = http::route_path_problem(**path)) return error_at(t.get("path")->source(), *why);
+    r.path = **path;
+    auto method = string_key(t, "method", false, "[[route]]");
+    if (!method.ok()) return std::move(method).take_error();
+    if (*method) {
+      if (!http::valid_route_method(**method)) {
+        return error_at(t.get("method")->source(), "'method' must be one of GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS");
+      }
+      r.method = **method;
+    }
+    auto comp = string_key(t, "component", true, "[[route]]");
+    if (!comp.ok()) return std::move(comp).take_error();
+    if (!valid_component_id(**comp)) return error_at(t.get("component")->source(), "'component' is not a valid component id");
+    r.component = **comp;
+    auto timeout = int_key(t, "timeout_ms", 1, 3'600'000);
+    if (!timeout.ok()) return std::move(timeout).take_error();
+    if (*timeout) r.timeout_ms = **timeout;
+    return r;
   }
 
   Status parse_runtime(const toml::table& t, ManifestRuntime& rt) {

@@ -268,6 +268,7 @@ RuntimeMetrics Runtime::Impl::metrics() const {
   m.pending_requests = table_.size();
   m.pending_timers = host_timers_.used();
   m.live_components = directory_.size();
+  m.host_request_time = host_request_time_.snapshot();
   return m;
 }
 
@@ -338,6 +339,7 @@ std::vector<ComponentInfo> Runtime::components() const { return impl_->component
 std::vector<Edge> Runtime::edges() const { return impl_->edges(); }
 std::vector<std::string> Runtime::module_names() const { return impl_->module_names(); }
 bool Runtime::ready() const { return impl_->ready(); }
+bool Runtime::has_component(std::string_view id) const { return impl_->has_component(id); }
 std::size_t Runtime::max_payload_bytes() const { return impl_->max_payload_bytes(); }
 
 }  // namespace wactor

@@ -67,6 +67,10 @@ class Runtime::Impl final : public actor::Router {
   std::vector<ComponentInfo> components() const;
   std::vector<Edge> edges() const;
   std::vector<std::string> module_names() const;
+  bool has_component(std::string_view id) const {
+    ComponentPtr c = find_live(id);
+    return c != nullptr && !c->down();
+  }
   bool ready() const { return ready_.load(std::memory_order_acquire); }
   std::size_t max_payload_bytes() const { return options_.max_payload_bytes; }
 
