@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "abi/abi_v1.h"
+#include "http/dashboard.h"
 #include "http/frontend.h"
 
 namespace wactor::http {
@@ -208,9 +209,17 @@ void Frontend::component_call(std::string_view id_view, std::string_view action,
   res.send(error(404, "no such endpoint: " + m + " " + req.path.substr(0, 256)));
 }
 
+// The page built into the binary (docs/DASHBOARD.md). Its policy lets it run its own inline
+// script and style and fetch from this origin only: no CDN, nothing from elsewhere.
 Response Frontend::dashboard_page() {
-  return Response{200, {{"Content-Type", "text/html; charset=utf-8"}},
-                  "<!doctype html><title>wactor</title><p>wactor dashboard: see /v1/components</p>\n"};
+  return Response{200,
+                  {{"Content-Type", "text/html; charset=utf-8"},
+                   {"Content-Security-Policy",
+                    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                    "connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"},
+                   {"X-Content-Type-Options", "nosniff"},
+                   {"Cache-Control", "no-cache"}},
+                  std::string(kDashboardHtml)};
 }
 
 }  // namespace wactor::http

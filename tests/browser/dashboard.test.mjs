@@ -6,7 +6,8 @@
 //   node dashboard.test.mjs <base-url> <screenshot.png> <component-id>...
 // or with WACTOR_URL, WACTOR_SCREENSHOT and WACTOR_IDS (comma-separated) in the environment.
 // Optional: WACTOR_TOKEN (sent as ?token=), CHROMIUM (browser path), WACTOR_TIMEOUT_MS
-// (default 20000), WACTOR_COLOR_SCHEME (dark or light, default dark).
+// (default 20000), WACTOR_COLOR_SCHEME (dark or light, default dark), WACTOR_CHART_POINTS (the
+// screenshot waits, at most the timeout, for this many seconds of the rate chart; default 8).
 // Exit status 0 when every check passed, 1 otherwise (with the reason on stderr).
 import puppeteer from 'puppeteer-core';
 import { mkdirSync } from 'node:fs';
@@ -76,8 +77,12 @@ try {
     throw new Error(`not ready after ${timeout} ms: expected rows [${ids}], a non-zero total rate ` +
       `and row rate, an edge and a chart line; saw ${JSON.stringify(seen)} (screenshot: ${screenshot})`);
   }
-  // Let the page settle one more poll so the screenshot shows a full picture.
-  await page.waitForFunction(() => document.getElementById('status')?.textContent === 'live', { timeout });
+  // For the screenshot: a few seconds of the rate chart (no more than the timeout).
+  const points = Number(process.env.WACTOR_CHART_POINTS || 8);
+  await page.waitForFunction((n) => {
+    const line = document.querySelector('[data-testid="chart"] polyline.series-handled');
+    return line && line.getAttribute('points').split(' ').length >= n && document.getElementById('status')?.textContent === 'live';
+  }, { timeout, polling: 250 }, points).catch(() => {});
   mkdirSync(dirname(screenshot) || '.', { recursive: true });
   await page.screenshot({ path: screenshot });
   const total = await page.$eval('[data-testid="total-rate"]', (e) => e.textContent);
