@@ -7,6 +7,7 @@
  *                 keep=-th message it receives from another component
  *   keep=<k>      forward one message in k received (default 1: each one)
  *   ask=<target>  on each tick, also a request to <target>
+ *   wave=<ms>     the burst swells and ebbs between 0.5x and 1.5x over <ms> (a livelier chart)
  * Every request it receives is answered at once; callbacks are only counted. */
 #define WACTOR_IMPLEMENTATION
 #define WACTOR_WANT_CALLBACK
@@ -21,7 +22,7 @@ static int target_lens[kMaxTargets];
 static int ntargets, next_target;
 static char ask[kIdCap];
 static int ask_len;
-static wactor_i64 every_ms, burst = 1, keep = 1, received;
+static wactor_i64 every_ms, burst = 1, keep = 1, wave_ms, received;
 
 static int word_is(const char* w, int len, const char* key, const char** value) {
   int n = wactor_strlen(key);
@@ -61,6 +62,7 @@ int wactor_on_init(const char* config, int len) {
     if (word_is(w, n, "every=", &v)) every_ms = number(v, p);
     else if (word_is(w, n, "burst=", &v)) burst = number(v, p);
     else if (word_is(w, n, "keep=", &v)) keep = number(v, p);
+    else if (word_is(w, n, "wave=", &v)) wave_ms = number(v, p);
     else if (word_is(w, n, "to=", &v)) {
       if (parse_targets(v, p)) return 2;
     } else if (word_is(w, n, "ask=", &v)) {
@@ -72,7 +74,7 @@ int wactor_on_init(const char* config, int len) {
       return 4;
     }
   }
-  return every_ms >= 0 && burst >= 0 && keep >= 1 ? 0 : 5;
+  return every_ms >= 0 && burst >= 0 && keep >= 1 && wave_ms >= 0 ? 0 : 5;
 }
 
 static void send_next(const wactor_u8* payload, int len) {
@@ -83,7 +85,13 @@ static void send_next(const wactor_u8* payload, int len) {
 }
 
 static void tick(void) {
-  for (wactor_i64 i = 0; i < burst; ++i) send_next((const wactor_u8*)"job", 3);
+  wactor_i64 n = burst;
+  if (wave_ms > 0) {  /* a triangle wave: burst/2 .. burst/2 + burst */
+    wactor_i64 phase = wactor_now_ms() % wave_ms;
+    wactor_i64 rise = phase < wave_ms - phase ? phase : wave_ms - phase;
+    n = burst / 2 + burst * 2 * rise / wave_ms;
+  }
+  for (wactor_i64 i = 0; i < n; ++i) send_next((const wactor_u8*)"job", 3);
   if (ask_len > 0) wactor_request_raw(ask, ask_len, "check", 5, 1000);
   wactor_send_after_raw(self, self_len, "tick", 4, (int)every_ms);
 }
