@@ -1,13 +1,18 @@
 // The dashboard page built into the binary (cmake/EmbedAsset.cmake, docs/DASHBOARD.md):
-// byte for byte the source file, self-contained, with the hooks the browser test uses.
+// byte for byte the source file, self-contained, with the hooks the browser test uses; served
+// at GET / with the answers it reads.
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <string_view>
 
 #include "http/dashboard.h"
+#include "http/frontend.h"
+#include "http_client.h"
+#include "test_support.h"
 
 namespace {
 
@@ -53,3 +58,72 @@ TEST(Dashboard, FetchesNothingFromElsewhere) {
 }
 
 }  // namespace
+
+// Served by the host: the page at GET / (and HEAD), and the answers it reads, in the shapes
+// it expects (docs/DASHBOARD.md). The engine does not matter here.
+
+namespace wactor {
+namespace {
+
+using json = nlohmann::json;
+
+class DashboardServed : public test::EngineRuntimeTest {
+ protected:
+  void SetUp() override {
+    start({probe("a"), probe("b")});
+    auto f = http::Frontend::start(*runtime, http::FrontendOptions{});
+    ASSERT_TRUE(f.ok()) << f.error().to_string();
+    frontend = std::move(f).value();
+  }
+  void TearDown() override {
+    if (frontend) frontend->stop();
+  }
+  test::HttpResult get(const std::string& path, const std::string& method = "GET") {
+    return client.fetch(method, "http://127.0.0.1:" + std::to_string(frontend->port()) + path);
+  }
+  test::HttpClient client;
+  std::unique_ptr<http::Frontend> frontend;
+};
+
+TEST_P(DashboardServed, TheRootIsThePageWithAPolicyThatKeepsItToItself) {
+  auto r = get("/");
+  ASSERT_EQ(r.status, 200) << r.error;
+  EXPECT_EQ(r.headers["content-type"], "text/html; charset=utf-8");
+  EXPECT_EQ(r.body, kDashboardHtml);
+  const std::string csp = r.headers["content-security-policy"];
+  EXPECT_NE(csp.find("default-src 'none'"), std::string::npos) << csp;
+  EXPECT_NE(csp.find("connect-src 'self'"), std::string::npos) << csp;
+  EXPECT_EQ(r.headers["x-content-type-options"], "nosniff");
+}
+
+TEST_P(DashboardServed, TheApiAnswersInTheShapesThePageReads) {
+  post("a", "send b hello");
+  collector.wait_log("^b: msg from=a ");
+  const json comps = json::parse(get("/v1/components").body);
+  ASSERT_TRUE(comps.is_array());
+  ASSERT_EQ(comps.size(), 2u);
+  for (const auto& c : comps) {
+    for (const char* k : {"id", "module", "engine", "state", "mailbox_depth", "pending_requests", "messages_handled",
+                          "messages_sent", "traps", "handler_errors", "restarts"}) {
+      EXPECT_TRUE(c.contains(k)) << k << " in " << c.dump();
+    }
+  }
+  const json edges = json::parse(get("/v1/edges").body);
+  ASSERT_TRUE(edges.is_array());
+  bool a_to_b = false;
+  for (const auto& e : edges) a_to_b |= e["from"] == "a" && e["to"] == "b" && e["messages"] == 1;
+  EXPECT_TRUE(a_to_b) << edges.dump();
+  const json history = json::parse(get("/v1/history").body);
+  EXPECT_EQ(history["interval_ms"], 1000);
+  ASSERT_TRUE(history["samples"].is_array());
+  for (const auto& s : history["samples"]) {
+    for (const char* k : {"t_ms", "messages_handled", "messages_sent", "traps", "handler_errors", "restarts"}) {
+      EXPECT_TRUE(s.contains(k)) << k << " in " << s.dump();
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Interp, DashboardServed, ::testing::Values(std::string("interp")));
+
+}  // namespace
+}  // namespace wactor
