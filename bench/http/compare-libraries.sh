@@ -3,7 +3,7 @@
 # GET /hello -> 200 "hello", keep-alive, one server loop thread (see candidates/*.cpp).
 # Builds each candidate with plain `c++ -O2` into $BUILD_DIR, then runs
 # `wrk -t1 -c64 -d${DURATION}s --latency` $RUNS times against each and prints the median
-# requests/s and the median p99 latency, with compile time, binary size and the size of the
+# requests/s and the median p99 latency, the server's CPU time per request, with compile time, binary size and the size of the
 # shared libraries each server pulls in beyond libc/libstdc++.
 #
 # Needs: libevent-dev libboost-dev libcpp-httplib-dev libh2o-evloop-dev wrk curl.
@@ -59,6 +59,9 @@ to_us() {
     printf "%.0f", n * m }'
 }
 
+# CPU time (user + system, all threads) a process has used, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 wait_ready() {  # port pid
@@ -83,9 +86,11 @@ measure() {  # label binary [args...]
     kill "$pid" 2>/dev/null || true
     return 1
   fi
-  local rps=() p99=() errors=0 out
+  local rps=() p99=() errors=0 out requests=0 ticks0
+  ticks0=$(cpu_ticks "$pid")
   for _ in $(seq "$RUNS"); do
     out=$(wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency "http://127.0.0.1:$port/hello")
+    requests=$((requests + $(awk '/requests in/ { print $1 }' <<<"$out")))
     rps+=("$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$out")")
     p99+=("$(to_us "$(awk '$1 == "99%" { print $2 }' <<<"$out")")")
     if grep -qE 'Socket errors|Non-2xx' <<<"$out"; then
@@ -93,25 +98,31 @@ measure() {  # label binary [args...]
       grep -E 'Socket errors|Non-2xx' <<<"$out" | sed "s/^/  $label: /" >&2
     fi
   done
+  # Server CPU per request: robust to the client and other load sharing the cores.
+  local cpu_us
+  cpu_us=$(awk -v t="$(($(cpu_ticks "$pid") - ticks0))" -v hz="$(getconf CLK_TCK)" -v n="$requests" \
+    'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   local rps_med p99_med
   rps_med=$(printf '%s\n' "${rps[@]}" | median)
   p99_med=$(printf '%s\n' "${p99[@]}" | median)
-  rows+=("$(printf '%-28s %10s %10s %14s %9s %9s %8s' "$label" "$rps_med" "$p99_med" \
+  rows+=("$(printf '%-28s %8s %8s %7s %20s %8s %8s %8s' "$label" "$rps_med" "$p99_med" "$cpu_us" \
     "$(IFS=/; echo "${rps[*]}")" "${compile_s[$bin]}" \
     "$(($(stat -c %s "$BUILD_DIR/$bin") / 1024))" "$(extra_libs_kib "$BUILD_DIR/$bin")")")
   echo "$label: ${rps[*]} req/s, p99 ${p99[*]} us, runs with errors: $errors" >&2
 }
 
-measure "libevent evhttp" hello_libevent
-measure "libevent evhttp deferred" hello_libevent deferred
-measure "libevent deferred eventfd" hello_libevent deferred-eventfd
-measure "beast" hello_beast
-measure "beast deferred" hello_beast deferred
-measure "cpp-httplib (8 thr)" hello_httplib
-measure "cpp-httplib (8 thr) nodelay" hello_httplib nodelay
-measure "cpp-httplib (64 thr) nodelay" hello_httplib nodelay threads=64
+measure "libevent" hello_libevent || true
+measure "libevent deferred" hello_libevent deferred || true
+measure "libevent deferred eventfd" hello_libevent deferred-eventfd || true
+measure "libevent changelist" hello_libevent changelist || true
+measure "libevent changelist deferred" hello_libevent changelist deferred || true
+measure "beast" hello_beast || true
+measure "beast deferred" hello_beast deferred || true
+measure "cpp-httplib (8 thr)" hello_httplib || true
+measure "cpp-httplib (8 thr) nodelay" hello_httplib nodelay || true
+measure "cpp-httplib (64 thr) nodelay" hello_httplib nodelay threads=64 || true
 if [ "$have_h2o" = 1 ]; then
   measure "h2o evloop" hello_h2o || true
   measure "h2o evloop deferred" hello_h2o deferred || true
@@ -119,5 +130,5 @@ fi
 
 echo
 echo "wrk -t1 -c$CONNECTIONS -d${DURATION}s --latency, $RUNS runs, $(nproc) cores, client on the same machine"
-printf '%-28s %10s %10s %14s %9s %9s %8s\n' candidate "req/s" "p99_us" "runs_req/s" "build_s" "bin_KiB" "libs_KiB"
+printf '%-28s %8s %8s %7s %20s %8s %8s %8s\n' candidate "req/s" "p99_us" "cpu_us" "runs_req/s" "build_s" "bin_KiB" "libs_KiB"
 printf '%s\n' "${rows[@]}"

@@ -42,7 +42,7 @@ class DeferredQueue {
           lock.lock();
         }
       }
-    }).detach();
+    }).detach();  // a benchmark server: it runs until killed, never joins
   }
 
   // Loop thread: the requests whose replies are ready.
