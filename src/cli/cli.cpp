@@ -38,7 +38,8 @@ constexpr std::string_view kMainHelp =
     "Run 'wactor <command> --help' for a command's options. Docs: docs/CLI.md, docs/MANIFEST.md, docs/ABI.md\n";
 
 constexpr std::string_view kRunHelp =
-    "usage: wactor run <app.toml> [--until-idle] [--max-seconds S] [--workers N] [--engine E] [--metrics-json FILE] [--audit-log FILE]\n"
+    "usage: wactor run <app.toml> [--until-idle] [--max-seconds S] [--workers N] [--engine E] [--metrics-json FILE]\n"
+    "                  [--audit-log FILE] [--listen ADDR:PORT] [--token-file FILE]\n"
     "\n"
     "Loads every [[component]] of the manifest, runs each init in order, delivers the\n"
     "[[message]] entries, then handles messages until stopped (SIGINT/SIGTERM).\n"
