@@ -257,6 +257,21 @@ TEST_P(Http, SlowClientsAndSilentGuestsHoldNoThread) {
   for (int fd : stalled) close(fd);
 }
 
+// Clients that hang up before their answer: the late answers go nowhere (under ASan: no
+// use of a freed request) and the server goes on.
+TEST_P(Http, ClientsThatLeaveEarlyCostNothing) {
+  start({http_probe("web")});
+  serve();
+  for (int i = 0; i < 8; ++i) {
+    HttpClient c;
+    auto r = c.fetch("GET", url("/silent"), {}, {}, 50);  // the route's timeout is 200 ms
+    EXPECT_EQ(r.status, 0);
+  }
+  ASSERT_TRUE(runtime->wait_idle(10s));  // every one timed out and was answered into the void
+  EXPECT_EQ(runtime->metrics().pending_requests, 0u);
+  EXPECT_EQ(get("/hello").status, 200);
+}
+
 TEST_P(Http, HugeHeadersAreRefused) {
   start({http_probe("web")});
   serve();
