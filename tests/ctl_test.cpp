@@ -11,6 +11,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -19,6 +20,7 @@
 #include <thread>
 
 #include "test_support.h"
+#include "wactor/metrics.h"
 
 namespace wactor {
 namespace {
@@ -329,32 +331,103 @@ TEST_F(CtlAlone, BadCommandLinesExit2) {
   EXPECT_NE(r.out.find("usage: wactor ctl"), std::string::npos);
 }
 
-// A hostile server announcing a 1 GiB body: ctl refuses it without reading it.
-TEST_F(CtlAlone, AHugeResponseIsRefused) {
-  const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  ASSERT_EQ(::listen(s, 4), 0);
-  socklen_t len = sizeof a;
-  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  std::thread t([s] {
-    const int c = ::accept(s, nullptr, nullptr);
-    if (c < 0) return;
-    char buf[4096];
-    (void)::read(c, buf, sizeof buf);
-    const std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 1073741824\r\nContent-Type: application/json\r\n\r\n[";
-    (void)::write(c, head.data(), head.size());
-    ::shutdown(c, SHUT_RDWR);
-    ::close(c);
+// A one-connection HTTP server on a free loopback port that answers with `respond`.
+class HostileServer {
+ public:
+  explicit HostileServer(std::function<void(int)> respond) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    EXPECT_EQ(::listen(fd_, 4), 0);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    url_ = "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+    thread_ = std::thread([this, respond = std::move(respond)] {
+      const int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) return;
+      char buf[4096];
+      (void)::recv(c, buf, sizeof buf, 0);
+      respond(c);
+      ::shutdown(c, SHUT_RDWR);
+      ::close(c);
+    });
+  }
+  ~HostileServer() {
+    thread_.join();
+    ::close(fd_);
+  }
+  const std::string& url() const { return url_; }
+
+ private:
+  int fd_ = -1;
+  std::string url_;
+  std::thread thread_;
+};
+
+void send_all(int c, const std::string& s) { (void)::send(c, s.data(), s.size(), MSG_NOSIGNAL); }
+
+// A server announcing a 1 GiB body: ctl refuses it without reading it.
+TEST_F(CtlAlone, AHugeAnnouncedResponseIsRefused) {
+  HostileServer hs([](int c) {
+    send_all(c, "HTTP/1.1 200 OK\r\nContent-Length: 1073741824\r\nContent-Type: application/json\r\n\r\n[");
   });
-  const std::string host = "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port));
-  auto r = ctl({"list", "--host", host}, "", false);
-  t.join();
-  ::close(s);
+  auto r = ctl({"list", "--host", hs.url()}, "", false);
   EXPECT_EQ(r.status, 1);
-  EXPECT_EQ(r.err, "wactor ctl: " + host + "/v1/components: response larger than 64 MiB\n");
+  EXPECT_EQ(r.err, "wactor ctl: " + hs.url() + "/v1/components: response larger than 64 MiB\n");
+}
+
+// A server streaming an endless body without a length: ctl stops reading at 64 MiB.
+TEST_F(CtlAlone, AnEndlessResponseIsCutAt64MiB) {
+  HostileServer hs([](int c) {
+    send_all(c, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
+    const std::string chunk(1 << 20, 'x');
+    for (int i = 0; i < 256; ++i) {  // 256 MiB at most; the client hangs up after 64
+      if (::send(c, chunk.data(), chunk.size(), MSG_NOSIGNAL) < 0) break;
+    }
+  });
+  auto r = ctl({"metrics", "--host", hs.url()}, "", false);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "wactor ctl: " + hs.url() + "/metrics: response larger than 64 MiB\n");
+  EXPECT_TRUE(r.out.empty());
+}
+
+// to_json(RuntimeMetrics) is written by nlohmann-json: valid JSON, the documented shape, the
+// components in their order (not sorted), and bytes that are not UTF-8 replaced, not thrown on.
+TEST(MetricsJson, KeepsItsShapeAndOrder) {
+  RuntimeMetrics m;
+  m.components.push_back({"zeta", ComponentStats{}});
+  m.components.push_back({"alpha", ComponentStats{}});
+  m.components.push_back({std::string("bad\xff"), ComponentStats{}});
+  m.components[0].second.messages_handled = 7;
+  m.total.messages_handled = 7;
+  m.total.mailbox_high_water = 3;
+  m.pending_requests = 2;
+  m.pending_timers = 1;
+  m.live_components = 3;
+  m.components_gone = 4;
+  const std::string text = to_json(m);
+  const auto j = nlohmann::ordered_json::parse(text, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << text;
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : j.items()) keys.push_back(k);
+  EXPECT_EQ(keys, (std::vector<std::string>{"total", "pending_requests", "pending_timers", "live_components",
+                                            "components_gone", "components"}));
+  EXPECT_EQ(j["total"]["messages_handled"], 7);
+  EXPECT_EQ(j["total"]["mailbox_high_water"], 3);
+  EXPECT_EQ(j["pending_requests"], 2);
+  EXPECT_EQ(j["pending_timers"], 1);
+  EXPECT_EQ(j["live_components"], 3);
+  EXPECT_EQ(j["components_gone"], 4);
+  std::vector<std::string> ids;
+  for (const auto& [k, v] : j["components"].items()) ids.push_back(k);
+  ASSERT_EQ(ids.size(), 3u);
+  EXPECT_EQ(ids[0], "zeta");
+  EXPECT_EQ(ids[1], "alpha");
+  EXPECT_EQ(ids[2], "bad\xEF\xBF\xBD");  // U+FFFD
+  EXPECT_EQ(j["components"]["zeta"]["messages_handled"], 7);
+  EXPECT_EQ(j["components"]["zeta"].size(), j["total"].size());
 }
 
 }  // namespace
