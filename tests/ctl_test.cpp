@@ -148,7 +148,7 @@ module = "worker"
   }
   // Runs `wactor ctl <args> --host <server>`; env: assignments before the command.
   Outcome ctl(const std::vector<std::string>& args, const std::string& env = "", bool with_host = true) {
-    std::string cmd = env + " " + quote(WACTOR_BINARY) + " ctl";
+    std::string cmd = "env -u WACTOR_HOST -u WACTOR_TOKEN_FILE " + env + " " + quote(WACTOR_BINARY) + " ctl";
     for (const auto& a : args) cmd += " " + quote(a);
     if (with_host) cmd += " --host " + quote(server->url());
     cmd += " >" + quote((dir / "ctl-out").string()) + " 2>" + quote((dir / "ctl-err").string());

@@ -12,7 +12,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <ostream>
@@ -88,8 +87,6 @@ struct Client {
   // Performs one request; on a transport failure prints one line and returns nullopt.
   std::optional<Reply> call(const std::string& method, const std::string& path, const std::string* body,
                             const std::string& content_type, long total_ms) const {
-    static std::once_flag init;
-    std::call_once(init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
     std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> h(curl_easy_init(), curl_easy_cleanup);
     if (!h) {
       err << "wactor ctl: cannot initialise libcurl\n";
@@ -148,7 +145,13 @@ struct Client {
         err << "wactor ctl: cannot connect to " << host << ": "
             << (rc == CURLE_COULDNT_CONNECT && os_errno ? std::strerror(static_cast<int>(os_errno)) : detail) << "\n";
       } else if (rc == CURLE_OPERATION_TIMEDOUT) {
-        err << "wactor ctl: " << url << ": no answer within " << total_ms << " ms\n";
+        curl_off_t connected_us = 0;
+        curl_easy_getinfo(c, CURLINFO_CONNECT_TIME_T, &connected_us);
+        if (connected_us == 0) {
+          err << "wactor ctl: cannot connect to " << host << ": no connection within " << kConnectTimeoutMs << " ms\n";
+        } else {
+          err << "wactor ctl: " << url << ": no answer within " << total_ms << " ms\n";
+        }
       } else {
         err << "wactor ctl: " << url << ": " << detail << "\n";
       }
@@ -317,6 +320,10 @@ Result<std::string> read_text(const std::string& path, std::string_view what) {
 int ctl_main(const std::vector<std::string_view>& args, std::ostream& out, std::ostream& err) {
   Args a;
   if (auto status = parse(args, a, out, err)) return *status;
+  struct CurlGlobal {  // once per process, before any handle; freed when ctl ends
+    CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
+    ~CurlGlobal() { curl_global_cleanup(); }
+  } curl_global;
   Client client{a.host, {}, err};
   if (!a.token_file.empty()) {
     auto token = read_text(a.token_file, "token file");
