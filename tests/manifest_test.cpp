@@ -217,7 +217,7 @@ TEST(Manifest, UnknownKeysNameTheLine) {
             "max_events_per_call, max_total_mailbox_bytes, max_total_pending_requests, max_total_memory_bytes, "
             "max_timers, max_monitors, max_children, max_total_timers, max_components)");
   EXPECT_EQ(error_of("[[components]]\nid = \"a\"\n"),
-            "dir/app.toml:1: unknown key 'components' in the manifest (allowed: runtime, module, component, group, message)");
+            "dir/app.toml:1: unknown key 'components' in the manifest (allowed: runtime, module, component, group, message, http, route)");
 }
 
 TEST(Manifest, WrongTypesAndRanges) {

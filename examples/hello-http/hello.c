@@ -3,6 +3,7 @@
  *   GET  /hello/<name>     -> 200 "hello, <name>"
  *   POST /echo             -> 200 with the body echoed and its Content-Type kept
  *   anything else routed   -> 404 set by the guest
+ *   a request not from HTTP -> "hello from wactor: <payload>" 
  * Counts the requests it answered (X-Wactor-Count header). */
 #define WACTOR_IMPLEMENTATION
 #include "wactor.h"
@@ -30,10 +31,15 @@ int wactor_on_message(const char* sender, int sender_len, const wactor_u8* paylo
   (void)sender_len;
   int plen = wactor_http_path(path, sizeof path);
   int mlen = wactor_http_method(method, sizeof method);
-  if (plen < 0 || mlen < 0) return wactor_respond_error(req, "not an HTTP request", 19) == WACTOR_OK ? 0 : 1;
+  wactor_text t = {out, 0, sizeof out};
+  if (plen < 0 || mlen < 0) {
+    /* Not from HTTP (wactor ctl request, another component): greet the payload. */
+    wactor_text_str(&t, "hello from wactor: ");
+    wactor_text_put(&t, payload, len);
+    return wactor_respond(req, t.buf, t.len) == WACTOR_OK ? 0 : 1;
+  }
   if (plen > (int)sizeof path) plen = sizeof path;
   if (mlen > (int)sizeof method) mlen = sizeof method;
-  wactor_text t = {out, 0, sizeof out};
   served++;
   wactor_text_str(&t, "");
   char count[12];

@@ -15,6 +15,9 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "cli/ctl.h"
 #include "cli/files.h"
 #include "http/address.h"
 #include "http/frontend.h"
@@ -34,11 +37,13 @@ constexpr std::string_view kMainHelp =
     "  run <app.toml>     run the components a manifest lists\n"
     "  inspect <x.wasm>   show a module's imports and exports and whether it satisfies ABI v1\n"
     "  compile <x.wasm>...  compile modules ahead of time into the aot engine's cache\n"
+    "  ctl <command> ...  control a running 'wactor run --listen': list, spawn, stop, upgrade, send, request, metrics\n"
     "\n"
     "Run 'wactor <command> --help' for a command's options. Docs: docs/CLI.md, docs/MANIFEST.md, docs/ABI.md\n";
 
 constexpr std::string_view kRunHelp =
-    "usage: wactor run <app.toml> [--until-idle] [--max-seconds S] [--workers N] [--engine E] [--metrics-json FILE] [--audit-log FILE]\n"
+    "usage: wactor run <app.toml> [--until-idle] [--max-seconds S] [--workers N] [--engine E] [--metrics-json FILE]\n"
+    "                  [--audit-log FILE] [--listen ADDR:PORT] [--token-file FILE]\n"
     "\n"
     "Loads every [[component]] of the manifest, runs each init in order, delivers the\n"
     "[[message]] entries, then handles messages until stopped (SIGINT/SIGTERM).\n"
@@ -159,32 +164,15 @@ int parse_run(const std::vector<std::string_view>& args) {
   return run(o, std::cerr);
 }
 
-std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += ch;
-    }
-  }
-  return out + "\"";
-}
-
 // Events go to stderr as usual and, as JSON lines, to the audit log.
 EventSink audit_sink(std::shared_ptr<std::ofstream> file) {
   auto mu = std::make_shared<std::mutex>();
   return [file, mu](const RuntimeEvent& e) {
     const auto now = std::chrono::system_clock::now().time_since_epoch();
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now).count();
-    std::string line = "{\"time_ms\": " + std::to_string(ms) + ", \"component\": " + json_string(e.component) +
-                       ", \"kind\": " + json_string(e.kind) + ", \"reason\": " + json_string(e.detail) + "}\n";
+    const nlohmann::ordered_json j{
+        {"time_ms", ms}, {"component", std::string(e.component)}, {"kind", std::string(e.kind)}, {"reason", std::string(e.detail)}};
+    const std::string line = j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
     std::string human = "wactor: " + escape_event_text(e.component, 256) + ": " + std::string(e.kind) + ": " +
                         escape_event_text(e.detail) + "\n";
     std::lock_guard lock(*mu);
@@ -470,6 +458,7 @@ int main(int argc, char** argv) {
   if (cmd == "run") return parse_run(rest);
   if (cmd == "inspect") return parse_inspect(rest);
   if (cmd == "compile") return parse_compile(rest);
+  if (cmd == "ctl") return ctl_main(rest, std::cout, std::cerr);
   return usage_error("unknown command '" + std::string(cmd) + "'", kMainHelp);
 }
 

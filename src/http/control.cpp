@@ -153,7 +153,7 @@ void Frontend::component_call(std::string_view id_view, std::string_view action,
     if (!exists()) return res.send(error(404, "no such component"));
     std::vector<std::uint8_t> wasm(req.body.begin(), req.body.end());
     const bool queued = offload([this, res, id, wasm = std::move(wasm)]() mutable {
-      const Status st = runtime_.upgrade(id, std::move(wasm), "upgrade of '" + id + "' (HTTP)");
+      const Status st = runtime_.upgrade(id, std::move(wasm), "the uploaded module");
       if (!st.ok()) return res.send(error(status_of(st.error()), st.error().message));
       res.send(json(200, nlohmann::json{{"id", id}, {"upgraded", true}}.dump() + "\n"));
     });

@@ -100,7 +100,12 @@ Status Core::open(const std::shared_ptr<Core>& self) {
   static std::once_flag threads;
   std::call_once(threads, [] { evthread_use_pthreads(); });
   self_ = self;
-  base_ = event_base_new();
+  // The epoll changelist halves the epoll_ctl calls per request (docs/HTTP.md: 72k -> 92k
+  // req/s for a direct reply); it is unsafe only with dup()ed descriptors, which evhttp never uses.
+  event_config* cfg = event_config_new();
+  if (cfg) event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+  base_ = cfg ? event_base_new_with_config(cfg) : event_base_new();
+  if (cfg) event_config_free(cfg);
   if (!base_) return make_error(ErrorCode::kInternal, "http: cannot create an event base");
   http_ = evhttp_new(base_);
   wake_ = event_new(base_, -1, 0, &Core::on_wake, this);

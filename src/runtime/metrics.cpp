@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <nlohmann/json.hpp>
 
 namespace wactor {
 
@@ -34,30 +35,28 @@ ComponentStats& ComponentStats::operator+=(const ComponentStats& o) {
 }
 
 namespace {
-void stats_json(std::string& out, const ComponentStats& s) {
-  out += "{";
-#define WACTOR_JSON(name, doc) out += "\"" #name "\": " + std::to_string(s.name) + ", ";
+nlohmann::ordered_json stats_json(const ComponentStats& s) {
+  nlohmann::ordered_json j;
+#define WACTOR_JSON(name, doc) j[#name] = s.name;
   WACTOR_COUNTERS(WACTOR_JSON)
 #undef WACTOR_JSON
-  out += "\"mailbox_depth\": " + std::to_string(s.mailbox_depth) +
-         ", \"mailbox_high_water\": " + std::to_string(s.mailbox_high_water) + "}";
+  j["mailbox_depth"] = s.mailbox_depth;
+  j["mailbox_high_water"] = s.mailbox_high_water;
+  return j;
 }
 }  // namespace
 
 std::string to_json(const RuntimeMetrics& m) {
-  std::string out = "{\n  \"total\": ";
-  stats_json(out, m.total);
-  out += ",\n  \"pending_requests\": " + std::to_string(m.pending_requests) +
-         ",\n  \"pending_timers\": " + std::to_string(m.pending_timers) +
-         ",\n  \"live_components\": " + std::to_string(m.live_components) +
-         ",\n  \"components_gone\": " + std::to_string(m.components_gone) + ",\n  \"components\": {";
-  for (std::size_t i = 0; i < m.components.size(); ++i) {
-    out += i ? ",\n    " : "\n    ";
-    out += "\"" + m.components[i].first + "\": ";  // ids are [A-Za-z0-9_.-]: nothing to escape
-    stats_json(out, m.components[i].second);
-  }
-  out += "\n  }\n}\n";
-  return out;
+  nlohmann::ordered_json j;  // ordered: the keys stay in the order written here
+  j["total"] = stats_json(m.total);
+  j["pending_requests"] = m.pending_requests;
+  j["pending_timers"] = m.pending_timers;
+  j["live_components"] = m.live_components;
+  j["components_gone"] = m.components_gone;
+  nlohmann::ordered_json components = nlohmann::ordered_json::object();
+  for (const auto& [id, stats] : m.components) components[id] = stats_json(stats);
+  j["components"] = std::move(components);
+  return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace wactor
