@@ -1,7 +1,11 @@
 // The dashboard page built into the binary (cmake/EmbedAsset.cmake, docs/DASHBOARD.md):
 // byte for byte the source file, self-contained, with the hooks the browser test uses; served
 // at GET / with the answers it reads.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -94,6 +98,32 @@ TEST_P(DashboardServed, TheRootIsThePageWithAPolicyThatKeepsItToItself) {
   EXPECT_NE(csp.find("default-src 'none'"), std::string::npos) << csp;
   EXPECT_NE(csp.find("connect-src 'self'"), std::string::npos) << csp;
   EXPECT_EQ(r.headers["x-content-type-options"], "nosniff");
+}
+
+// HEAD / on a keep-alive connection, then GET: the HEAD answer has the page's length and no
+// body, so the next answer on the connection is read whole (libevent alone sent the body).
+TEST_P(DashboardServed, HeadAnswersWithoutTheBody) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(frontend->port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const std::string ask =
+      "HEAD / HTTP/1.1\r\nHost: t\r\n\r\nGET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(write(fd, ask.data(), ask.size()), static_cast<ssize_t>(ask.size()));
+  std::string got;
+  char buf[65536];
+  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) got.append(buf, static_cast<std::size_t>(n));
+  close(fd);
+  ASSERT_TRUE(got.starts_with("HTTP/1.1 200")) << got.substr(0, 200);
+  EXPECT_NE(got.find("Content-Length: " + std::to_string(kDashboardHtml.size()) + "\r\n"), std::string::npos)
+      << got.substr(0, 600);
+  EXPECT_EQ(got.find("<!doctype"), std::string::npos) << "the HEAD answer carried the page";
+  const auto second = got.find("HTTP/1.1 200", 1);
+  ASSERT_NE(second, std::string::npos) << got.substr(0, 600);
+  EXPECT_NE(got.find("\"status\": \"ok\"", second), std::string::npos) << got.substr(second);
 }
 
 TEST_P(DashboardServed, TheApiAnswersInTheShapesThePageReads) {

@@ -186,7 +186,11 @@ void Core::write(evhttp_request* req, Response& r) {
     evhttp_send_error(req, 500, nullptr);
     return;
   }
-  if (!r.body.empty()) evbuffer_add(body, r.body.data(), r.body.size());
+  // A HEAD answer carries the GET answer's headers but never its body (libevent would send
+  // it, and a keep-alive client would read it as the start of the next answer).
+  const bool head = evhttp_request_get_command(req) == EVHTTP_REQ_HEAD;
+  if (head) evhttp_add_header(out, "Content-Length", std::to_string(r.body.size()).c_str());
+  if (!r.body.empty() && !head) evbuffer_add(body, r.body.data(), r.body.size());
   evhttp_send_reply(req, r.status, nullptr, body);
   evbuffer_free(body);
 }
