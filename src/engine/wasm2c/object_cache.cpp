@@ -11,6 +11,8 @@
 #include <optional>
 #include <fstream>
 #include <iterator>
+#include <map>
+#include <mutex>
 #include <regex>
 #include <vector>
 
@@ -170,6 +172,23 @@ Error frame_too_large(const Error& failed, std::uint64_t max_frame, const std::s
 
 }  // namespace
 
+// `program --version`, asked once per process for each program file (its path, size and
+// modification time): every aot engine made (tests make hundreds) shares the answer.
+Result<std::string> version_of(const std::string& program, std::chrono::milliseconds timeout) {
+  static std::mutex mu;
+  static std::map<std::string, std::string> known;
+  const std::string key = program + "|" + file_identity(program);
+  {
+    std::lock_guard lock(mu);
+    if (auto it = known.find(key); it != known.end()) return it->second;
+  }
+  auto out = run_capture({program, "--version"}, timeout);
+  if (!out.ok()) return out;
+  std::lock_guard lock(mu);
+  known.emplace(key, *out);
+  return out;
+}
+
 Result<Toolchain> find_toolchain() {
   Toolchain t;
   if (const char* cc = env("WACTOR_CC")) {
@@ -190,7 +209,7 @@ Result<Toolchain> find_toolchain() {
     return make_error(ErrorCode::kFailedPrecondition, "the aot engine is unavailable: no " + missing + " found");
   }
   constexpr std::chrono::milliseconds kProbe{20'000};
-  auto version = run_capture({t.wasm2c, "--version"}, kProbe);
+  auto version = version_of(t.wasm2c, kProbe);
   if (!version.ok()) {
     return make_error(ErrorCode::kFailedPrecondition, "the aot engine is unavailable: " + version.error().message);
   }
@@ -199,7 +218,7 @@ Result<Toolchain> find_toolchain() {
     return make_error(ErrorCode::kFailedPrecondition, "the aot engine is unavailable: " + t.wasm2c + " is version '" + v +
                                                           "', it needs wasm2c " + std::string(kWasm2cVersion));
   }
-  auto cc_version = run_capture({t.cc, "--version"}, kProbe);
+  auto cc_version = version_of(t.cc, kProbe);
   if (!cc_version.ok()) {
     return make_error(ErrorCode::kFailedPrecondition, "the aot engine is unavailable: " + cc_version.error().message);
   }
