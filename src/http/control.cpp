@@ -1,10 +1,10 @@
 // The /v1 control API (docs/HTTP.md, "Control API"). Every input is JSON or bytes from the
 // network: parsed by nlohmann::json, checked, and answered with a status and a one-line
 // JSON error when refused.
-#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "abi/abi_v1.h"
+#include "http/control_parse.h"
 #include "http/frontend.h"
 
 namespace wactor::http {
@@ -26,18 +26,6 @@ int status_of(const Error& e) {
     case ErrorCode::kAbiViolation: return 400;
     default: return 422;
   }
-}
-
-std::optional<std::string_view> query_value(std::string_view query, std::string_view key) {
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    const auto eq = pair.find('=');
-    if (pair.substr(0, eq) == key) return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return std::nullopt;
 }
 
 nlohmann::json stats_json(const ComponentStats& s) {
@@ -88,19 +76,10 @@ void Frontend::control(Request&& req, const Responder& res) {
   if (p == "/v1/components") {
     if (m == "GET") return res.send(json(200, components_json(runtime_.components())));
     if (m != "POST") return res.send(error(405, "use GET or POST"));
-    nlohmann::json body = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-    if (body.is_discarded() || !body.is_object()) return res.send(error(400, "the body must be a JSON object"));
-    for (const auto& [k, v] : body.items()) {
-      if (k != "id" && k != "module" && k != "config") return res.send(error(400, "unknown key '" + k + "'"));
-      if (!v.is_string()) return res.send(error(400, "'" + k + "' must be a string"));
-    }
-    if (!body.contains("id") || !body.contains("module")) return res.send(error(400, "'id' and 'module' are required"));
-    std::string id = body["id"].get<std::string>();
-    std::string module = body["module"].get<std::string>();
-    std::optional<std::string> config;
-    if (body.contains("config")) config = body["config"].get<std::string>();
-    if (!valid_component_id(id)) return res.send(error(400, "'id' is not a valid component id"));
-    const bool queued = offload([this, res, id, module, config] {
+    auto body = parse_spawn_body(req.body);
+    if (!body.ok()) return res.send(error(400, body.error().message));
+    const bool queued = offload([this, res, id = std::move(body->id), module = std::move(body->module),
+                                 config = std::move(body->config)] {
       const Status st = runtime_.spawn(module, id, config);
       if (!st.ok()) return res.send(error(status_of(st.error()), st.error().message));
       res.send(json(201, nlohmann::json{{"id", id}, {"module", module}}.dump() + "\n"));
@@ -116,12 +95,9 @@ void Frontend::control(Request&& req, const Responder& res) {
   if (p == "/v1/history" && m == "GET") return res.send(json(200, history_json()));
   if (p == "/v1/metrics" && m == "GET") return res.send(json(200, to_json(runtime_.metrics())));
   if (p == "/v1/modules" && m == "GET") return res.send(json(200, nlohmann::json(runtime_.module_names()).dump() + "\n"));
-  constexpr std::string_view prefix = "/v1/components/";
-  if (p.compare(0, prefix.size(), prefix) == 0) {
-    const std::string rest = p.substr(prefix.size());
-    const auto slash = rest.find('/');
-    const std::string id = rest.substr(0, slash);
-    const std::string action = slash == std::string::npos ? "" : rest.substr(slash + 1);
+  if (const auto cp = split_component_path(p)) {
+    const std::string id(cp->id);
+    const std::string action(cp->action);
     if (!valid_component_id(id)) return res.send(error(404, "no such component"));
     return component_call(id, action, std::move(req), res);
   }
@@ -175,17 +151,10 @@ void Frontend::component_call(std::string_view id_view, std::string_view action,
     }
   }
   if (action == "requests") {
-    std::chrono::milliseconds timeout{0};
-    if (auto t = query_value(req.query, "timeout_ms")) {
-      std::int64_t v = 0;
-      auto [ptr, ec] = std::from_chars(t->data(), t->data() + t->size(), v);
-      if (ec != std::errc() || ptr != t->data() + t->size() || v < 1 || v > 3'600'000) {
-        return res.send(error(400, "timeout_ms must be an integer from 1 to 3600000"));
-      }
-      timeout = std::chrono::milliseconds(v);
-    }
+    const auto timeout = parse_timeout_ms(req.query);
+    if (!timeout.ok()) return res.send(error(400, timeout.error().message));
     if (!exists()) return res.send(error(404, "no such component"));
-    HostRequest hr{id, std::move(req.body), timeout, "$host", nullptr};
+    HostRequest hr{id, std::move(req.body), *timeout, "$host", nullptr};
     const std::int64_t rid = runtime_.request(std::move(hr), [res](HostReply&& reply) {
       switch (reply.status) {
         case abi::kCallbackOk:
