@@ -66,7 +66,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(raw.has_value());
     check_error_line(timeout.error());
   }
-  if (raw) check(raw->data() >= query.data() && raw->data() + raw->size() <= query.data() + query.size());
+  if (raw && !raw->empty()) check(raw->data() >= query.data() && raw->data() + raw->size() <= query.data() + query.size());
 
   // /v1/components/{id}/{action}
   constexpr std::string_view prefix = "/v1/components/";
