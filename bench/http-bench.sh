@@ -3,10 +3,13 @@
 #   native            build/wactor-http-native: libevent evhttp, one loop thread, reply inline
 #   native-deferred   the same, each reply made on a worker thread and posted back to the loop
 #   wactor            build/wactor run build/bench/http/app.toml (aot guest answering "hello")
-# in the same run, RUNS times each (interleaved), and prints the medians of requests/s and
-# p99 latency, the ratios and the target (wactor >= 0.8x native). Builds nothing: run
-# `scripts/wactor-dev build` first (scripts/wactor-dev bench does).
-#   bench/http-bench.sh [BUILD_DIR]      env: RUNS (3), DURATION (5s), CONNECTIONS (64), THREADS (1)
+# in the same run, RUNS rounds of one wrk run each, and prints the medians of requests/s and
+# p99 latency, the ratios and the target (wactor >= 0.8x native). The ratios are the medians
+# of each round's ratio: a round's three runs follow each other, so a busy neighbour on a
+# shared machine weighs on the three alike. Builds nothing: run `scripts/wactor-dev build`
+# first (scripts/wactor-dev bench does).
+#   bench/http-bench.sh [BUILD_DIR]      env: RUNS (3), DURATION (5s), CONNECTIONS (64), THREADS (1),
+#                                        WACTOR_ARGS (more `wactor run` options, e.g. "--workers 1")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -58,7 +61,8 @@ start() {
 declare -A urls
 start native "$build/wactor-http-native"; urls[native]=$url
 start native-deferred "$build/wactor-http-native" --deferred; urls[native-deferred]=$url
-start wactor "$build/wactor" run "$build/bench/http/app.toml" --listen 127.0.0.1:0; urls[wactor]=$url
+# shellcheck disable=SC2086
+start wactor "$build/wactor" run "$build/bench/http/app.toml" --listen 127.0.0.1:0 ${WACTOR_ARGS:-}; urls[wactor]=$url
 
 # One wrk run: "<requests/s> <p99 in ms>".
 measure() {
@@ -88,6 +92,14 @@ for r in $(seq 1 "$runs"); do
     printf '  run %d %-16s %10.0f req/s  p99 %8.3f ms\n' "$r" "$n" "$rps" "$p99"
     echo "$rps" >>"$work/$n.rps"
     echo "$p99" >>"$work/$n.p99"
+    case $n in
+      native) round_native=$rps ;;
+      native-deferred) round_deferred=$rps ;;
+      wactor)
+        awk -v a="$rps" -v b="$round_native" 'BEGIN {print a / b}' >>"$work/ratio.native"
+        awk -v a="$rps" -v b="$round_deferred" 'BEGIN {print a / b}' >>"$work/ratio.deferred"
+        ;;
+    esac
   done
 done
 
@@ -99,10 +111,10 @@ for n in "${names[@]}"; do
   p99[$n]=$(median <"$work/$n.p99")
   printf '  %-16s %12.0f %12.3f\n' "$n" "${rps[$n]}" "${p99[$n]}"
 done
-ratio_native=$(awk -v a="${rps[wactor]}" -v b="${rps[native]}" 'BEGIN {printf "%.2f", a / b}')
-ratio_deferred=$(awk -v a="${rps[wactor]}" -v b="${rps[native-deferred]}" 'BEGIN {printf "%.2f", a / b}')
-echo "  wactor/native          ${ratio_native}x"
-echo "  wactor/native-deferred ${ratio_deferred}x"
+ratio_native=$(median <"$work/ratio.native" | awk '{printf "%.2f", $1}')
+ratio_deferred=$(median <"$work/ratio.deferred" | awk '{printf "%.2f", $1}')
+echo "  wactor/native          ${ratio_native}x (median of the rounds' ratios; of the medians: $(awk -v a="${rps[wactor]}" -v b="${rps[native]}" 'BEGIN {printf "%.2f", a / b}')x)"
+echo "  wactor/native-deferred ${ratio_deferred}x (of the medians: $(awk -v a="${rps[wactor]}" -v b="${rps[native-deferred]}" 'BEGIN {printf "%.2f", a / b}')x)"
 if awk -v r="$ratio_native" 'BEGIN {exit !(r >= 0.8)}'; then
   echo "  target (>= 0.80x native requests/s): met (${ratio_native}x)"
 else
