@@ -1,10 +1,10 @@
 // The /v1 control API (docs/HTTP.md, "Control API"). Every input is JSON or bytes from the
 // network: parsed by nlohmann::json, checked, and answered with a status and a one-line
 // JSON error when refused.
-#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "abi/abi_v1.h"
+#include "http/control_parse.h"
 #include "http/dashboard.h"
 #include "http/frontend.h"
 
@@ -12,10 +12,6 @@ namespace wactor::http {
 
 namespace {
 
-Response json(int status, std::string body) {
-  return Response{status, {{"Content-Type", "application/json"}, {"Cache-Control", "no-store"}}, std::move(body)};
-}
-Response error(int status, std::string_view message) { return json(status, json_error(message)); }
 
 int status_of(const Error& e) {
   switch (e.code) {
@@ -27,18 +23,6 @@ int status_of(const Error& e) {
     case ErrorCode::kAbiViolation: return 400;
     default: return 422;
   }
-}
-
-std::optional<std::string_view> query_value(std::string_view query, std::string_view key) {
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    const auto eq = pair.find('=');
-    if (pair.substr(0, eq) == key) return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return std::nullopt;
 }
 
 nlohmann::json stats_json(const ComponentStats& s) {
@@ -87,46 +71,34 @@ void Frontend::control(Request&& req, const Responder& res) {
   const std::string& p = req.path;
   const std::string& m = req.method;
   if (p == "/v1/components") {
-    if (m == "GET") return res.send(json(200, components_json(runtime_.components())));
-    if (m != "POST") return res.send(error(405, "use GET or POST"));
-    nlohmann::json body = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-    if (body.is_discarded() || !body.is_object()) return res.send(error(400, "the body must be a JSON object"));
-    for (const auto& [k, v] : body.items()) {
-      if (k != "id" && k != "module" && k != "config") return res.send(error(400, "unknown key '" + k + "'"));
-      if (!v.is_string()) return res.send(error(400, "'" + k + "' must be a string"));
-    }
-    if (!body.contains("id") || !body.contains("module")) return res.send(error(400, "'id' and 'module' are required"));
-    std::string id = body["id"].get<std::string>();
-    std::string module = body["module"].get<std::string>();
-    std::optional<std::string> config;
-    if (body.contains("config")) config = body["config"].get<std::string>();
-    if (!valid_component_id(id)) return res.send(error(400, "'id' is not a valid component id"));
-    const bool queued = offload([this, res, id, module, config] {
+    if (m == "GET") return res.send(json_response(200, components_json(runtime_.components())));
+    if (m != "POST") return res.send(error_response(405, "use GET or POST"));
+    auto body = parse_spawn_body(req.body);
+    if (!body.ok()) return res.send(error_response(400, body.error().message));
+    const bool queued = offload([this, res, id = std::move(body->id), module = std::move(body->module),
+                                 config = std::move(body->config)] {
       const Status st = runtime_.spawn(module, id, config);
-      if (!st.ok()) return res.send(error(status_of(st.error()), st.error().message));
-      res.send(json(201, nlohmann::json{{"id", id}, {"module", module}}.dump() + "\n"));
+      if (!st.ok()) return res.send(error_response(status_of(st.error()), st.error().message));
+      res.send(json_response(201, nlohmann::json{{"id", id}, {"module", module}}.dump() + "\n"));
     });
-    if (!queued) res.send(error(503, "too many control operations waiting"));
+    if (!queued) res.send(error_response(503, "too many control operations waiting"));
     return;
   }
   if (p == "/v1/edges" && m == "GET") {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& e : runtime_.edges()) arr.push_back({{"from", e.from}, {"to", e.to}, {"messages", e.messages}});
-    return res.send(json(200, arr.dump() + "\n"));
+    return res.send(json_response(200, arr.dump() + "\n"));
   }
-  if (p == "/v1/history" && m == "GET") return res.send(json(200, history_json()));
-  if (p == "/v1/metrics" && m == "GET") return res.send(json(200, to_json(runtime_.metrics())));
-  if (p == "/v1/modules" && m == "GET") return res.send(json(200, nlohmann::json(runtime_.module_names()).dump() + "\n"));
-  constexpr std::string_view prefix = "/v1/components/";
-  if (p.compare(0, prefix.size(), prefix) == 0) {
-    const std::string rest = p.substr(prefix.size());
-    const auto slash = rest.find('/');
-    const std::string id = rest.substr(0, slash);
-    const std::string action = slash == std::string::npos ? "" : rest.substr(slash + 1);
-    if (!valid_component_id(id)) return res.send(error(404, "no such component"));
+  if (p == "/v1/history" && m == "GET") return res.send(json_response(200, history_json()));
+  if (p == "/v1/metrics" && m == "GET") return res.send(json_response(200, to_json(runtime_.metrics())));
+  if (p == "/v1/modules" && m == "GET") return res.send(json_response(200, nlohmann::json(runtime_.module_names()).dump() + "\n"));
+  if (const auto cp = split_component_path(p)) {
+    const std::string id(cp->id);
+    const std::string action(cp->action);
+    if (!valid_component_id(id)) return res.send(error_response(404, "no such component"));
     return component_call(id, action, std::move(req), res);
   }
-  res.send(error(404, "no such endpoint: " + m + " " + p.substr(0, 256)));
+  res.send(error_response(404, "no such endpoint: " + m + " " + p.substr(0, 256)));
 }
 
 void Frontend::component_call(std::string_view id_view, std::string_view action, Request&& req, const Responder& res) {
@@ -138,75 +110,68 @@ void Frontend::component_call(std::string_view id_view, std::string_view action,
       for (auto& c : runtime_.components()) {
         if (c.id == id) {
           std::string arr = components_json({c});
-          return res.send(json(200, arr.substr(1, arr.size() - 3) + "\n"));  // the one object
+          return res.send(json_response(200, arr.substr(1, arr.size() - 3) + "\n"));  // the one object
         }
       }
-      return res.send(error(404, "no such component"));
+      return res.send(error_response(404, "no such component"));
     }
-    if (m != "DELETE") return res.send(error(405, "use GET or DELETE"));
+    if (m != "DELETE") return res.send(error_response(405, "use GET or DELETE"));
     const Status st = runtime_.stop_component(id);
-    if (!st.ok()) return res.send(error(status_of(st.error()), st.error().message));
+    if (!st.ok()) return res.send(error_response(status_of(st.error()), st.error().message));
     return res.send(Response{204, {}, {}});
   }
-  if (m != "POST") return res.send(error(405, "use POST"));
+  if (m != "POST") return res.send(error_response(405, "use POST"));
   if (action == "upgrade") {
-    if (!exists()) return res.send(error(404, "no such component"));
+    if (!exists()) return res.send(error_response(404, "no such component"));
     std::vector<std::uint8_t> wasm(req.body.begin(), req.body.end());
     const bool queued = offload([this, res, id, wasm = std::move(wasm)]() mutable {
       const Status st = runtime_.upgrade(id, std::move(wasm), "the uploaded module");
-      if (!st.ok()) return res.send(error(status_of(st.error()), st.error().message));
-      res.send(json(200, nlohmann::json{{"id", id}, {"upgraded", true}}.dump() + "\n"));
+      if (!st.ok()) return res.send(error_response(status_of(st.error()), st.error().message));
+      res.send(json_response(200, nlohmann::json{{"id", id}, {"upgraded", true}}.dump() + "\n"));
     });
-    if (!queued) res.send(error(503, "too many control operations waiting"));
+    if (!queued) res.send(error_response(503, "too many control operations waiting"));
     return;
   }
   if (req.body.size() > runtime_.max_payload_bytes()) {
-    return res.send(error(413, "body larger than max_payload_bytes (" + std::to_string(runtime_.max_payload_bytes()) + ")"));
+    return res.send(error_response(413, "body larger than max_payload_bytes (" + std::to_string(runtime_.max_payload_bytes()) + ")"));
   }
   if (action == "messages") {
     switch (runtime_.post(id, std::move(req.body))) {
-      case abi::kOk: return res.send(json(202, "{\"queued\": true}\n"));
+      case abi::kOk: return res.send(json_response(202, "{\"queued\": true}\n"));
       case abi::kQueueFull: {
-        Response r = error(503, "the component's mailbox is full");
+        Response r = error_response(503, "the component's mailbox is full");
         r.headers.emplace_back("Retry-After", "1");
         return res.send(std::move(r));
       }
-      case abi::kTooLarge: return res.send(error(413, "body larger than max_payload_bytes"));
-      default: return res.send(error(exists() ? 503 : 404, exists() ? "the component is down" : "no such component"));
+      case abi::kTooLarge: return res.send(error_response(413, "body larger than max_payload_bytes"));
+      default: return res.send(error_response(exists() ? 503 : 404, exists() ? "the component is down" : "no such component"));
     }
   }
   if (action == "requests") {
-    std::chrono::milliseconds timeout{0};
-    if (auto t = query_value(req.query, "timeout_ms")) {
-      std::int64_t v = 0;
-      auto [ptr, ec] = std::from_chars(t->data(), t->data() + t->size(), v);
-      if (ec != std::errc() || ptr != t->data() + t->size() || v < 1 || v > 3'600'000) {
-        return res.send(error(400, "timeout_ms must be an integer from 1 to 3600000"));
-      }
-      timeout = std::chrono::milliseconds(v);
-    }
-    if (!exists()) return res.send(error(404, "no such component"));
-    HostRequest hr{id, std::move(req.body), timeout, "$host", nullptr};
+    const auto timeout = parse_timeout_ms(req.query);
+    if (!timeout.ok()) return res.send(error_response(400, timeout.error().message));
+    if (!exists()) return res.send(error_response(404, "no such component"));
+    HostRequest hr{id, std::move(req.body), *timeout, "$host", nullptr};
     const std::int64_t rid = runtime_.request(std::move(hr), [res](HostReply&& reply) {
       switch (reply.status) {
         case abi::kCallbackOk:
           return res.send(Response{200, {{"Content-Type", "application/octet-stream"}}, std::move(reply.payload)});
         case abi::kCallbackErrorReply:
           return res.send(Response{502, {{"Content-Type", "text/plain; charset=utf-8"}}, std::move(reply.payload)});
-        case abi::kCallbackTimeout: return res.send(error(504, "no reply in time"));
-        default: return res.send(error(503, "the component went down before answering"));
+        case abi::kCallbackTimeout: return res.send(error_response(504, "no reply in time"));
+        default: return res.send(error_response(503, "the component went down before answering"));
       }
     });
     if (rid > 0) return;
     if (rid == abi::kQueueFull || rid == abi::kLimitReached) {
-      Response r = error(503, rid == abi::kQueueFull ? "the component's mailbox is full" : "too many requests pending");
+      Response r = error_response(503, rid == abi::kQueueFull ? "the component's mailbox is full" : "too many requests pending");
       r.headers.emplace_back("Retry-After", "1");
       return res.send(std::move(r));
     }
-    if (rid == abi::kTooLarge) return res.send(error(413, "body larger than max_payload_bytes"));
-    return res.send(error(503, "the component is down"));
+    if (rid == abi::kTooLarge) return res.send(error_response(413, "body larger than max_payload_bytes"));
+    return res.send(error_response(503, "the component is down"));
   }
-  res.send(error(404, "no such endpoint: " + m + " " + req.path.substr(0, 256)));
+  res.send(error_response(404, "no such endpoint: " + m + " " + req.path.substr(0, 256)));
 }
 
 // The page built into the binary (docs/DASHBOARD.md). Its policy lets it run its own inline

@@ -10,6 +10,7 @@
 
 #include "abi/abi_v1.h"
 #include "http/address.h"
+#include "http/control_parse.h"
 
 namespace wactor::http {
 
@@ -23,27 +24,14 @@ std::string sha256(std::string_view s) {
   return std::string(reinterpret_cast<const char*>(d), sizeof d);
 }
 
-Response json(int status, std::string body) {
-  return Response{status, {{"Content-Type", "application/json"}, {"Cache-Control", "no-store"}}, std::move(body)};
-}
-Response error(int status, std::string_view message) { return json(status, json_error(message)); }
-
-// The value of `key` in a query string ("a=1&timeout_ms=20"), if present.
-std::optional<std::string_view> query_value(std::string_view query, std::string_view key) {
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    const auto eq = pair.find('=');
-    if (pair.substr(0, eq) == key) return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return std::nullopt;
-}
-
 bool valid_utf8_text(std::string_view s) { return abi::valid_utf8(s); }
 
 }  // namespace
+
+Response json_response(int status, std::string body) {
+  return Response{status, {{"Content-Type", "application/json"}, {"Cache-Control", "no-store"}}, std::move(body)};
+}
+Response error_response(int status, std::string_view message) { return json_response(status, json_error(message)); }
 
 std::string json_error(std::string_view message) {
   nlohmann::json j = {{"error", std::string(message.substr(0, abi::valid_utf8_prefix(message)))}};
@@ -99,19 +87,19 @@ bool Frontend::authorized(const Request& req) const {
 
 void Frontend::handle(Request&& req, const Responder& res) {
   const std::string& p = req.path;
-  if (p == "/healthz") return res.send(json(200, "{\"status\": \"ok\"}\n"));
+  if (p == "/healthz") return res.send(json_response(200, "{\"status\": \"ok\"}\n"));
   if (p == "/readyz") {
-    return res.send(runtime_.ready() ? json(200, "{\"status\": \"ready\"}\n") : error(503, "not ready: inits still running"));
+    return res.send(runtime_.ready() ? json_response(200, "{\"status\": \"ready\"}\n") : error_response(503, "not ready: inits still running"));
   }
   const bool host_path = p == "/metrics" || p == "/v1" || p.compare(0, 4, "/v1/") == 0;
   if (host_path) {
     if (!authorized(req)) {
-      Response r = error(401, "missing or wrong bearer token");
+      Response r = error_response(401, "missing or wrong bearer token");
       r.headers.emplace_back("WWW-Authenticate", "Bearer");
       return res.send(std::move(r));
     }
     if (p == "/metrics") {
-      if (req.method != "GET") return res.send(error(405, "use GET"));
+      if (req.method != "GET") return res.send(error_response(405, "use GET"));
       return res.send(Response{200,
                                {{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"}},
                                prometheus_text(runtime_.metrics(), runtime_.components(), options_.metrics_max_components)});
@@ -121,20 +109,20 @@ void Frontend::handle(Request&& req, const Responder& res) {
   const auto m = routes_.match(req.method, p);
   if (m.route) return ingress(*m.route, std::move(req), res);
   if (!m.allow.empty()) {
-    Response r = error(405, "method not allowed on " + p);
+    Response r = error_response(405, "method not allowed on " + p);
     r.headers.emplace_back("Allow", m.allow);
     return res.send(std::move(r));
   }
   if (p == "/" && (req.method == "GET" || req.method == "HEAD")) {
-    if (!authorized(req)) return res.send(error(401, "missing or wrong token: open /?token=<token>"));
+    if (!authorized(req)) return res.send(error_response(401, "missing or wrong token: open /?token=<token>"));
     return res.send(dashboard_page());
   }
-  res.send(error(404, "no route for " + req.method + " " + p.substr(0, 256)));
+  res.send(error_response(404, "no route for " + req.method + " " + p.substr(0, 256)));
 }
 
 void Frontend::ingress(const Route& route, Request&& req, const Responder& res) {
   if (req.body.size() > runtime_.max_payload_bytes()) {
-    return res.send(error(413, "body larger than max_payload_bytes (" + std::to_string(runtime_.max_payload_bytes()) + ")"));
+    return res.send(error_response(413, "body larger than max_payload_bytes (" + std::to_string(runtime_.max_payload_bytes()) + ")"));
   }
   auto head = std::make_shared<HttpRequestHead>();
   head->method = std::move(req.method);
@@ -147,7 +135,7 @@ void Frontend::ingress(const Route& route, Request&& req, const Responder& res) 
       case abi::kCallbackOk:
       case abi::kCallbackErrorReply: {
         const bool ok = reply.status == abi::kCallbackOk;
-        if (!ok && reply.http_status == 0) return res.send(error(500, "the component answered with an error"));
+        if (!ok && reply.http_status == 0) return res.send(error_response(500, "the component answered with an error"));
         Response r{reply.http_status ? reply.http_status : 200, std::move(reply.http_headers), std::move(reply.payload)};
         bool typed = false;
         for (const auto& [k, v] : r.headers) typed = typed || (k.size() == 12 && strncasecmp(k.c_str(), "content-type", 12) == 0);
@@ -156,21 +144,21 @@ void Frontend::ingress(const Route& route, Request&& req, const Responder& res) 
         }
         return res.send(std::move(r));
       }
-      case abi::kCallbackTimeout: return res.send(error(504, "the component did not answer in time"));
-      default: return res.send(error(503, "the component is down"));
+      case abi::kCallbackTimeout: return res.send(error_response(504, "the component did not answer in time"));
+      default: return res.send(error_response(503, "the component is down"));
     }
   });
   if (id > 0) return;
   switch (id) {
     case abi::kQueueFull:
     case abi::kLimitReached: {
-      Response r = error(503, id == abi::kQueueFull ? "the component's mailbox is full" : "too many requests pending");
+      Response r = error_response(503, id == abi::kQueueFull ? "the component's mailbox is full" : "too many requests pending");
       r.headers.emplace_back("Retry-After", "1");
       return res.send(std::move(r));
     }
-    case abi::kTooLarge: return res.send(error(413, "body larger than max_payload_bytes"));
-    case abi::kNotFound: return res.send(error(503, "the component is not running"));
-    default: return res.send(error(500, "the request could not be made"));
+    case abi::kTooLarge: return res.send(error_response(413, "body larger than max_payload_bytes"));
+    case abi::kNotFound: return res.send(error_response(503, "the component is not running"));
+    default: return res.send(error_response(500, "the request could not be made"));
   }
 }
 

@@ -73,6 +73,9 @@ class Frontend {
                                           std::size_t max_components);
 // One JSON object per component (the control API's GET /v1/components).
 [[nodiscard]] std::string components_json(const std::vector<ComponentInfo>& components);
+// A JSON response (not cached), and one carrying json_error(message).
+[[nodiscard]] Response json_response(int status, std::string body);
+[[nodiscard]] Response error_response(int status, std::string_view message);
 // {"error": "<message>"} and a newline.
 [[nodiscard]] std::string json_error(std::string_view message);
 
