@@ -7,6 +7,7 @@
 #include "http/control_parse.h"
 #include "http/dashboard.h"
 #include "http/frontend.h"
+#include "runtime/metrics_json.h"
 
 namespace wactor::http {
 
@@ -25,30 +26,21 @@ int status_of(const Error& e) {
   }
 }
 
-nlohmann::json stats_json(const ComponentStats& s) {
-  nlohmann::json j;
-#define WACTOR_JSON(name, doc) j[#name] = s.name;
-  WACTOR_COUNTERS(WACTOR_JSON)
-#undef WACTOR_JSON
-  j["mailbox_depth"] = s.mailbox_depth;
-  j["mailbox_high_water"] = s.mailbox_high_water;
-  return j;
-}
-
 }  // namespace
 
 std::string components_json(const std::vector<ComponentInfo>& components) {
-  nlohmann::json arr = nlohmann::json::array();
+  nlohmann::ordered_json arr = nlohmann::ordered_json::array();
   for (const auto& c : components) {
-    nlohmann::json j = stats_json(c.stats);
+    nlohmann::ordered_json j;
     j["id"] = c.id;
     j["module"] = c.module;
     j["engine"] = c.engine;
     j["state"] = c.state;
     j["pending_requests"] = c.pending_requests;
+    j.update(stats_json(c.stats));
     arr.push_back(std::move(j));
   }
-  return arr.dump() + "\n";
+  return arr.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
 std::string Frontend::history_json() const {

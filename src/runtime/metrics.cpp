@@ -1,5 +1,7 @@
 #include "wactor/metrics.h"
 
+#include "runtime/metrics_json.h"
+
 #include <algorithm>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -34,7 +36,6 @@ ComponentStats& ComponentStats::operator+=(const ComponentStats& o) {
   return *this;
 }
 
-namespace {
 nlohmann::ordered_json stats_json(const ComponentStats& s) {
   nlohmann::ordered_json j;
 #define WACTOR_JSON(name, doc) j[#name] = s.name;
@@ -44,7 +45,6 @@ nlohmann::ordered_json stats_json(const ComponentStats& s) {
   j["mailbox_high_water"] = s.mailbox_high_water;
   return j;
 }
-}  // namespace
 
 std::string to_json(const RuntimeMetrics& m) {
   nlohmann::ordered_json j;  // ordered: the keys stay in the order written here
