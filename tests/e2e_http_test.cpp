@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -270,6 +271,94 @@ TEST_P(Http, ClientsThatLeaveEarlyCostNothing) {
   ASSERT_TRUE(runtime->wait_idle(10s));  // every one timed out and was answered into the void
   EXPECT_EQ(runtime->metrics().pending_requests, 0u);
   EXPECT_EQ(get("/hello").status, 200);
+}
+
+// What the server sends back for `raw` (pipelined requests on one connection), read until
+// `until` appears (the last answer's body) or 10 s pass (a failure bound, not an ordering).
+std::string exchange(std::uint16_t port, const std::string& raw, const std::string& until) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return {};
+  if (write(fd, raw.data(), raw.size()) != static_cast<ssize_t>(raw.size())) return {};
+  std::string out;
+  char buf[4096];
+  const auto give_up = std::chrono::steady_clock::now() + 10s;
+  while (out.find(until) == std::string::npos && std::chrono::steady_clock::now() < give_up) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 100) <= 0) continue;
+    const ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  close(fd);
+  return out;
+}
+
+std::size_t count_of(const std::string& s, const std::string& what) {
+  std::size_t n = 0;
+  for (auto p = s.find(what); p != std::string::npos; p = s.find(what, p + 1)) ++n;
+  return n;
+}
+
+// A guest cannot forge a second response: 204 and 304 answers carry no body (libevent writes
+// no length for them; a body would be read as the next response on the connection).
+TEST_P(Http, ABodilessStatusCannotSmuggleAResponse) {
+  start({http_probe("web")});
+  serve();
+  for (const std::string code : {"204", "304"}) {
+    const std::string out = exchange(frontend->port(), "GET /forge/" + code + " HTTP/1.1\r\nHost: x\r\n\r\n" +
+                                                           "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+                                      "\"status\": \"ok\"");
+    EXPECT_EQ(count_of(out, "HTTP/1.1 "), 2u) << out;
+    EXPECT_EQ(out.find("<script>"), std::string::npos) << out;
+    EXPECT_NE(out.find("HTTP/1.1 " + code), std::string::npos) << out;
+  }
+}
+
+// A handler that fails after setting a status and headers: a generic 500, nothing of the
+// guest's and no trap text.
+TEST_P(Http, AFailedHandlerIs500WhateverItSet) {
+  start({http_probe("web")});
+  serve();
+  for (const char* path : {"/trap-after-status", "/fail-after-status"}) {
+    auto r = get(path);
+    EXPECT_EQ(r.status, 500) << path;
+    EXPECT_EQ(r.headers.count("x-guest"), 0u) << path;
+    EXPECT_EQ(r.body.find("trap"), std::string::npos) << r.body;
+    EXPECT_EQ(r.body.find("returned"), std::string::npos) << r.body;
+  }
+}
+
+// "/" is the dashboard even beside a catch-all route: its ?token= never reaches a guest.
+TEST_P(Http, TheRootIsTheDashboardNotARoute) {
+  start({http_probe("web")});
+  serve();  // routes() has "/*"
+  auto r = get("/?token=whatever");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers["content-type"], "text/html; charset=utf-8");
+  ASSERT_TRUE(runtime->wait_idle(10s));
+  EXPECT_EQ(stats("web").messages_handled, 0u);
+}
+
+// Stopping the server after a drain still writes the answers the drain ended (503).
+TEST_P(Http, AStopWritesTheAnswersADrainEnded) {
+  start({http_probe("web")});
+  http::FrontendOptions fo;
+  fo.routes = {{"/silent", "", "web", 30000ms}};
+  serve(fo);
+  HttpResult r;
+  std::thread t([&] {
+    HttpClient c;
+    r = c.fetch("GET", url("/silent"));
+  });
+  while (runtime->pending_requests() == 0) std::this_thread::yield();
+  (void)runtime->drain(5s);
+  frontend->stop();
+  t.join();
+  EXPECT_EQ(r.status, 503) << r.error;
 }
 
 TEST_P(Http, HugeHeadersAreRefused) {

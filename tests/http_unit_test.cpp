@@ -47,7 +47,7 @@ TEST(Routes, PathsAreChecked) {
   EXPECT_FALSE(http::route_path_problem("/hello"));
   EXPECT_FALSE(http::route_path_problem("/api/*"));
   EXPECT_FALSE(http::route_path_problem("/*"));
-  for (const char* bad : {"", "hello", "/a*/b", "/a b", "/a?b", "/a#b", "/v1/components", "/v1/*", "/metrics",
+  for (const char* bad : {"", "/", "hello", "/a*/b", "/a b", "/a?b", "/a#b", "/v1/components", "/v1/*", "/metrics",
                           "/healthz", "/readyz", "/\x7f"}) {
     EXPECT_TRUE(http::route_path_problem(bad)) << bad;
   }

@@ -63,6 +63,21 @@ int wactor_on_message(const char* sender, int sender_len, const wactor_u8* paylo
     return wactor_respond_error(req, "bad input", 9) == WACTOR_OK ? 0 : 1;
   }
   if (is(path, plen, "/silent")) return 0;
+  if (is(path, plen, "/trap-after-status")) {
+    wactor_http_set_status(201);
+    wactor_http_set_header("X-Guest", "1");
+    __builtin_trap();
+  }
+  if (is(path, plen, "/fail-after-status")) {
+    wactor_http_set_status(201);
+    return 7;
+  }
+  if (plen == 10 && wactor_memeq(path, "/forge/", 7)) {
+    /* a bodiless status with a body that looks like a second response */
+    wactor_http_set_status((int)parse_i64((const wactor_u8*)path + 7, 3));
+    wactor_text_str(&t, "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 9\r\n\r\n<script>");
+    return answer(req, &t);
+  }
   if (is(path, plen, "/trap")) __builtin_trap();
   if (is(path, plen, "/spin")) {
     for (volatile int i = 0;; ++i) {

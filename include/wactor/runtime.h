@@ -177,6 +177,9 @@ struct HostReply {
   std::string payload;      // the reply (status 0), the error text (1), else empty
   std::int32_t http_status = 0;  // set by the guest with http-set-status; 0: not set
   std::vector<std::pair<std::string, std::string>> http_headers;  // set by the guest (http-set-header)
+  // Status 1 not from respond(id, 1, ...) but from a failed handler (non-zero return, trap,
+  // fuel or deadline stop): the payload is the host's text, not the guest's answer.
+  bool failed = false;
 };
 // Runs exactly once, on a runtime thread (a worker or the timer thread): keep it short.
 using HostReplyFn = std::function<void(HostReply&&)>;
@@ -277,6 +280,8 @@ class Runtime {
   // mailbox full, -4 invalid, -5 too large, -7 the host's pending requests used up), in
   // which case `done` never runs. @threadsafe
   std::int64_t request(HostRequest request, HostReplyFn done);
+  // One live component's state and counters. @threadsafe
+  [[nodiscard]] std::optional<ComponentInfo> component(std::string_view id) const;
   // Every live component with its state and counters (directory order). @threadsafe
   [[nodiscard]] std::vector<ComponentInfo> components() const;
   // Who sent how many messages to whom (send, request, publish, broadcast). @threadsafe

@@ -110,6 +110,7 @@ struct Client {
     char errbuf[CURL_ERROR_SIZE] = {};
     CURL* c = h.get();
     curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);  // ids "." and ".." stay in the path
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, kConnectTimeoutMs);

@@ -99,13 +99,10 @@ void Frontend::component_call(std::string_view id_view, std::string_view action,
   auto exists = [&] { return runtime_.has_component(id); };
   if (action.empty()) {
     if (m == "GET") {
-      for (auto& c : runtime_.components()) {
-        if (c.id == id) {
-          std::string arr = components_json({c});
-          return res.send(json_response(200, arr.substr(1, arr.size() - 3) + "\n"));  // the one object
-        }
-      }
-      return res.send(error_response(404, "no such component"));
+      auto c = runtime_.component(id);
+      if (!c) return res.send(error_response(404, "no such component"));
+      std::string arr = components_json({*c});
+      return res.send(json_response(200, arr.substr(1, arr.size() - 3) + "\n"));  // the one object
     }
     if (m != "DELETE") return res.send(error_response(405, "use GET or DELETE"));
     const Status st = runtime_.stop_component(id);
@@ -115,13 +112,23 @@ void Frontend::component_call(std::string_view id_view, std::string_view action,
   if (m != "POST") return res.send(error_response(405, "use POST"));
   if (action == "upgrade") {
     if (!exists()) return res.send(error_response(404, "no such component"));
+    // Each waiting upgrade holds its module's bytes: two at most.
+    if (upgrades_waiting_.fetch_add(1) >= kMaxWaitingUpgrades) {
+      upgrades_waiting_.fetch_sub(1);
+      return res.send(error_response(503, "too many upgrades waiting"));
+    }
     std::vector<std::uint8_t> wasm(req.body.begin(), req.body.end());
+    std::string().swap(req.body);
     const bool queued = offload([this, res, id, wasm = std::move(wasm)]() mutable {
+      upgrades_waiting_.fetch_sub(1);
       const Status st = runtime_.upgrade(id, std::move(wasm), "the uploaded module");
       if (!st.ok()) return res.send(error_response(status_of(st.error()), st.error().message));
       res.send(json_response(200, nlohmann::json{{"id", id}, {"upgraded", true}}.dump() + "\n"));
     });
-    if (!queued) res.send(error_response(503, "too many control operations waiting"));
+    if (!queued) {
+      upgrades_waiting_.fetch_sub(1);
+      res.send(error_response(503, "too many control operations waiting"));
+    }
     return;
   }
   if (req.body.size() > runtime_.max_payload_bytes()) {

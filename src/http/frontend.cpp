@@ -4,6 +4,7 @@
 #include <openssl/sha.h>
 
 #include <charconv>
+#include <cstdio>
 #include <strings.h>
 #include <chrono>
 #include <nlohmann/json.hpp>
@@ -106,16 +107,18 @@ void Frontend::handle(Request&& req, const Responder& res) {
     }
     return control(std::move(req), res);
   }
+  // "/" is the dashboard's (never a route's: the page's ?token= must not reach a guest).
+  if (p == "/") {
+    if (req.method != "GET" && req.method != "HEAD") return res.send(error_response(405, "use GET"));
+    if (!authorized(req)) return res.send(error_response(401, "missing or wrong token: open /?token=<token>"));
+    return res.send(dashboard_page());
+  }
   const auto m = routes_.match(req.method, p);
   if (m.route) return ingress(*m.route, std::move(req), res);
   if (!m.allow.empty()) {
     Response r = error_response(405, "method not allowed on " + p);
     r.headers.emplace_back("Allow", m.allow);
     return res.send(std::move(r));
-  }
-  if (p == "/" && (req.method == "GET" || req.method == "HEAD")) {
-    if (!authorized(req)) return res.send(error_response(401, "missing or wrong token: open /?token=<token>"));
-    return res.send(dashboard_page());
   }
   res.send(error_response(404, "no route for " + req.method + " " + p.substr(0, 256)));
 }
@@ -135,7 +138,10 @@ void Frontend::ingress(const Route& route, Request&& req, const Responder& res) 
       case abi::kCallbackOk:
       case abi::kCallbackErrorReply: {
         const bool ok = reply.status == abi::kCallbackOk;
-        if (!ok && reply.http_status == 0) return res.send(error_response(500, "the component answered with an error"));
+        // A failed handler's text (a trap message) is never shown, whatever status was set.
+        if (!ok && (reply.http_status == 0 || reply.failed)) {
+          return res.send(error_response(500, "the component answered with an error"));
+        }
         Response r{reply.http_status ? reply.http_status : 200, std::move(reply.http_headers), std::move(reply.payload)};
         bool typed = false;
         for (const auto& [k, v] : r.headers) typed = typed || (k.size() == 12 && strncasecmp(k.c_str(), "content-type", 12) == 0);
@@ -181,7 +187,11 @@ void Frontend::control_loop(std::stop_token st) {
       job = std::move(jobs_.front());
       jobs_.pop_front();
     }
-    job();
+    try {
+      job();
+    } catch (const std::exception& e) {  // an allocation failure, say: the job's Responder answers 500
+      std::fprintf(stderr, "wactor: http: control operation failed: %s\n", e.what());
+    }
   }
 }
 

@@ -2,6 +2,7 @@
 // /metrics for Prometheus, the probes and the dashboard, on one embedded server.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -21,7 +22,9 @@ struct FrontendOptions {
   ServerOptions server;
   std::string token;  // non-empty: /v1, /metrics and the dashboard need "Authorization: Bearer <token>"
   std::vector<Route> routes;
-  std::size_t max_upload_bytes = 64u << 20;      // a module's bytes (upgrade)
+  // A module's bytes (upgrade). Bodies up to max(this, max_payload_bytes) are read before a
+  // request is routed or its token checked: keep it modest.
+  std::size_t max_upload_bytes = 4u << 20;
   std::size_t metrics_max_components = 1000;     // /metrics: per-component series; the rest as "(others)"
 };
 
@@ -57,6 +60,8 @@ class Frontend {
   FrontendOptions options_;
   RouteTable routes_;
   std::string token_digest_;  // SHA-256 of the token
+  static constexpr int kMaxWaitingUpgrades = 2;
+  std::atomic<int> upgrades_waiting_{0};
   std::mutex jobs_mu_;
   std::condition_variable_any jobs_cv_;
   std::deque<std::function<void()>> jobs_;

@@ -43,7 +43,7 @@ bool valid_route_method(std::string_view method) {
 }
 
 bool reserved_path(std::string_view path) {
-  return path == "/metrics" || path == "/healthz" || path == "/readyz" || path == "/v1" ||
+  return path == "/" || path == "/metrics" || path == "/healthz" || path == "/readyz" || path == "/v1" ||
          path.substr(0, 4) == "/v1/";
 }
 
@@ -59,7 +59,7 @@ std::optional<std::string> route_path_problem(std::string_view path) {
   }
   const std::string_view fixed = path.back() == '*' ? path.substr(0, path.size() - 1) : path;
   if (path.back() != '*' && reserved_path(path)) {
-    return "'" + std::string(path) + "' is served by the host (/v1/..., /metrics, /healthz, /readyz)";
+    return "'" + std::string(path) + "' is served by the host (/, the dashboard; /v1/..., /metrics, /healthz, /readyz)";
   }
   if (fixed.substr(0, 4) == "/v1/") return "paths under /v1/ are the control API's";
   return std::nullopt;

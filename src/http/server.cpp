@@ -5,6 +5,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 #include <event2/thread.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -13,7 +14,10 @@
 #include <atomic>
 #include <cctype>
 #include <mutex>
+#include <cstdio>
+#include <cstring>
 #include <thread>
+#include <unordered_map>
 
 namespace wactor::http {
 
@@ -32,8 +36,10 @@ class Core {
  public:
   Core(ServerOptions o, Handler h) : options_(std::move(o)), handler_(std::move(h)) {}
   ~Core() {
+    forget_listener();
     if (http_) evhttp_free(http_);
     if (wake_) event_free(wake_);
+    if (retry_) event_free(retry_);
     if (base_) event_base_free(base_);
   }
 
@@ -48,6 +54,11 @@ class Core {
  private:
   static void on_request(evhttp_request* req, void* arg);
   static void on_wake(evutil_socket_t, short, void* arg);
+  // accept() failed (out of descriptors, say): pause accepting for a moment instead of
+  // retrying at once in a loop; say so once.
+  static void on_accept_error(evconnlistener* listener, void* arg);
+  static void on_accept_retry(evutil_socket_t, short, void* arg);
+  void forget_listener();
   void write(evhttp_request* req, Response& r);
 
   ServerOptions options_;
@@ -56,12 +67,22 @@ class Core {
   event_base* base_ = nullptr;
   evhttp* http_ = nullptr;
   event* wake_ = nullptr;
+  event* retry_ = nullptr;
+  evconnlistener* listener_ = nullptr;
+  bool accept_error_reported_ = false;
   std::uint16_t port_ = 0;
   std::mutex mu_;
-  bool stopping_ = false;
+  bool closing_ = false;   // stop() began: the loop runs a last moment
+  bool stopping_ = false;  // the loop has ended
   std::vector<std::pair<evhttp_request*, Response>> done_;
   std::thread thread_;
 };
+
+namespace {
+// The listener's callback argument is evhttp's own: the Core is found by its listener.
+std::mutex g_listeners_mu;
+std::unordered_map<evconnlistener*, Core*> g_listeners;
+}  // namespace
 
 struct Responder::State {
   std::weak_ptr<Core> core;
@@ -121,6 +142,14 @@ Status Core::open(const std::shared_ptr<Core>& self) {
     return make_error(ErrorCode::kIo, "http: cannot listen on " + options_.address + ":" +
                                                    std::to_string(options_.port) + " (in use, or not a local address)");
   }
+  listener_ = evhttp_bound_socket_get_listener(bound);
+  retry_ = evtimer_new(base_, &Core::on_accept_retry, this);
+  if (!listener_ || !retry_) return make_error(ErrorCode::kInternal, "http: cannot watch the listener");
+  evconnlistener_set_error_cb(listener_, &Core::on_accept_error);
+  {
+    std::lock_guard lock(g_listeners_mu);
+    g_listeners[listener_] = this;
+  }
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
   if (getsockname(evhttp_bound_socket_get_fd(bound), reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
@@ -161,6 +190,34 @@ void Core::on_request(evhttp_request* req, void* arg) {
   }
 }
 
+void Core::on_accept_error(evconnlistener* listener, void*) {
+  Core* core = nullptr;
+  {
+    std::lock_guard lock(g_listeners_mu);
+    if (auto it = g_listeners.find(listener); it != g_listeners.end()) core = it->second;
+  }
+  if (!core) return;
+  const int err = EVUTIL_SOCKET_ERROR();
+  if (!core->accept_error_reported_) {
+    core->accept_error_reported_ = true;
+    std::fprintf(stderr, "wactor: http: accept failed (%s): pausing new connections for 100 ms at a time\n",
+                 evutil_socket_error_to_string(err));
+  }
+  evconnlistener_disable(listener);
+  const timeval pause{0, 100'000};
+  evtimer_add(core->retry_, &pause);
+}
+
+void Core::forget_listener() {
+  std::lock_guard lock(g_listeners_mu);
+  if (listener_) g_listeners.erase(listener_);
+}
+
+void Core::on_accept_retry(evutil_socket_t, short, void* arg) {
+  auto* core = static_cast<Core*>(arg);
+  evconnlistener_enable(core->listener_);
+}
+
 void Core::post(evhttp_request* req, Response r) {
   std::lock_guard lock(mu_);
   if (stopping_) return;
@@ -190,7 +247,10 @@ void Core::write(evhttp_request* req, Response& r) {
   // it, and a keep-alive client would read it as the start of the next answer).
   const bool head = evhttp_request_get_command(req) == EVHTTP_REQ_HEAD;
   if (head) evhttp_add_header(out, "Content-Length", std::to_string(r.body.size()).c_str());
-  if (!r.body.empty() && !head) evbuffer_add(body, r.body.data(), r.body.size());
+  // Nor does a 1xx, 204 or 304 answer: libevent writes no length for them but would write the
+  // body, and a body a guest chose would be read as a second, forged answer.
+  const bool bodiless = r.status < 200 || r.status == 204 || r.status == 304;
+  if (!r.body.empty() && !head && !bodiless) evbuffer_add(body, r.body.data(), r.body.size());
   evhttp_send_reply(req, r.status, nullptr, body);
   evbuffer_free(body);
 }
@@ -198,11 +258,17 @@ void Core::write(evhttp_request* req, Response& r) {
 void Core::stop() {
   {
     std::lock_guard lock(mu_);
-    if (stopping_) return;
-    stopping_ = true;
+    if (stopping_ || closing_) return;
+    closing_ = true;
+    // Answers queued now (the 503s of a drain, say) are written, and their sockets get a
+    // moment to flush, before the loop ends.
+    event_active(wake_, EV_READ, 0);
   }
-  event_base_loopbreak(base_);
+  const timeval flush{0, 300'000};
+  event_base_loopexit(base_, &flush);
   if (thread_.joinable()) thread_.join();
+  std::lock_guard lock(mu_);
+  stopping_ = true;  // from now on answers are dropped
 }
 
 Result<std::unique_ptr<Server>> Server::start(ServerOptions options, Handler handler) {

@@ -55,21 +55,31 @@ void Runtime::Impl::complete_host(const messaging::PendingRequest& r, std::int32
   finish_one();
 }
 
+namespace {
+ComponentInfo info_of(const runtime::ComponentPtr& c, std::string_view default_engine) {
+  ComponentInfo info;
+  info.id = c->id();
+  info.module = c->module_name();
+  info.engine = c->engine_name().empty() ? std::string(default_engine) : c->engine_name();
+  info.state = c->down() ? "stopped" : c->restarting() ? "restarting" : "running";
+  info.pending_requests = c->pending_out().load(std::memory_order_relaxed);
+  info.stats = c->counters().snapshot();
+  info.stats.mailbox_depth = c->mailbox().size();
+  info.stats.mailbox_high_water = c->mailbox().high_water();
+  return info;
+}
+}  // namespace
+
 std::vector<ComponentInfo> Runtime::Impl::components() const {
   std::vector<ComponentInfo> out;
-  directory_.for_each([&](const ComponentPtr& c) {
-    ComponentInfo info;
-    info.id = c->id();
-    info.module = c->module_name();
-    info.engine = c->engine_name().empty() ? engine_->name() : c->engine_name();
-    info.state = c->down() ? "stopped" : c->restarting() ? "restarting" : "running";
-    info.pending_requests = c->pending_out().load(std::memory_order_relaxed);
-    info.stats = c->counters().snapshot();
-    info.stats.mailbox_depth = c->mailbox().size();
-    info.stats.mailbox_high_water = c->mailbox().high_water();
-    out.push_back(std::move(info));
-  });
+  directory_.for_each([&](const ComponentPtr& c) { out.push_back(info_of(c, engine_->name())); });
   return out;
+}
+
+std::optional<ComponentInfo> Runtime::Impl::component(std::string_view id) const {
+  ComponentPtr c = find_live(id);
+  if (!c) return std::nullopt;
+  return info_of(c, engine_->name());
 }
 
 std::vector<Edge> Runtime::Impl::edges() const {

@@ -11,8 +11,13 @@ void HostRequests::finish(std::int64_t id, std::int32_t status, std::string payl
     e = std::move(it->second);
     entries_.erase(it);
   }
-  HostReply reply{status, std::move(payload), e.http_status, std::move(e.http_headers)};
+  HostReply reply{status, std::move(payload), e.http_status, std::move(e.http_headers), e.failed};
   if (e.done) e.done(std::move(reply));
+}
+
+void HostRequests::mark_failed(std::int64_t id) {
+  std::lock_guard lock(mu_);
+  if (auto it = entries_.find(id); it != entries_.end()) it->second.failed = true;
 }
 
 void HostRequests::drop(std::int64_t id) {

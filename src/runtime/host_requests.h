@@ -30,6 +30,7 @@ class HostRequests {
     std::int32_t http_status = 0;
     std::vector<std::pair<std::string, std::string>> http_headers;
     std::size_t http_header_bytes = 0;
+    bool failed = false;  // ended by a failed handler (HostReply::failed)
   };
 
   // Keeps `entry` under the id `register_request` returns (it adds the request to the
@@ -43,6 +44,8 @@ class HostRequests {
   }
   // Ends `id`: removes its entry and runs its callback (on this thread, outside the lock).
   void finish(std::int64_t id, std::int32_t status, std::string payload);
+  // The request's handler failed: its ending is the host's, not the guest's answer.
+  void mark_failed(std::int64_t id);
   // Forgets `id` without calling back (the request was refused after all).
   void drop(std::int64_t id);
   // Runs `fn(entry)` under the lock if `id` is an open HTTP request; false otherwise.

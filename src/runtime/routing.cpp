@@ -299,6 +299,7 @@ void Runtime::Impl::request_received(actor::Component&, std::int64_t id) { table
 void Runtime::Impl::request_failed(actor::Component& target, std::int64_t id, std::string reason) {
   auto taken = table_.take_as_target(id, target.handle());
   if (taken.outcome == messaging::CorrelationTable::Outcome::kOk) {
+    if (taken.request.requester == runtime::kHostRequester) host_requests_.mark_failed(id);
     complete(taken.request, abi::kCallbackErrorReply, std::move(reason));
   }
 }

@@ -336,6 +336,7 @@ std::int64_t Runtime::request(HostRequest request, HostReplyFn done) {
   return impl_->host_request(std::move(request), std::move(done));
 }
 std::vector<ComponentInfo> Runtime::components() const { return impl_->components(); }
+std::optional<ComponentInfo> Runtime::component(std::string_view id) const { return impl_->component(id); }
 std::vector<Edge> Runtime::edges() const { return impl_->edges(); }
 std::vector<std::string> Runtime::module_names() const { return impl_->module_names(); }
 bool Runtime::ready() const { return impl_->ready(); }

@@ -65,6 +65,7 @@ class Runtime::Impl final : public actor::Router {
   // The host's own requests and what the control API reads (host_api.cpp).
   std::int64_t host_request(HostRequest r, HostReplyFn done);
   std::vector<ComponentInfo> components() const;
+  std::optional<ComponentInfo> component(std::string_view id) const;
   std::vector<Edge> edges() const;
   std::vector<std::string> module_names() const;
   bool has_component(std::string_view id) const {
