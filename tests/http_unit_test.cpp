@@ -136,6 +136,7 @@ TEST(Prometheus, TheExpositionPassesPromtoolAndBoundsCardinality) {
     c.stats.messages_handled = 10 + i;
     c.stats.handler_ns = 1'500'000'000;
     c.stats.mailbox_depth = i;
+    c.pending_requests = 1;
     c.stats.handler_time.counts[2] = 3;
     c.stats.handler_time.sum_ns = 30'000;
     m.total += c.stats;
@@ -156,6 +157,8 @@ TEST(Prometheus, TheExpositionPassesPromtoolAndBoundsCardinality) {
   EXPECT_NE(text.find("wactor_request_duration_seconds_bucket{le=\"+Inf\"} 1\n"), std::string::npos);
   EXPECT_NE(text.find("wactor_request_duration_seconds_sum 9\n"), std::string::npos);
   EXPECT_NE(text.find("wactor_components_alive 5\n"), std::string::npos);
+  EXPECT_NE(text.find("wactor_component_pending_requests{component=\"c2\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("wactor_component_pending_requests{component=\"(others)\"} 2\n"), std::string::npos);
 }
 
 }  // namespace

@@ -61,17 +61,24 @@ std::string prometheus_text(const RuntimeMetrics& m, const std::vector<Component
   // Bounded cardinality: the first max_components components by id get their own series,
   // the others are summed under component="(others)" (never a valid component id).
   std::vector<std::pair<std::string, ComponentStats>> series;
+  std::vector<std::uint64_t> pending;  // per series: its requests awaiting a callback
   ComponentStats others;
+  std::uint64_t others_pending = 0;
   bool have_others = false;
   for (const auto& c : components) {
     if (series.size() < max_components) {
       series.emplace_back(c.id, c.stats);
+      pending.push_back(c.pending_requests);
     } else {
       others += c.stats;
+      others_pending += c.pending_requests;
       have_others = true;
     }
   }
-  if (have_others) series.emplace_back("(others)", others);
+  if (have_others) {
+    series.emplace_back("(others)", others);
+    pending.push_back(others_pending);
+  }
   std::string out;
   out.reserve(4096 + series.size() * 2048);
   for (const auto& f : counter_families()) {
@@ -84,6 +91,11 @@ std::string prometheus_text(const RuntimeMetrics& m, const std::vector<Component
   }
   out += "# HELP wactor_mailbox_depth envelopes queued for the component now\n# TYPE wactor_mailbox_depth gauge\n";
   for (const auto& [id, s] : series) out += "wactor_mailbox_depth{component=\"" + id + "\"} " + std::to_string(s.mailbox_depth) + "\n";
+  out += "# HELP wactor_component_pending_requests the component's own requests awaiting a callback\n"
+         "# TYPE wactor_component_pending_requests gauge\n";
+  for (std::size_t i = 0; i < series.size(); ++i) {
+    out += "wactor_component_pending_requests{component=\"" + series[i].first + "\"} " + std::to_string(pending[i]) + "\n";
+  }
   gauge(out, "wactor_pending_requests", "requests awaiting a reply (components' and the host's)", m.pending_requests);
   gauge(out, "wactor_pending_timers", "send-after timers not yet fired or cancelled", m.pending_timers);
   gauge(out, "wactor_components_alive", "live components", m.live_components);
