@@ -135,14 +135,11 @@ void Frontend::component_call(std::string_view id_view, std::string_view action,
     return res.send(error_response(413, "body larger than max_payload_bytes (" + std::to_string(runtime_.max_payload_bytes()) + ")"));
   }
   if (action == "messages") {
-    switch (runtime_.post(id, std::move(req.body))) {
+    const std::int32_t status = runtime_.post(id, std::move(req.body));
+    switch (status) {
       case abi::kOk: return res.send(json_response(202, "{\"queued\": true}\n"));
-      case abi::kQueueFull: {
-        Response r = error_response(503, "the component's mailbox is full");
-        r.headers.emplace_back("Retry-After", "1");
-        return res.send(std::move(r));
-      }
-      case abi::kTooLarge: return res.send(error_response(413, "body larger than max_payload_bytes"));
+      case abi::kQueueFull:
+      case abi::kTooLarge: return res.send(refused_response(status));
       default: return res.send(error_response(exists() ? 503 : 404, exists() ? "the component is down" : "no such component"));
     }
   }
@@ -161,14 +158,8 @@ void Frontend::component_call(std::string_view id_view, std::string_view action,
         default: return res.send(error_response(503, "the component went down before answering"));
       }
     });
-    if (rid > 0) return;
-    if (rid == abi::kQueueFull || rid == abi::kLimitReached) {
-      Response r = error_response(503, rid == abi::kQueueFull ? "the component's mailbox is full" : "too many requests pending");
-      r.headers.emplace_back("Retry-After", "1");
-      return res.send(std::move(r));
-    }
-    if (rid == abi::kTooLarge) return res.send(error_response(413, "body larger than max_payload_bytes"));
-    return res.send(error_response(503, "the component is down"));
+    if (rid <= 0) res.send(refused_response(static_cast<std::int32_t>(rid)));
+    return;
   }
   res.send(error_response(404, "no such endpoint: " + m + " " + req.path.substr(0, 256)));
 }

@@ -25,14 +25,26 @@ std::string sha256(std::string_view s) {
   return std::string(reinterpret_cast<const char*>(d), sizeof d);
 }
 
-bool valid_utf8_text(std::string_view s) { return abi::valid_utf8(s); }
-
 }  // namespace
 
 Response json_response(int status, std::string body) {
   return Response{status, {{"Content-Type", "application/json"}, {"Cache-Control", "no-store"}}, std::move(body)};
 }
 Response error_response(int status, std::string_view message) { return json_response(status, json_error(message)); }
+
+Response refused_response(std::int32_t status) {
+  switch (status) {
+    case abi::kQueueFull:
+    case abi::kLimitReached: {
+      Response r = error_response(503, status == abi::kQueueFull ? "the component's mailbox is full" : "too many requests pending");
+      r.headers.emplace_back("Retry-After", "1");  // backpressure: come back later
+      return r;
+    }
+    case abi::kTooLarge: return error_response(413, "body larger than max_payload_bytes");
+    case abi::kNotFound: return error_response(503, "the component is not running");
+    default: return error_response(500, "the request could not be made");
+  }
+}
 
 std::string json_error(std::string_view message) {
   nlohmann::json j = {{"error", std::string(message.substr(0, abi::valid_utf8_prefix(message)))}};
@@ -146,7 +158,7 @@ void Frontend::ingress(const Route& route, Request&& req, const Responder& res) 
         bool typed = false;
         for (const auto& [k, v] : r.headers) typed = typed || (k.size() == 12 && strncasecmp(k.c_str(), "content-type", 12) == 0);
         if (!typed) {
-          r.headers.emplace_back("Content-Type", valid_utf8_text(r.body) ? "text/plain; charset=utf-8" : "application/octet-stream");
+          r.headers.emplace_back("Content-Type", abi::valid_utf8(r.body) ? "text/plain; charset=utf-8" : "application/octet-stream");
         }
         return res.send(std::move(r));
       }
@@ -154,18 +166,7 @@ void Frontend::ingress(const Route& route, Request&& req, const Responder& res) 
       default: return res.send(error_response(503, "the component is down"));
     }
   });
-  if (id > 0) return;
-  switch (id) {
-    case abi::kQueueFull:
-    case abi::kLimitReached: {
-      Response r = error_response(503, id == abi::kQueueFull ? "the component's mailbox is full" : "too many requests pending");
-      r.headers.emplace_back("Retry-After", "1");
-      return res.send(std::move(r));
-    }
-    case abi::kTooLarge: return res.send(error_response(413, "body larger than max_payload_bytes"));
-    case abi::kNotFound: return res.send(error_response(503, "the component is not running"));
-    default: return res.send(error_response(500, "the request could not be made"));
-  }
+  if (id <= 0) res.send(refused_response(static_cast<std::int32_t>(id)));
 }
 
 bool Frontend::offload(std::function<void()> job) {

@@ -81,6 +81,9 @@ class Frontend {
 // A JSON response (not cached), and one carrying json_error(message).
 [[nodiscard]] Response json_response(int status, std::string body);
 [[nodiscard]] Response error_response(int status, std::string_view message);
+// The answer to a message or request the runtime refused (a negative abi::GuestStatus):
+// 503 with Retry-After when full or over budget, 413 too large, 503 not running, else 500.
+[[nodiscard]] Response refused_response(std::int32_t status);
 // {"error": "<message>"} and a newline.
 [[nodiscard]] std::string json_error(std::string_view message);
 
