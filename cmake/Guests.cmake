@@ -32,3 +32,5 @@ function(wactor_wat_guest out src)
   add_custom_target(g_${tgt} DEPENDS ${out})
   add_dependencies(wactor_guests g_${tgt})
 endfunction()
+
+include(${CMAKE_CURRENT_LIST_DIR}/RustGuests.cmake)

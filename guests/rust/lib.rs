@@ -1,0 +1,1 @@
+//! Nothing: the guests are this package's examples (see Cargo.toml).

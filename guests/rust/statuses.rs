@@ -1,0 +1,102 @@
+//! Drives every status the ABI can return through the Rust SDK and checks how it maps
+//! (tests/sdk_rust_test.cpp). Config "driver <sink>": the driver; anything else: a target.
+//! Driver: its init sends to <sink> (mailbox capacity 1) twice before any worker runs (queue
+//! full); on "run" it checks the synchronous statuses, then makes requests whose callbacks
+//! must come with each outcome. It logs "check <name> ok" or "check <name> FAIL: ...", and
+//! "statuses done ok=<n> fail=<m>" once every callback is in.
+//! Target: a request "hold" is kept unanswered, "fail" gets an error reply "nope", anything
+//! else is echoed; a message "crash" panics (a trap).
+use wactor::{Component, Error, Message, Outcome, Reply, RequestId, Result, TimerId};
+
+#[derive(Default)]
+struct Statuses {
+    driver: bool,
+    ok: u32,
+    failed: u32,
+    waiting: u32,
+}
+
+const ASYNC_CHECKS: u32 = 5;
+
+impl Statuses {
+    fn check<T: core::fmt::Debug + PartialEq>(&mut self, name: &str, got: T, want: T) {
+        if got == want {
+            self.ok += 1;
+            wactor::info(&format!("check {} ok", name));
+        } else {
+            self.failed += 1;
+            wactor::info(&format!("check {} FAIL: got {:?}, want {:?}", name, got, want));
+        }
+    }
+
+    fn expect(&mut self, name: &'static str, want: Outcome, want_payload: &'static [u8]) -> impl for<'a> FnOnce(&mut Statuses, Reply<'a>) -> Result<()> {
+        self.waiting += 1;
+        move |me: &mut Statuses, reply: Reply| {
+            me.check(name, (reply.outcome, reply.payload), (want, want_payload));
+            me.waiting -= 1;
+            if me.waiting == 0 {
+                wactor::info(&format!("statuses done ok={} fail={}", me.ok, me.failed));
+            }
+            Ok(())
+        }
+    }
+
+    fn run(&mut self) -> Result<()> {
+        self.check("not-found", wactor::send("nobody", b"x"), Err(Error::NotFound));
+        self.check("invalid-argument", wactor::send("bad id!", b"x"), Err(Error::InvalidArgument));
+        self.check("denied", wactor::send("secret", b"x"), Err(Error::Denied));
+        self.check("request-denied", wactor::request("secret", b"x", 0).id(), Err(Error::Denied));
+        self.check("too-large", wactor::send("holder", &vec![7u8; 4096]), Err(Error::TooLarge));
+        self.check("negative-timeout", wactor::request("holder", b"x", u32::MAX).id(), Err(Error::InvalidArgument));
+        self.check("cancel-unknown", wactor::cancel(RequestId(999_999)), Err(Error::NotFound));
+        self.check("respond-unknown", wactor::respond(RequestId(999_999), b""), Err(Error::NotFound));
+        self.check("cancel-timer-unknown", wactor::cancel_timer(TimerId(999_999)), Err(Error::NotFound));
+        self.check("stop-not-owner", wactor::stop("holder"), Err(Error::Denied));
+        self.check("spawn-unknown-module", wactor::spawn("nomodule", "kid", ""), Err(Error::NotFound));
+        self.check("reply-to-message", wactor::respond_error(RequestId(0), b""), Err(Error::InvalidArgument));
+
+        let f = self.expect("reply", Outcome::Ok, b"echo");
+        wactor::request("holder", b"echo", 0).then_with(f)?;
+        let f = self.expect("error-reply", Outcome::ErrorReply, b"nope");
+        wactor::request("holder", b"fail", 0).then_with(f)?;
+        let f = self.expect("timeout", Outcome::Timeout, b"");
+        wactor::request("holder", b"hold", 30).then_with(f)?;
+        let f = self.expect("cancelled", Outcome::Cancelled, b"");
+        let id = wactor::request("holder", b"hold", 0).then_with(f)?;
+        let cancelled = wactor::cancel(id);
+        self.check("cancel", cancelled, Ok(()));
+        let f = self.expect("target-down", Outcome::TargetDown, b"");
+        wactor::request("crasher", b"hold", 0).then_with(f)?;
+        wactor::send("crasher", b"crash")?;
+        debug_assert_eq!(self.waiting, ASYNC_CHECKS);
+        Ok(())
+    }
+}
+
+impl Component for Statuses {
+    fn init(&mut self, config: &[u8]) -> Result<()> {
+        let config = core::str::from_utf8(config).unwrap_or("");
+        if let Some(sink) = config.strip_prefix("driver ") {
+            self.driver = true;
+            // Before any worker runs: the first fills the sink's mailbox of one.
+            self.check("queue-empty", wactor::send(sink, b"1"), Ok(()));
+            self.check("queue-full", wactor::send(sink, b"2"), Err(Error::QueueFull));
+        }
+        Ok(())
+    }
+
+    fn on_message(&mut self, msg: &Message) -> Result<()> {
+        if self.driver {
+            return if msg.payload() == b"run" { self.run() } else { Ok(()) };
+        }
+        match (msg.request_id(), msg.payload()) {
+            (Some(_), b"hold") => Ok(()),
+            (Some(_), b"fail") => msg.reply_error(b"nope"),
+            (Some(_), p) => msg.reply(p),
+            (None, b"crash") => panic!("crash requested"),
+            (None, _) => Ok(()),
+        }
+    }
+}
+
+wactor::export_component!(Statuses);
