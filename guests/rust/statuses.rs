@@ -97,6 +97,11 @@ impl Component for Statuses {
             (None, _) => Ok(()),
         }
     }
+
+    fn snapshot(&mut self) -> Vec<u8> {
+        format!("{} {}", self.ok, self.failed).into_bytes()
+    }
 }
 
-wactor::export_component!(Statuses);
+// health and upgrade too: every export the SDK can make is built (and checked at load).
+wactor::export_component!(Statuses, health, upgrade);

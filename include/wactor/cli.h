@@ -17,6 +17,15 @@ inline constexpr int kExitUsage = 2;    // bad command line
 inline constexpr int kExitNotIdle = 3;  // --until-idle gave up after --max-seconds
 inline constexpr int kExitEscalated = 4;  // a supervision group exceeded its restart intensity
 
+// `wactor new <lang> NAME [--dir DIR]` (docs/CLI.md).
+struct NewOptions {
+  std::string language;  // a directory sdk/<lang>/template, or "as" / "c++"
+  std::string name;      // the component's id and project name
+  std::string dir;       // empty: ./NAME
+};
+int new_project(const NewOptions& options, std::ostream& out, std::ostream& err);
+std::string new_languages();  // the languages with a template, comma-separated
+
 struct RunOptions {
   std::string manifest;
   bool until_idle = false;

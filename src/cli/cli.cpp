@@ -37,6 +37,7 @@ constexpr std::string_view kMainHelp =
     "  run <app.toml>     run the components a manifest lists\n"
     "  inspect <x.wasm>   show a module's imports and exports and whether it satisfies ABI v1\n"
     "  compile <x.wasm>...  compile modules ahead of time into the aot engine's cache\n"
+    "  new <lang> <name>  write a ready-to-build component project (c, cpp, rust, as)\n"
     "  ctl <command> ...  control a running 'wactor run --listen': list, spawn, stop, upgrade, send, request, metrics\n"
     "\n"
     "Run 'wactor <command> --help' for a command's options. Docs: docs/CLI.md, docs/MANIFEST.md, docs/ABI.md\n";
@@ -198,6 +199,37 @@ int parse_inspect(const std::vector<std::string_view>& args) {
   }
   if (o.wasm.empty()) return usage_error("inspect needs a .wasm file", kInspectHelp);
   return inspect(o, std::cout, std::cerr);
+}
+
+constexpr std::string_view kNewHelp =
+    "usage: wactor new <lang> <name> [--dir DIR]\n"
+    "\n"
+    "Writes a ready-to-build component project in DIR (default ./<name>): its source, build\n"
+    "file, manifest (app.toml), a README with the two commands that build and run it, and a\n"
+    "copy of the SDK it needs (sdk/). <name> is the component's id. Exit 1 if DIR exists.\n";
+
+int parse_new(const std::vector<std::string_view>& args) {
+  NewOptions o;
+  std::vector<std::string> positional;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const auto a = args[i];
+    if (is_help(a)) {
+      std::cout << kNewHelp << "languages: " << new_languages() << "\n";
+      return kExitOk;
+    }
+    if (a == "--dir") {
+      if (i + 1 >= args.size()) return usage_error("--dir needs a directory", kNewHelp);
+      o.dir = std::string(args[++i]);
+    } else if (a.starts_with("-")) {
+      return usage_error("unknown option '" + std::string(a) + "'", kNewHelp);
+    } else {
+      positional.emplace_back(a);
+    }
+  }
+  if (positional.size() != 2) return usage_error("new needs a language and a name", kNewHelp);
+  o.language = positional[0];
+  o.name = positional[1];
+  return new_project(o, std::cout, std::cerr);
 }
 
 int parse_compile(const std::vector<std::string_view>& args) {
@@ -458,6 +490,7 @@ int main(int argc, char** argv) {
   if (cmd == "run") return parse_run(rest);
   if (cmd == "inspect") return parse_inspect(rest);
   if (cmd == "compile") return parse_compile(rest);
+  if (cmd == "new") return parse_new(rest);
   if (cmd == "ctl") return ctl_main(rest, std::cout, std::cerr);
   return usage_error("unknown command '" + std::string(cmd) + "'", kMainHelp);
 }
