@@ -17,7 +17,7 @@ struct Settings {
   std::size_t pending = 100'000;
   int fib_n = 30;
   unsigned workers = 2;
-  std::set<std::string> only;  // scenario groups to run (empty: all): calls compute throughput rtt spawn pending living timers
+  std::set<std::string> only;  // scenario groups to run (empty: all): calls compute throughput rtt spawn pending living timers languages
   [[nodiscard]] bool wants(const std::string& group) const { return only.empty() || only.count(group) != 0; }
 };
 
@@ -42,5 +42,8 @@ void engine_benchmarks(const std::string& engine, const Settings& s, const Basel
 void runtime_benchmarks(const std::string& engine, const Settings& s, const Baselines& b, std::vector<Row>& rows);
 // Actors that come and go: spawn from a guest, churn, pending timers, upgrade pause.
 void living_benchmarks(const std::string& engine, const Settings& s, std::vector<Row>& rows);
+// Per guest language (c, cpp, as): the bench guest's throughput and round trip; guest sizes.
+void language_benchmarks(const std::string& engine, const Settings& s, std::vector<Row>& rows);
+void language_sizes(const Settings& s, std::vector<Row>& rows);
 
 }  // namespace wactor::bench
