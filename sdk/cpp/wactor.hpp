@@ -474,6 +474,7 @@ struct Slot {
   alignas(8) u8 fn[WACTOR_CALLBACK_BYTES];
 };
 inline Slot slots[WACTOR_MAX_CALLBACKS];
+inline int slots_used;  // replies skip the search when no lambda waits
 inline Slot* free_slot() {
   for (auto& s : slots)
     if (s.id == 0) return &s;
@@ -481,10 +482,12 @@ inline Slot* free_slot() {
 }
 // Runs the lambda kept for the request; false if there is none.
 inline bool run_callback(const Reply& r) {
+  if (slots_used == 0) return false;
   for (auto& s : slots) {
     if (s.id != r.id) continue;
     Slot copy = s;  // the lambda may make requests that reuse this slot
     s.id = 0;
+    --slots_used;
     copy.run(copy.fn, r);
     return true;
   }
@@ -512,6 +515,7 @@ Result<RequestId> request(str target, Data payload, int timeout_ms, F on_reply) 
   const Result<RequestId> id = request(target, payload, timeout_ms);
   if (!id) return id;
   s->id = id.value();
+  ++detail::slots_used;
   s->run = [](void* fn, const Reply& r) { (*static_cast<F*>(fn))(r); };
   ::new (static_cast<void*>(s->fn)) F(on_reply);
   return id;

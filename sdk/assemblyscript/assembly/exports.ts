@@ -32,8 +32,16 @@ export function init(ptr: usize, len: i32): i32 {
   return rc;
 }
 
+const message = new Message(0, 0, 0, 0, 0);
+
 export function handle_message(senderPtr: usize, senderLen: i32, ptr: usize, len: i32): i32 {
-  const m = new Message(senderPtr, senderLen, ptr, len, currentRequest());
+  // One Message for every call (no allocation per message): valid during the handler only.
+  const m = message;
+  m.senderPtr = senderPtr;
+  m.senderLen = senderLen;
+  m.payloadPtr = ptr;
+  m.payloadLen = len;
+  m.request = currentRequest();
   const rc = registered().onMessage(m);
   endCall();
   return rc;

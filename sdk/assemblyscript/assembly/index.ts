@@ -88,7 +88,7 @@ export function outcomeName(o: i32): string {
 
 // ---------------------------------------------------------------- UTF-8 and payloads
 // Two reusable buffers: one for a name (target, topic, key...), one for a payload.
-class Buf { ptr: usize = 0; cap: i32 = 0; }
+class Buf { ptr: usize = 0; cap: i32 = 0; len: i32 = 0; last: string | null = null; }
 const nameBuf = new Buf();
 const dataBuf = new Buf();
 const name2Buf = new Buf();
@@ -96,6 +96,13 @@ let outPtr: usize = 0;
 let outLen: i32 = 0;
 
 function utf8(s: string, b: Buf): void {
+  // The same string again (a target in a loop, a literal): strings are immutable, so its
+  // bytes are already there.
+  if (changetype<usize>(s) == changetype<usize>(b.last)) {
+    outPtr = b.ptr;
+    outLen = b.len;
+    return;
+  }
   const n = String.UTF8.byteLength(s);
   if (n > b.cap) {
     if (b.ptr) heap.free(b.ptr);
@@ -104,6 +111,8 @@ function utf8(s: string, b: Buf): void {
   }
   outPtr = b.ptr;
   outLen = <i32>String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, b.ptr);
+  b.len = outLen;
+  b.last = s;
 }
 
 // Sets outPtr/outLen to a payload's bytes.
