@@ -6,6 +6,7 @@
 import {
   Component, Message, Reply, Status, Outcome, register, info, send, request, spawn, stop, cancel, cancelTimer,
   respond, publish, subscribe, unsubscribe, httpInfo, HttpPart, sendAfter, demonitor, statusName, lastStatus,
+  selfId, nowMs, monitor,
 } from "../../sdk/assemblyscript/assembly/index";
 
 let driver = false;
@@ -73,7 +74,27 @@ function drive(): i32 {
   expect("stop-victim", stop("victim.1"), Status.Ok);
   expect("stop-victim-again", stop("victim.1"), Status.NotFound);
   check("unknown-status-name", statusName(-99) == "unknown", 0);
+
+  // And the calls that succeed: ids, clock, monitors, timers, publish/subscribe.
+  check("self-id", selfId() == "driver", 0);
+  check("now-ms", nowMs() >= 0, 0);
+  expect("monitor", monitor("sink"), Status.Ok);
+  expect("demonitor", demonitor("sink"), Status.Ok);
+  const timer = sendAfter("sink", "later", 60000);
+  check("send-after", timer > 0, timer);
+  expect("cancel-timer", cancelTimer(timer), Status.Ok);
+  expect("subscribe", subscribe("own.*"), Status.Ok);
+  const got = publish("own.x", "news");
+  check("publish", got == 1, got);
+  if (got == 1) ++outcomesLeft;  // the published message, below
   return 0;
+}
+
+function published(m: Message): void {
+  check("topic", m.topic == "own.x", 0);
+  check("published-text", m.text == "news" && m.sender == "driver", 0);
+  expect("unsubscribe", unsubscribe("own.*"), Status.Ok);
+  if (--outcomesLeft == 0) info(failures == 0 ? "statuses all ok" : "statuses FAILED");
 }
 
 class Statuses extends Component {
@@ -83,7 +104,9 @@ class Statuses extends Component {
   }
   onMessage(m: Message): i32 {
     const text = m.text;
-    if (driver) return text == "go" ? drive() : 0;
+    if (driver && text == "go") return drive();
+    if (driver && text == "news") published(m);
+    if (driver) return 0;
     if (!m.isRequest || text == "hold") return 0;
     if (text == "fail") return m.replyError("no") == Status.Ok ? 0 : 1;
     return m.reply("fine") == Status.Ok ? 0 : 1;

@@ -92,11 +92,33 @@ struct Statuses {
     expect("stop-victim", stop("victim.1"), Status::ok);
     expect("stop-victim-again", stop("victim.1"), Status::not_found);
     check("unknown-status-name", str(name(static_cast<Status>(-99))) == str("unknown"), 0);
+
+    // And the calls that succeed: ids, clock, monitors, timers, publish/subscribe.
+    check("self-id", self_id() == str("driver"), 0);
+    check("now-ms", now_ms() >= 0, 0);
+    expect("monitor", monitor("sink"), Status::ok);
+    expect("demonitor", demonitor("sink"), Status::ok);
+    const auto timer = send_after("sink", "later", 60000);
+    check("send-after", timer.ok() && timer.value() > 0, static_cast<int>(timer.status()));
+    expect("cancel-timer", cancel_timer(timer.value()), Status::ok);
+    expect("subscribe", subscribe("own.*"), Status::ok);
+    const auto got = publish("own.x", "news");
+    check("publish", got.ok() && got.value() == 1, got.value());
+    if (got.ok()) ++outcomes_left;  // the published message, below
     return 0;
   }
 
+  void published(const Message& m) {
+    check("topic", m.topic() == str("own.x"), 0);
+    check("published-text", m.text() == str("news") && m.sender == str("driver"), 0);
+    expect("unsubscribe", unsubscribe("own.*"), Status::ok);
+    if (--outcomes_left == 0) info(failures == 0 ? "statuses all ok" : "statuses FAILED");
+  }
+
   int on_message(const Message& m) {
-    if (driver) return m.text() == str("go") ? drive() : 0;
+    if (driver && m.text() == str("go")) return drive();
+    if (driver && m.text() == str("news")) published(m);
+    if (driver) return 0;
     if (!m.is_request() || m.text() == str("hold")) return 0;
     if (m.text() == str("fail")) return ok(m.reply_error("no")) ? 0 : 1;
     return ok(m.reply("fine")) ? 0 : 1;
