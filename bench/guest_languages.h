@@ -16,6 +16,8 @@ struct GuestLanguage {
 inline constexpr std::array kGuestLanguages{
     GuestLanguage{"c", "bench.wasm"},
     GuestLanguage{"rust", "bench_rust.wasm"},
+    GuestLanguage{"cpp", "cpp/bench.wasm"},
+    GuestLanguage{"as", "as/bench.wasm"},
 };
 
 }  // namespace wactor::bench
