@@ -1,6 +1,6 @@
 // {{name}}: a wactor component in AssemblyScript (docs/SDK-ASSEMBLYSCRIPT.md). Logs every
 // message; answers every request with "hello, " + what it was sent.
-import { Component, Message, register, info, Status } from "./wactor-sdk/assembly/index";
+import { Component, Message, register, info, Status } from "./sdk/assembly/index";
 
 class Hello extends Component {
   handled: i32 = 0;
@@ -20,4 +20,4 @@ class Hello extends Component {
 }
 
 register(new Hello());
-export { cabi_realloc, inbox, init, handle_message, handle_callback } from "./wactor-sdk/assembly/exports";
+export { cabi_realloc, inbox, init, handle_message, handle_callback } from "./sdk/assembly/exports";
