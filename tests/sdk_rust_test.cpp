@@ -84,6 +84,29 @@ TEST_P(SdkRust, EveryStatusMapsWithoutTrapping) {
   EXPECT_EQ(runtime->stats("driver")->handler_errors, 0u);
 }
 
+// Publish/subscribe, timers, self id and the clock; then a hot upgrade of a Rust component
+// (its snapshot and restore exports) keeps it answering.
+TEST_P(SdkRust, PubSubTimersAndUpgrade) {
+  Capabilities driver = Capabilities::all();
+  const auto guest = test::guest_path("statuses_rust.wasm");
+  start({component("sink", guest), component("holder", guest), component("driver", guest, "driver sink", driver)});
+  post("driver", "more");
+  EXPECT_FALSE(collector.wait_log("^driver: more: published to 1 self=driver timer>0=true cancel=Ok\\(\\(\\)\\) "
+                                  "again=Err\\(NotFound\\) clock>=0=true$")
+                   .empty())
+      << testing::PrintToString(collector.logs());
+  EXPECT_FALSE(collector.wait_log("^driver: more: topic news.rust from driver: extra$").empty());
+  EXPECT_FALSE(collector.wait_log("^driver: more: tick from driver$").empty());
+  ASSERT_TRUE(runtime->wait_idle(30s));
+  EXPECT_TRUE(collector.logs_matching("never").empty());
+  // A hot upgrade of the driver (snapshot, new instance, init, restore): the new instance
+  // handles the next "more", and the subscription was kept.
+  ASSERT_TRUE(runtime->upgrade("driver", bytes_of(guest), guest).ok());
+  post("driver", "more");
+  EXPECT_EQ(collector.wait_logs_more_than("^driver: more: topic news.rust from driver: extra$", 1).size(), 2u);
+  EXPECT_FALSE(collector.wait_event("^driver: upgraded").empty()) << testing::PrintToString(collector.logs());
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, SdkRust, ::testing::ValuesIn(test::engine_params()),
                          [](const auto& info) { return info.param; });
 
