@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <string>
 
+#include "http/frontend.h"
+#include "http_client.h"
 #include "test_support.h"
 
 namespace wactor {
@@ -105,6 +107,28 @@ TEST_P(SdkRust, PubSubTimersAndUpgrade) {
   post("driver", "more");
   EXPECT_EQ(collector.wait_logs_more_than("^driver: more: topic news.rust from driver: extra$", 1).size(), 2u);
   EXPECT_FALSE(collector.wait_event("^driver: upgraded").empty()) << testing::PrintToString(collector.logs());
+}
+
+// A Rust component answering the HTTP ingress: it reads the request head and sets the status
+// and a header through wactor::http; what the host refuses comes back as an Err.
+TEST_P(SdkRust, AnswersHttpThroughTheSdk) {
+  const auto guest = test::guest_path("statuses_rust.wasm");
+  start({component("web", guest)});
+  http::FrontendOptions fo;
+  fo.routes = {{"/*", "", "web", 0ms}};
+  auto f = http::Frontend::start(*runtime, std::move(fo));
+  ASSERT_TRUE(f.ok()) << f.error().to_string();
+  auto frontend = std::move(f).value();
+  test::HttpClient client;
+  const std::string base = "http://127.0.0.1:" + std::to_string(frontend->port());
+  auto r = client.fetch("GET", base + "/hi?x=1", {}, {"X-Name: bob"});
+  EXPECT_EQ(r.status, 201) << r.error << r.body;
+  EXPECT_EQ(r.headers["x-sdk"], "rust");
+  EXPECT_EQ(r.body, "rust GET /hi x=1 bob lines=true refused=Err(InvalidArgument) bad=Err(InvalidArgument)");
+  r = client.fetch("POST", base + "/other", "body", {});
+  EXPECT_EQ(r.body, "rust POST /other  absent lines=true refused=Err(InvalidArgument) bad=Err(InvalidArgument)");
+  ASSERT_TRUE(runtime->wait_idle(10s));
+  frontend->stop();
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, SdkRust, ::testing::ValuesIn(test::engine_params()),

@@ -122,6 +122,9 @@ impl Component for Statuses {
                 _ => Ok(()),
             };
         }
+        if msg.is_http() {
+            return http(msg);
+        }
         match (msg.request_id(), msg.payload()) {
             (Some(_), b"hold") => Ok(()),
             (Some(_), b"fail") => msg.reply_error(b"nope"),
@@ -134,6 +137,29 @@ impl Component for Statuses {
     fn snapshot(&mut self) -> Vec<u8> {
         format!("{} {}", self.ok, self.failed).into_bytes()
     }
+}
+
+// A request from the HTTP ingress: the head through wactor::http, status 201 and a header.
+fn http(msg: &Message) -> Result<()> {
+    let id = msg.request_id().ok_or(Error::NotFound)?;
+    let name = match wactor::http::header(id, "x-name") {
+        Ok(v) => v,
+        Err(Error::NotFound) => "absent".to_string(),
+        Err(e) => return Err(e),
+    };
+    let body = format!(
+        "rust {} {} {} {} lines={}",
+        wactor::http::method(id)?,
+        wactor::http::path(id)?,
+        wactor::http::query(id)?,
+        name,
+        wactor::http::headers(id)?.lines().count() > 0
+    );
+    wactor::http::set_status(id, 201)?;
+    wactor::http::set_header(id, "X-Sdk", "rust")?;
+    let refused = wactor::http::set_header(id, "Content-Length", "1");
+    let bad_status = wactor::http::set_status(id, 99);
+    msg.reply(format!("{} refused={:?} bad={:?}", body, refused, bad_status).as_bytes())
 }
 
 // health and upgrade too: every export the SDK can make is built (and checked at load).
