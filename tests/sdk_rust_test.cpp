@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <string>
 
+#include "http/frontend.h"
+#include "http_client.h"
 #include "test_support.h"
 
 namespace wactor {
@@ -82,6 +84,51 @@ TEST_P(SdkRust, EveryStatusMapsWithoutTrapping) {
   EXPECT_FALSE(collector.wait_log("^crasher: panic: .*crash requested").empty());
   EXPECT_TRUE(collector.events_matching("^driver: trap").empty()) << testing::PrintToString(collector.logs());
   EXPECT_EQ(runtime->stats("driver")->handler_errors, 0u);
+}
+
+// Publish/subscribe, timers, self id and the clock; then a hot upgrade of a Rust component
+// (its snapshot and restore exports) keeps it answering.
+TEST_P(SdkRust, PubSubTimersAndUpgrade) {
+  Capabilities driver = Capabilities::all();
+  const auto guest = test::guest_path("statuses_rust.wasm");
+  start({component("sink", guest), component("holder", guest), component("driver", guest, "driver sink", driver)});
+  post("driver", "more");
+  EXPECT_FALSE(collector.wait_log("^driver: more: published to 1 self=driver timer>0=true cancel=Ok\\(\\(\\)\\) "
+                                  "again=Err\\(NotFound\\) clock>=0=true$")
+                   .empty())
+      << testing::PrintToString(collector.logs());
+  EXPECT_FALSE(collector.wait_log("^driver: more: topic news.rust from driver: extra$").empty());
+  EXPECT_FALSE(collector.wait_log("^driver: more: tick from driver$").empty());
+  ASSERT_TRUE(runtime->wait_idle(30s));
+  EXPECT_TRUE(collector.logs_matching("never").empty());
+  // A hot upgrade of the driver (snapshot, new instance, init, restore): the new instance
+  // handles the next "more", and the subscription was kept.
+  ASSERT_TRUE(runtime->upgrade("driver", bytes_of(guest), guest).ok());
+  post("driver", "more");
+  EXPECT_EQ(collector.wait_logs_more_than("^driver: more: topic news.rust from driver: extra$", 1).size(), 2u);
+  EXPECT_FALSE(collector.wait_event("^driver: upgraded").empty()) << testing::PrintToString(collector.logs());
+}
+
+// A Rust component answering the HTTP ingress: it reads the request head and sets the status
+// and a header through wactor::http; what the host refuses comes back as an Err.
+TEST_P(SdkRust, AnswersHttpThroughTheSdk) {
+  const auto guest = test::guest_path("statuses_rust.wasm");
+  start({component("web", guest)});
+  http::FrontendOptions fo;
+  fo.routes = {{"/*", "", "web", 0ms}};
+  auto f = http::Frontend::start(*runtime, std::move(fo));
+  ASSERT_TRUE(f.ok()) << f.error().to_string();
+  auto frontend = std::move(f).value();
+  test::HttpClient client;
+  const std::string base = "http://127.0.0.1:" + std::to_string(frontend->port());
+  auto r = client.fetch("GET", base + "/hi?x=1", {}, {"X-Name: bob"});
+  EXPECT_EQ(r.status, 201) << r.error << r.body;
+  EXPECT_EQ(r.headers["x-sdk"], "rust");
+  EXPECT_EQ(r.body, "rust GET /hi x=1 bob lines=true refused=Err(InvalidArgument) bad=Err(InvalidArgument)");
+  r = client.fetch("POST", base + "/other", "body", {});
+  EXPECT_EQ(r.body, "rust POST /other  absent lines=true refused=Err(InvalidArgument) bad=Err(InvalidArgument)");
+  ASSERT_TRUE(runtime->wait_idle(10s));
+  frontend->stop();
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, SdkRust, ::testing::ValuesIn(test::engine_params()),

@@ -71,6 +71,27 @@ impl Statuses {
         debug_assert_eq!(self.waiting, ASYNC_CHECKS);
         Ok(())
     }
+
+    // "more": publish/subscribe, timers, self id and the clock through the SDK. Logs
+    // "more: ..." lines; the published copy and the timer's message come back as messages.
+    fn more(&mut self) -> Result<()> {
+        wactor::subscribe("news.*")?;
+        let queued = wactor::publish("news.rust", b"extra")?;
+        let timer = wactor::send_after(&wactor::self_id(), b"tick", 10)?;
+        let dropped = wactor::send_after(&wactor::self_id(), b"never", 60_000)?;
+        let cancelled = wactor::cancel_timer(dropped);
+        let twice = wactor::cancel_timer(dropped);
+        wactor::info(&format!(
+            "more: published to {} self={} timer>0={} cancel={:?} again={:?} clock>=0={}",
+            queued,
+            wactor::self_id(),
+            timer.0 > 0,
+            cancelled,
+            twice,
+            wactor::now_ms() >= 0
+        ));
+        Ok(())
+    }
 }
 
 impl Component for Statuses {
@@ -87,7 +108,22 @@ impl Component for Statuses {
 
     fn on_message(&mut self, msg: &Message) -> Result<()> {
         if self.driver {
-            return if msg.payload() == b"run" { self.run() } else { Ok(()) };
+            if let Some(topic) = msg.topic() {
+                wactor::info(&format!("more: topic {} from {}: {}", topic, msg.sender(), msg.text().unwrap_or("")));
+                return Ok(());
+            }
+            return match msg.payload() {
+                b"run" => self.run(),
+                b"more" => self.more(),
+                b"tick" => {
+                    wactor::info(&format!("more: tick from {}", msg.sender()));
+                    Ok(())
+                }
+                _ => Ok(()),
+            };
+        }
+        if msg.is_http() {
+            return http(msg);
         }
         match (msg.request_id(), msg.payload()) {
             (Some(_), b"hold") => Ok(()),
@@ -101,6 +137,29 @@ impl Component for Statuses {
     fn snapshot(&mut self) -> Vec<u8> {
         format!("{} {}", self.ok, self.failed).into_bytes()
     }
+}
+
+// A request from the HTTP ingress: the head through wactor::http, status 201 and a header.
+fn http(msg: &Message) -> Result<()> {
+    let id = msg.request_id().ok_or(Error::NotFound)?;
+    let name = match wactor::http::header(id, "x-name") {
+        Ok(v) => v,
+        Err(Error::NotFound) => "absent".to_string(),
+        Err(e) => return Err(e),
+    };
+    let body = format!(
+        "rust {} {} {} {} lines={}",
+        wactor::http::method(id)?,
+        wactor::http::path(id)?,
+        wactor::http::query(id)?,
+        name,
+        wactor::http::headers(id)?.lines().count() > 0
+    );
+    wactor::http::set_status(id, 201)?;
+    wactor::http::set_header(id, "X-Sdk", "rust")?;
+    let refused = wactor::http::set_header(id, "Content-Length", "1");
+    let bad_status = wactor::http::set_status(id, 99);
+    msg.reply(format!("{} refused={:?} bad={:?}", body, refused, bad_status).as_bytes())
 }
 
 // health and upgrade too: every export the SDK can make is built (and checked at load).
