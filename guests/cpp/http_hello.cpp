@@ -16,7 +16,7 @@ struct Web {
     const auto long_header = http_info(m.request, HttpPart::header, "X-Long");
     Text<512> t;
     t << method.value() << " " << path.value() << "?" << query.value() << " x-test=" << test.value()
-      << " absent=" << absent.status() << " long=" << static_cast<int>(long_header.value().size())
+      << " absent=" << absent.status() << " long=" << long_header.value().size()
       << " owned=" << http_set_header(m.request, "Content-Length", "1");
     if (!ok(http_set_status(m.request, 201)) || !ok(http_set_header(m.request, "X-Sdk", "cpp"))) return 1;
     return ok(m.reply(t)) ? 0 : 1;
