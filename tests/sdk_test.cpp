@@ -10,6 +10,8 @@
 #include <string>
 #include <tuple>
 
+#include "http/frontend.h"
+#include "http_client.h"
 #include "test_support.h"
 
 namespace wactor {
@@ -141,6 +143,48 @@ TEST_P(Polyglot, CCppAndAssemblyScriptComponentsMessageEachOther) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Sdk, Polyglot, ::testing::ValuesIn(test::engine_params()),
+                         [](const auto& info) { return info.param; });
+
+// The HTTP imports through each SDK: the request head read (a long header through the
+// SDK's second, bigger buffer), the status and a header set, a server-owned header refused.
+class SdkHttp : public test::EngineRuntimeTest {
+ protected:
+  void serve(const std::string& lang) {
+    const std::string file = lang + "/http_hello.wasm";
+    start({ComponentSpec{"web", test::guest_bytes(file), test::guest_path(file), {}, 0, {}, Capabilities::all(), {},
+                         {}, {}, {}}});
+    http::FrontendOptions fo;
+    fo.routes = {{"/*", "", "web", std::chrono::milliseconds(0)}};
+    auto f = http::Frontend::start(*runtime, std::move(fo));
+    ASSERT_TRUE(f.ok()) << f.error().to_string();
+    frontend = std::move(f).value();
+  }
+  void check(const std::string& lang) {
+    test::HttpClient client;
+    const std::string url = "http://127.0.0.1:" + std::to_string(frontend->port()) + "/a/b?x=1";
+    auto r = client.fetch("GET", url, {}, {"X-Test: yes", "X-Long: " + std::string(1000, 'l')});
+    EXPECT_EQ(r.status, 201) << r.error;
+    EXPECT_EQ(r.headers["x-sdk"], lang);
+    EXPECT_EQ(r.body, "GET /a/b?x=1 x-test=yes absent=not-found long=1000 owned=invalid-argument");
+  }
+  void TearDown() override {
+    if (frontend) frontend->stop();
+  }
+  std::unique_ptr<http::Frontend> frontend;  // after the runtime: stopped first
+};
+
+TEST_P(SdkHttp, Cpp) {
+  serve("cpp");
+  check("cpp");
+}
+
+TEST_P(SdkHttp, AssemblyScript) {
+  if (!have("as")) GTEST_SKIP() << "AssemblyScript not installed";
+  serve("as");
+  check("as");
+}
+
+INSTANTIATE_TEST_SUITE_P(Sdk, SdkHttp, ::testing::ValuesIn(test::engine_params()),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

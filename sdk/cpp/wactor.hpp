@@ -262,6 +262,7 @@ class Text {
     return *this;
   }
   Text& operator<<(int v) { return *this << static_cast<i64>(v); }
+  Text& operator<<(usize v) { return *this << static_cast<i64>(v); }
   Text& operator<<(Status s) { return *this << name(s); }
   Text& operator<<(Outcome o) { return *this << name(o); }
   Text& put(char c) {
