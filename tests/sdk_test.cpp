@@ -127,17 +127,18 @@ INSTANTIATE_TEST_SUITE_P(Sdk, SdkGuest,
 
 class Polyglot : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(Polyglot, CCppAndAssemblyScriptComponentsMessageEachOther) {
+TEST_P(Polyglot, CCppAssemblyScriptAndRustComponentsMessageEachOther) {
   if (!have("as")) GTEST_SKIP() << "AssemblyScript not installed";
   const RunOutput r = wactor_run(std::string(WACTOR_GUEST_DIR) + "/polyglot.toml", GetParam());
   EXPECT_EQ(r.exit_code, 0) << r.out;
-  for (const char* who : {"ping ", "ping-cpp ", "ping-as "}) {
+  for (const char* who : {"ping ", "ping-cpp ", "ping-as ", "ping-rust "}) {
     EXPECT_NE(r.out.find(std::string(who) + "INFO all 3 replies received\n"), std::string::npos) << who << r.out;
     EXPECT_EQ(count(r.out, std::string(who) + "INFO reply to request "), 3u) << who << r.out;
   }
-  EXPECT_EQ(count(r.out, ": pong 2\n"), 3u) << r.out;  // every pong answered its ping
+  EXPECT_EQ(count(r.out, ": pong 2\n"), 4u) << r.out;  // every pong answered its ping
   for (const char* pong : {"pong INFO message from ping: done", "pong-as INFO message from ping-cpp: done",
-                           "pong-c INFO message from ping-as: done"}) {
+                           "pong-rust INFO message from ping-as: done",
+                           "pong-c INFO message from ping-rust: done"}) {
     EXPECT_NE(r.out.find(pong), std::string::npos) << pong << "\n" << r.out;
   }
 }

@@ -1,17 +1,24 @@
-//! ping (Rust): on "start", asks pong N times (N from its config) and counts the replies.
+//! ping (Rust): on "start", asks pong N times and counts the replies. Its config is
+//! "N [target]" (default 3 and "pong").
 //! When every reply is in, it logs a summary and tells pong it is done.
 use wactor::{Component, Message, Reply, Result};
 
 #[derive(Default)]
 struct Ping {
     rounds: u32,
+    target: String,
     replies: u32,
 }
 
 impl Component for Ping {
     fn init(&mut self, config: &[u8]) -> Result<()> {
         let text = core::str::from_utf8(config).unwrap_or("");
-        self.rounds = if text.is_empty() { 3 } else { text.trim().parse().unwrap_or(0) };
+        let mut words = text.split_whitespace();
+        self.rounds = match words.next() {
+            None => 3,
+            Some(n) => n.parse().unwrap_or(0),
+        };
+        self.target = words.next().unwrap_or("pong").to_string();
         if self.rounds > 0 {
             Ok(())
         } else {
@@ -24,7 +31,7 @@ impl Component for Ping {
             return Ok(());
         }
         for i in 1..=self.rounds {
-            wactor::request("pong", format!("ping {}", i).as_bytes(), 1000)
+            wactor::request(&self.target, format!("ping {}", i).as_bytes(), 1000)
                 .then_with(|me: &mut Ping, reply: Reply| me.on_reply(reply))?;
         }
         Ok(())
@@ -41,7 +48,7 @@ impl Ping {
         self.replies += 1;
         if self.replies == self.rounds {
             wactor::info(&format!("all {} replies received", self.replies));
-            wactor::send("pong", b"done")?;
+            wactor::send(&self.target, b"done")?;
         }
         Ok(())
     }
