@@ -24,12 +24,14 @@ std::vector<std::uint8_t> read_guest(const std::string& name) {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: wactor-bench [--quick] [--reps N] [--engines a,b] [--spawn N,M] [--only groups] [--json FILE]\n"
+    "usage: wactor-bench [--quick] [--reps N] [--engines a,b] [--spawn N,M] [--only groups] [--no-peers] [--json FILE]\n"
     "  --quick      smaller counts (a smoke run, figures are rougher)\n"
     "  --reps N     repetitions per figure, medians reported (default 5)\n"
     "  --engines    engines to measure (default: every available engine)\n"
     "  --spawn      component counts for spawn time and memory (default 10000,100000)\n"
-    "  --only       comma-separated groups: calls,compute,throughput,rtt,spawn,pending,living,timers\n"
+    "  --only       comma-separated groups: calls,compute,throughput,rtt,spawn,pending,queued,living,timers,\n"
+    "               peers (CAF and Erlang beside aot on throughput,rtt,pending,queued; engines default to aot)\n"
+    "  --no-peers   do not run CAF and Erlang (they run by default, or with --only peers)\n"
     "  --json FILE  also write the rows as JSON\n";
 
 std::vector<std::string> split(const std::string& s) {
@@ -87,6 +89,7 @@ int run(int argc, char** argv) {
   Settings s;
   std::vector<std::string> engines;
   std::string json;
+  bool no_peers = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -97,6 +100,7 @@ int run(int argc, char** argv) {
     else if (a == "--reps") s.reps = std::max(1, std::atoi(value().c_str()));
     else if (a == "--engines") engines = split(value());
     else if (a == "--json") json = value();
+    else if (a == "--no-peers") no_peers = true;
     else if (a == "--only") {
       for (const auto& g : split(value())) s.only.insert(g);
     }
@@ -112,6 +116,14 @@ int run(int argc, char** argv) {
     }
   }
   if (s.quick) s.reps = std::min(s.reps, 3);
+  if (s.only.count("peers") != 0) {  // the peers compare with these aot figures
+    s.only.insert({"throughput", "rtt", "pending", "queued"});
+    if (engines.empty()) engines.emplace_back("aot");
+  }
+  if (no_peers) {
+    if (s.only.empty()) s.only = {"calls", "compute", "throughput", "rtt", "spawn", "pending", "queued", "living", "timers"};
+    s.only.erase("peers");
+  }
   if (engines.empty()) {
     for (auto e : engine::engine_names()) engines.emplace_back(e);
   }
@@ -130,6 +142,7 @@ int run(int argc, char** argv) {
     runtime_benchmarks(e, s, b, rows);
     living_benchmarks(e, s, rows);
   }
+  if (s.wants("peers")) peer_benchmarks(s, rows);
   print_table(rows);
   if (!json.empty()) write_json(rows, s, json);
   return 0;
