@@ -24,13 +24,15 @@ std::vector<std::uint8_t> read_guest(const std::string& name) {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: wactor-bench [--quick] [--reps N] [--engines a,b] [--spawn N,M] [--only groups] [--no-peers] [--json FILE]\n"
+    "usage: wactor-bench [--quick] [--reps N] [--engines a,b] [--spawn N,M] [--only groups] [--no-peers] [--workers N] [--json FILE]\n"
     "  --quick      smaller counts (a smoke run, figures are rougher)\n"
     "  --reps N     repetitions per figure, medians reported (default 5)\n"
     "  --engines    engines to measure (default: every available engine)\n"
     "  --spawn      component counts for spawn time and memory (default 10000,100000)\n"
     "  --only       comma-separated groups: calls,compute,throughput,rtt,spawn,pending,queued,living,timers,\n"
+    "               throughput16 (only the 16 B one-pair run: bench/collapse.sh),\n"
     "               peers (CAF and Erlang beside aot on throughput,rtt,pending,queued; engines default to aot)\n"
+    "  --workers N  worker threads of each runtime, and of the peers (default 2)\n"
     "  --no-peers   do not run CAF and Erlang (they run by default, or with --only peers)\n"
     "  --json FILE  also write the rows as JSON\n";
 
@@ -101,6 +103,7 @@ int run(int argc, char** argv) {
     else if (a == "--engines") engines = split(value());
     else if (a == "--json") json = value();
     else if (a == "--no-peers") no_peers = true;
+    else if (a == "--workers") s.workers = static_cast<unsigned>(std::max(1, std::atoi(value().c_str())));
     else if (a == "--only") {
       for (const auto& g : split(value())) s.only.insert(g);
     }
@@ -131,6 +134,7 @@ int run(int argc, char** argv) {
   std::fprintf(stderr, "wactor-bench: baselines...\n");
   const Baselines b = measure_baselines(s);
   for (std::size_t size : {16u, 1024u, 65536u}) {
+    if (b.handoff_msgs_per_s.count(size) == 0) continue;
     rows.push_back({"native thread handoff, " + std::to_string(size) + " B", "native",
                     b.handoff_msgs_per_s.at(size) / 1e6, "M msg/s", "", 0, "", ""});
   }
