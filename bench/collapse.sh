@@ -2,7 +2,8 @@
 # The "collapse" of issue 15 (docs/BENCHMARKS.md): repeats the aot fire-and-forget 16 B,
 # 1 pair run N times, each in a fresh process, and reports the distribution.
 #   bench/collapse.sh [N] [build dir]          (default 30, build)
-# Each line: run, M msg/s, the sink's mailbox high water, its handler time (ms), the load
+# Each line: run, M msg/s, the native thread handoff of 16 B measured in the same process
+# just before (M msg/s), the sink's mailbox high water, its handler time (ms), the load
 # average before the run. Then min / p10 / median / max and the runs below 0.7x the median.
 # Environment:
 #   COLLAPSE_LOCK=FILE   hold `flock FILE` around each run (a shared build lock)
@@ -18,15 +19,16 @@ lock=()
 read -r -a prefix <<<"${COLLAPSE_PREFIX:-}"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-printf '%4s %9s %10s %10s %6s\n' run "M msg/s" "high water" "sink ms" load
+printf '%4s %9s %9s %10s %10s %6s\n' run "M msg/s" native "high water" "sink ms" load
 for i in $(seq "$n"); do
   load=$(cut -d' ' -f1 /proc/loadavg)
   "${lock[@]}" env WACTOR_BENCH_DEBUG=1 "${prefix[@]}" "$bin" --only throughput16 --engines aot --reps 1 --no-peers \
     ${COLLAPSE_ARGS:-} --json "$tmp/run.json" >/dev/null 2>"$tmp/err"
   v=$(grep '"fire-and-forget, 1 pair, 16 B"' "$tmp/run.json" | sed 's/.*"value": \([0-9.e+-]*\).*/\1/')
+  nat=$(grep '"native thread handoff, 16 B"' "$tmp/run.json" | sed 's/.*"value": \([0-9.e+-]*\).*/\1/')
   hw=$(sed -n 's/^throughput 16 B: k0 handler \([0-9.]*\) ms, high water \([0-9]*\)$/\2/p' "$tmp/err")
   ms=$(sed -n 's/^throughput 16 B: k0 handler \([0-9.]*\) ms, high water \([0-9]*\)$/\1/p' "$tmp/err")
-  printf '%4d %9.2f %10s %10s %6s\n' "$i" "$v" "$hw" "$ms" "$load"
+  printf '%4d %9.2f %9.2f %10s %10s %6s\n' "$i" "$v" "$nat" "$hw" "$ms" "$load"
   echo "$v" >>"$tmp/values"
 done
 sort -g "$tmp/values" | awk '{ v[NR] = $1 } END {
