@@ -24,13 +24,17 @@ std::vector<std::uint8_t> read_guest(const std::string& name) {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: wactor-bench [--quick] [--reps N] [--engines a,b] [--spawn N,M] [--only groups] [--json FILE]\n"
+    "usage: wactor-bench [--quick] [--reps N] [--engines a,b] [--spawn N,M] [--only groups] [--no-peers] [--workers N] [--json FILE]\n"
     "  --quick      smaller counts (a smoke run, figures are rougher)\n"
     "  --reps N     repetitions per figure, medians reported (default 5)\n"
     "  --engines    engines to measure (default: every available engine)\n"
     "  --spawn      component counts for spawn time and memory (default 10000,100000)\n"
-    "  --only       comma-separated groups: calls,compute,throughput,rtt,spawn,pending,living,timers,\n"
-    "               languages\n"
+    "  --only       comma-separated groups: calls,compute,throughput,rtt,spawn,pending,queued,living,timers,\n"
+    "               languages (the bench guest per guest language, and binary sizes),\n"
+    "               throughput16 (only the 16 B one-pair run: bench/collapse.sh),\n"
+    "               peers (CAF and Erlang beside aot on throughput,rtt,pending,queued; engines default to aot)\n"
+    "  --workers N  worker threads of each runtime, and of the peers (default 2)\n"
+    "  --no-peers   do not run CAF and Erlang (they run by default, or with --only peers)\n"
     "  --json FILE  also write the rows as JSON\n";
 
 std::vector<std::string> split(const std::string& s) {
@@ -88,6 +92,7 @@ int run(int argc, char** argv) {
   Settings s;
   std::vector<std::string> engines;
   std::string json;
+  bool no_peers = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -98,6 +103,8 @@ int run(int argc, char** argv) {
     else if (a == "--reps") s.reps = std::max(1, std::atoi(value().c_str()));
     else if (a == "--engines") engines = split(value());
     else if (a == "--json") json = value();
+    else if (a == "--no-peers") no_peers = true;
+    else if (a == "--workers") s.workers = static_cast<unsigned>(std::max(1, std::atoi(value().c_str())));
     else if (a == "--only") {
       for (const auto& g : split(value())) s.only.insert(g);
     }
@@ -113,6 +120,14 @@ int run(int argc, char** argv) {
     }
   }
   if (s.quick) s.reps = std::min(s.reps, 3);
+  if (s.only.count("peers") != 0) {  // the peers compare with these aot figures
+    s.only.insert({"throughput", "rtt", "pending", "queued"});
+    if (engines.empty()) engines.emplace_back("aot");
+  }
+  if (no_peers) {
+    if (s.only.empty()) s.only = {"calls", "compute", "throughput", "rtt", "spawn", "pending", "queued", "living", "timers"};
+    s.only.erase("peers");
+  }
   if (engines.empty()) {
     for (auto e : engine::engine_names()) engines.emplace_back(e);
   }
@@ -120,6 +135,7 @@ int run(int argc, char** argv) {
   std::fprintf(stderr, "wactor-bench: baselines...\n");
   const Baselines b = measure_baselines(s);
   for (std::size_t size : {16u, 1024u, 65536u}) {
+    if (b.handoff_msgs_per_s.count(size) == 0) continue;
     rows.push_back({"native thread handoff, " + std::to_string(size) + " B", "native",
                     b.handoff_msgs_per_s.at(size) / 1e6, "M msg/s", "", 0, "", ""});
   }
@@ -133,6 +149,7 @@ int run(int argc, char** argv) {
     if (s.wants("languages")) language_benchmarks(e, s, rows);
   }
   if (s.wants("languages")) language_sizes(rows);
+  if (s.wants("peers")) peer_benchmarks(s, rows);
   print_table(rows);
   if (!json.empty()) write_json(rows, s, json);
   return 0;

@@ -17,7 +17,7 @@ struct Settings {
   std::size_t pending = 100'000;
   int fib_n = 30;
   unsigned workers = 2;
-  std::set<std::string> only;  // scenario groups to run (empty: all): calls compute throughput rtt spawn pending living timers languages
+  std::set<std::string> only;  // scenario groups to run (empty: all): calls compute throughput rtt spawn pending queued living timers languages peers
   [[nodiscard]] bool wants(const std::string& group) const { return only.empty() || only.count(group) != 0; }
 };
 
@@ -40,6 +40,9 @@ int native_fib(int n);
 void engine_benchmarks(const std::string& engine, const Settings& s, const Baselines& b, std::vector<Row>& rows);
 // Runtime-level: throughput, round trip, spawn and memory, pending requests. Appends rows.
 void runtime_benchmarks(const std::string& engine, const Settings& s, const Baselines& b, std::vector<Row>& rows);
+// CAF and Erlang on the message scenarios (bench/peers), in child processes; their rows carry
+// the ratio of the aot rows already in `rows` to them.
+void peer_benchmarks(const Settings& s, std::vector<Row>& rows);
 // Actors that come and go: spawn from a guest, churn, pending timers, upgrade pause.
 void living_benchmarks(const std::string& engine, const Settings& s, std::vector<Row>& rows);
 // Per guest language (bench/guest_languages.h): throughput and round trip, and binary sizes.

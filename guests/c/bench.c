@@ -1,6 +1,8 @@
 /* The benchmark guest (bench/): a sender, a sink and a pinger in one module.
  * Commands (payload text, from the host):
  *   blast <n> <size> <target>        send n messages of <size> bytes to <target>
+ *   fill <n> <size> <target>         the same, then an empty INFO line (the harness measures
+ *                                    the heap there, with everything still queued)
  *   ping <n> <target>                n sequential requests to <target>; every callback logs an
  *                                    empty DEBUG line (the harness timestamps it), then the
  *                                    next request goes out
@@ -45,7 +47,8 @@ int wactor_on_message(const char* sender, int sender_len, const wactor_u8* paylo
   word(&p, end, &cmd, &cmdlen);
   const char* target;
   int tlen;
-  if (cmdlen == 5 && wactor_starts_with(cmd, cmdlen, "blast")) {
+  int fill = cmdlen == 4 && wactor_starts_with(cmd, cmdlen, "fill");
+  if (fill || (cmdlen == 5 && wactor_starts_with(cmd, cmdlen, "blast"))) {
     wactor_i64 n = number(&p, end);
     wactor_i64 size = number(&p, end);
     word(&p, end, &target, &tlen);
@@ -53,6 +56,7 @@ int wactor_on_message(const char* sender, int sender_len, const wactor_u8* paylo
     for (wactor_i64 i = 0; i < n; ++i) {
       if (wactor_send_raw(target, tlen, blast_buf, (int)size) != 0) return 2;
     }
+    if (fill) wactor_log_raw(WACTOR_INFO, "", 0);
   } else if (cmdlen == 4 && wactor_starts_with(cmd, cmdlen, "ping")) {
     ping_left = number(&p, end);
     word(&p, end, &target, &tlen);
