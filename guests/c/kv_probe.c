@@ -4,6 +4,7 @@
  *   get <key>              kv-get: the value, or "#<status>"
  *   del <key>              kv-delete: the status
  *   incr <key>             add 1 to a decimal counter: the new value
+ *   incr2 <k1> <k2>        add 1 to both: k1's new value
  *   incr-trap <key>        add 1, then trap            incr-fail <key>  add 1, then return 3
  *   incr-loop <key>        add 1, then loop forever (fuel or deadline stop)
  *   incr-send <key> <to>   add 1, then send "<key>=<new value>" to <to>
@@ -74,6 +75,12 @@ static int run(const char* p, const char* end, wactor_text* t) {
   } else if (n == 4 && wactor_memeq(cmd, "incr", 4)) {
     int al = word(&p, end, &a);
     wactor_text_i64(t, incr(a, al));
+  } else if (n == 5 && wactor_memeq(cmd, "incr2", 5)) {
+    int al = word(&p, end, &a);
+    int bl = word(&p, end, &b);
+    wactor_i64 v = incr(a, al);
+    incr(b, bl);
+    wactor_text_i64(t, v);
   } else if (n == 9 && wactor_memeq(cmd, "incr-trap", 9)) {
     int al = word(&p, end, &a);
     incr(a, al);
