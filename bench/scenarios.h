@@ -17,7 +17,7 @@ struct Settings {
   std::size_t pending = 100'000;
   int fib_n = 30;
   unsigned workers = 2;
-  std::set<std::string> only;  // scenario groups to run (empty: all): calls compute throughput rtt spawn pending living timers
+  std::set<std::string> only;  // scenario groups to run (empty: all): calls compute throughput rtt spawn pending living timers storage
   [[nodiscard]] bool wants(const std::string& group) const { return only.empty() || only.count(group) != 0; }
 };
 
@@ -40,6 +40,8 @@ int native_fib(int n);
 void engine_benchmarks(const std::string& engine, const Settings& s, const Baselines& b, std::vector<Row>& rows);
 // Runtime-level: throughput, round trip, spawn and memory, pending requests. Appends rows.
 void runtime_benchmarks(const std::string& engine, const Settings& s, const Baselines& b, std::vector<Row>& rows);
+// Key-value storage: committed kv-set handlers, kv-get, raw SQLite beside them.
+void storage_benchmarks(const std::string& engine, const Settings& s, std::vector<Row>& rows);
 // Actors that come and go: spawn from a guest, churn, pending timers, upgrade pause.
 void living_benchmarks(const std::string& engine, const Settings& s, std::vector<Row>& rows);
 

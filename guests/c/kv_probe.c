@@ -4,6 +4,7 @@
  *   get <key>              kv-get: the value, or "#<status>"
  *   del <key>              kv-delete: the status
  *   incr <key>             add 1 to a decimal counter: the new value
+ *   getn <key> <n>         n kv-gets of <key> (a benchmark): the last status or length
  *   incr2 <k1> <k2>        add 1 to both: k1's new value
  *   incr-trap <key>        add 1, then trap            incr-fail <key>  add 1, then return 3
  *   incr-loop <key>        add 1, then loop forever (fuel or deadline stop)
@@ -75,6 +76,12 @@ static int run(const char* p, const char* end, wactor_text* t) {
   } else if (n == 4 && wactor_memeq(cmd, "incr", 4)) {
     int al = word(&p, end, &a);
     wactor_text_i64(t, incr(a, al));
+  } else if (n == 4 && wactor_memeq(cmd, "getn", 4)) {
+    int al = word(&p, end, &a);
+    int count = number(&p, end);
+    int last = 0;
+    for (int i = 0; i < count; ++i) last = wactor_kv_get_raw(a, al, val_buf, sizeof val_buf);
+    wactor_text_i64(t, last);
   } else if (n == 5 && wactor_memeq(cmd, "incr2", 5)) {
     int al = word(&p, end, &a);
     int bl = word(&p, end, &b);
