@@ -184,6 +184,16 @@ TEST_P(Storage, OutputsLeaveOnlyAfterTheCommitAndInOrder) {
   EXPECT_EQ(ask("a", "get n"), "200");
 }
 
+TEST_P(Storage, HeldOutputsAreBoundedLikeAMailbox) {
+  auto o = kv_options();
+  o.budget.max_mailbox_bytes = 10'000;  // 228 bytes per held 100-byte message: 43 fit
+  start({kv("a"), kv("b")}, o);
+  EXPECT_EQ(ask("a", "incr-burst n b 100"), "43 57");
+  ASSERT_TRUE(runtime->wait_idle(std::chrono::seconds(10)));
+  EXPECT_EQ(runtime->stats("b")->messages_handled, 43u + 0u);
+  EXPECT_EQ(ask("a", "get n"), "1");
+}
+
 TEST_P(Storage, CorruptOrLockedDatabaseIsOneLineAtStart) {
   {
     std::ofstream bad(dir / "state.db", std::ios::binary);

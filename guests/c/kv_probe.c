@@ -5,6 +5,7 @@
  *   del <key>              kv-delete: the status
  *   incr <key>             add 1 to a decimal counter: the new value
  *   getn <key> <n>         n kv-gets of <key> (a benchmark): the last status or length
+ *   incr-burst <key> <to> <n>  add 1, then n sends of 100 bytes to <to>: "<sent> <refused>"
  *   incr2 <k1> <k2>        add 1 to both: k1's new value
  *   incr-trap <key>        add 1, then trap            incr-fail <key>  add 1, then return 3
  *   incr-loop <key>        add 1, then loop forever (fuel or deadline stop)
@@ -82,6 +83,20 @@ static int run(const char* p, const char* end, wactor_text* t) {
     int last = 0;
     for (int i = 0; i < count; ++i) last = wactor_kv_get_raw(a, al, val_buf, sizeof val_buf);
     wactor_text_i64(t, last);
+  } else if (n == 10 && wactor_memeq(cmd, "incr-burst", 10)) {
+    int al = word(&p, end, &a);
+    int bl = word(&p, end, &b);
+    int count = number(&p, end);
+    incr(a, al);
+    static char payload[100];
+    int ok = 0, refused = 0;
+    for (int i = 0; i < count; ++i) {
+      if (wactor_send_raw(b, bl, payload, sizeof payload) == 0) ++ok;
+      else ++refused;
+    }
+    wactor_text_i64(t, ok);
+    wactor_text_str(t, " ");
+    wactor_text_i64(t, refused);
   } else if (n == 5 && wactor_memeq(cmd, "incr2", 5)) {
     int al = word(&p, end, &a);
     int bl = word(&p, end, &b);

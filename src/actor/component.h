@@ -218,6 +218,14 @@ class Component final : public Runnable, private abi::GuestHost {
   // failed, the output must not be observed as a success). Only its own worker calls these.
   bool holding() const { return holding_; }
   void hold(std::function<void(bool durable)> output) { held_.push_back(std::move(output)); }
+  // Held messages are bounded like a mailbox: false once `bytes` more would take what this
+  // batch holds past its max_mailbox_bytes (the message is then refused with -3).
+  bool hold_within(std::size_t bytes) {
+    const std::uint64_t cost = bytes + kHeldOverhead;
+    if (budget_.max_mailbox_bytes && held_bytes_ + cost > budget_.max_mailbox_bytes) return false;
+    held_bytes_ += cost;
+    return true;
+  }
   // Holds the outputs of the guest calls made until settle() (a batch, or the manifest's init).
   void hold_outputs() { holding_ = kv_ != nullptr && kv_writes_; }
   void settle();
@@ -372,6 +380,8 @@ class Component final : public Runnable, private abi::GuestHost {
   bool kv_writes_ = false;  // its module imports kv-set or kv-delete: its outputs are held
   bool holding_ = false;
   std::vector<std::function<void(bool)>> held_;
+  std::uint64_t held_bytes_ = 0;
+  static constexpr std::uint64_t kHeldOverhead = 128;  // an envelope and its closure
   static constexpr int kBatch = 64;
   static constexpr std::int64_t kFuelSlice = 10'000;  // fuel units between two looks at the clock
 };

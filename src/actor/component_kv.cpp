@@ -84,6 +84,7 @@ void Component::settle() {
     }
     auto held = std::move(held_);
     held_.clear();
+    held_bytes_ = 0;
     for (auto& output : held) output(durable);
     if (durable || !instance_ || down()) break;
     fail("storage commit failed");

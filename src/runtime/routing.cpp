@@ -118,6 +118,7 @@ std::int32_t Runtime::Impl::send(actor::Component& from, std::string_view target
   if (unreachable(to)) return refuse(from, abi::kNotFound);
   actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, from.id(), to_string(payload), {}};
   if (from.holding()) {  // after the commit of what this handler (and its batch) wrote
+    if (!from.hold_within(payload.size())) return refuse(from, abi::kQueueFull);
     hold(from, [this, &from, to, target = std::string(target), e = std::move(e)](bool durable) mutable {
       if (!durable) return;
       const auto pushed = deliver(to, target, std::move(e));
@@ -300,6 +301,10 @@ std::int32_t Runtime::Impl::publish(actor::Component& from, std::string_view top
     actor::Component& to = *to_ptr;
     actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, from.id(), to_string(payload), std::string(topic)};
     if (from.holding()) {
+      if (!from.hold_within(payload.size())) {
+        report(from, "shed", "published message on '" + std::string(topic) + "' refused: held outputs over budget");
+        continue;
+      }
       hold(from, [this, &from, to_ptr, handle, topic = std::string(topic), e = std::move(e)](bool durable) mutable {
         if (!durable) return;
         const auto pushed = enqueue(*to_ptr, std::move(e), Placement::kBounded);
@@ -341,6 +346,10 @@ std::int32_t Runtime::Impl::broadcast(actor::Component& from, std::span<const st
     if (!granted) return;
     actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, from.id(), to_string(payload), {}};
     if (from.holding()) {
+      if (!from.hold_within(payload.size())) {
+        report(from, "shed", "broadcast to '" + to->id() + "' refused: held outputs over budget");
+        return;
+      }
       hold(from, [this, to, e = std::move(e)](bool durable) mutable {
         if (durable) (void)enqueue(*to, std::move(e), Placement::kBounded);
       });
