@@ -17,7 +17,7 @@ struct Settings {
   std::size_t pending = 100'000;
   int fib_n = 30;
   unsigned workers = 2;
-  std::set<std::string> only;  // scenario groups to run (empty: all): calls compute throughput rtt spawn pending queued living timers languages peers
+  std::set<std::string> only;  // scenario groups to run (empty: all): calls compute throughput rtt spawn pending queued living timers storage languages peers
   [[nodiscard]] bool wants(const std::string& group) const { return only.empty() || only.count(group) != 0; }
 };
 
@@ -43,6 +43,8 @@ void runtime_benchmarks(const std::string& engine, const Settings& s, const Base
 // CAF and Erlang on the message scenarios (bench/peers), in child processes; their rows carry
 // the ratio of the aot rows already in `rows` to them.
 void peer_benchmarks(const Settings& s, std::vector<Row>& rows);
+// Key-value storage: committed kv-set handlers, kv-get, raw SQLite beside them.
+void storage_benchmarks(const std::string& engine, const Settings& s, std::vector<Row>& rows);
 // Actors that come and go: spawn from a guest, churn, pending timers, upgrade pause.
 void living_benchmarks(const std::string& engine, const Settings& s, std::vector<Row>& rows);
 // Per guest language (bench/guest_languages.h): throughput and round trip, and binary sizes.

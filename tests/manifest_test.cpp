@@ -208,16 +208,16 @@ TEST(Manifest, UnknownKeysNameTheLine) {
             "dir/app.toml:4: unknown key 'colour' in [[component]] (allowed: wasm, config, mailbox_capacity, fuel, deadline_ms, "
             "max_memory_bytes, shutdown_deadline_ms, health_interval_ms, engine, send, request, publish, subscribe, spawn, "
             "max_pending_requests, max_mailbox_bytes, max_subscriptions, max_log_bytes_per_call, max_log_line_bytes, "
-            "max_events_per_call, max_timers, max_monitors, max_children, id, module)");
+            "max_events_per_call, max_timers, max_monitors, max_children, storage_quota_bytes, id, module)");
   EXPECT_EQ(error_of("[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\n[runtime]\nthreads = 2\n"),
             "dir/app.toml:5: unknown key 'threads' in [runtime] (allowed: workers, default_timeout_ms, "
             "mailbox_capacity, max_payload_bytes, engine, fuel, deadline_ms, max_memory_bytes, shutdown_deadline_ms, "
             "audit_log, health_interval_ms, max_restarts, restart_window_ms, backoff_ms, backoff_max_ms, "
             "max_pending_requests, max_mailbox_bytes, max_subscriptions, max_log_bytes_per_call, max_log_line_bytes, "
             "max_events_per_call, max_total_mailbox_bytes, max_total_pending_requests, max_total_memory_bytes, "
-            "max_timers, max_monitors, max_children, max_total_timers, max_components)");
+            "max_timers, max_monitors, max_children, max_total_timers, max_components, storage_quota_bytes)");
   EXPECT_EQ(error_of("[[components]]\nid = \"a\"\n"),
-            "dir/app.toml:1: unknown key 'components' in the manifest (allowed: runtime, module, component, group, message, http, route)");
+            "dir/app.toml:1: unknown key 'components' in the manifest (allowed: runtime, module, component, group, message, http, route, storage)");
 }
 
 TEST(Manifest, WrongTypesAndRanges) {

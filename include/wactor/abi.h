@@ -44,6 +44,9 @@ inline constexpr std::int32_t kHttpInfoLast = kHttpHeaderList;
 inline constexpr std::size_t kHttpMaxResponseHeaders = 32;
 inline constexpr std::size_t kHttpMaxResponseHeaderBytes = 16 * 1024;
 
+// Key-value storage (docs/STORAGE.md): a key is 1..kMaxKeyBytes bytes.
+inline constexpr std::size_t kMaxKeyBytes = 1024;
+
 // An HTTP header name a guest may set: an RFC 9110 token of 1..128 bytes, and not one of the
 // headers the server owns (content-length, transfer-encoding, connection, ...).
 [[nodiscard]] bool valid_header_name(std::string_view name);

@@ -24,7 +24,7 @@ struct ManifestLimits {
 // Budgets as written (component -> [runtime] -> built-in default); see ComponentBudget.
 struct ManifestBudget {
   std::optional<std::uint64_t> max_pending_requests, max_mailbox_bytes, max_subscriptions, max_log_bytes_per_call,
-      max_log_line_bytes, max_events_per_call, max_timers, max_monitors, max_children;
+      max_log_line_bytes, max_events_per_call, max_timers, max_monitors, max_children, storage_quota_bytes;
   // Applies what is set on top of `budget`.
   void apply(ComponentBudget& budget) const;
 };
@@ -106,6 +106,12 @@ struct ManifestHttp {
   std::optional<std::uint64_t> metrics_max_components;  // /metrics: per-component series at most
 };
 
+// [storage]: per-component key-value storage (docs/STORAGE.md).
+struct ManifestStorage {
+  std::string path;  // resolved against the manifest's directory; default "state.db" beside it
+  bool full_sync = false;  // sync = "full" (default "normal")
+};
+
 // [[route]]: HTTP requests to a component (docs/HTTP.md, "Ingress").
 struct ManifestRoute {
   std::string path;    // "/hello", or a prefix "/api/*"
@@ -119,6 +125,7 @@ struct Manifest {
   std::string path;
   ManifestRuntime runtime;
   ManifestHttp http;
+  ManifestStorage storage;
   std::vector<ManifestRoute> routes;
   std::vector<ManifestModule> modules;
   std::vector<ManifestComponent> components;

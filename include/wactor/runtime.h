@@ -38,6 +38,8 @@ struct ComponentBudget {
   std::uint32_t max_timers = 10'000;      // its send-after timers pending at once
   std::uint32_t max_monitors = 10'000;    // components its instance monitors at once
   std::uint32_t max_children = 100'000;   // live components it spawned
+  // Key-value storage (keys + values) it may hold; 0 turns storage off for it (-2).
+  std::uint64_t storage_quota_bytes = 64ull << 20;
 };
 
 // The host-wide side: totals over every component, so that many hostile components
@@ -140,6 +142,17 @@ struct RuntimeEvent {
 };
 using EventSink = std::function<void(const RuntimeEvent&)>;
 
+// Per-component key-value storage (docs/STORAGE.md).
+struct StorageOptions {
+  // The SQLite database file; empty: no storage (every kv-* import answers -2).
+  std::string path;
+  // false: synchronous=NORMAL (a committed write survives SIGKILL of the process, not a
+  // power loss); true: FULL (one flush per grouped commit; survives a power loss too).
+  bool full_sync = false;
+  // Caps the database at that many 4 KiB pages (0: no cap): simulates a full disk in tests.
+  std::uint64_t max_pages = 0;
+};
+
 struct RuntimeOptions {
   std::string engine;  // empty: the fastest available (engine::engine_names().front())
   unsigned workers = 0;  // 0: one per hardware thread
@@ -158,6 +171,7 @@ struct RuntimeOptions {
   // nullptr: the system clock, and a timer thread fires timeouts. With another clock (a
   // ManualClock in tests) the caller fires them with Runtime::expire_timers().
   const Clock* clock = nullptr;
+  StorageOptions storage;
   LogSink log;       // default: stdout "<id> <LEVEL> <text>"
   EventSink events;  // default: stderr
 };

@@ -79,6 +79,14 @@ WACTOR_IMPORT("demonitor") int wactor_demonitor_raw(const char* target, int targ
 WACTOR_IMPORT("http-info") int wactor_http_info(wactor_i64 request_id, int what, const char* name, int name_len,
                                                 char* buf, int cap);
 WACTOR_IMPORT("http-set-status") int wactor_http_set_status_raw(wactor_i64 request_id, int status);
+/* Key-value storage (docs/STORAGE.md): the component's own keys, committed with the handler
+ * (return 0: committed; a trap, a stop or another return: discarded). */
+WACTOR_IMPORT("kv-get") int wactor_kv_get_raw(const void* key, int key_len, void* buf, int cap);
+WACTOR_IMPORT("kv-set") int wactor_kv_set_raw(const void* key, int key_len, const void* value, int value_len);
+WACTOR_IMPORT("kv-delete") int wactor_kv_delete_raw(const void* key, int key_len);
+WACTOR_IMPORT("kv-list") int wactor_kv_list_raw(const void* prefix, int prefix_len, const void* after, int after_len,
+                                                void* buf, int cap);
+WACTOR_IMPORT("kv-usage") wactor_i64 wactor_kv_usage(void);
 WACTOR_IMPORT("http-set-header") int wactor_http_set_header_raw(wactor_i64 request_id, const char* name, int name_len,
                                                                 const char* value, int value_len);
 
@@ -159,6 +167,14 @@ static inline int wactor_http_header(const char* name, char* buf, int cap) {
   return wactor_http_info(wactor_current_request(), WACTOR_HTTP_HEADER, name, wactor_strlen(name), buf, cap);
 }
 /* 200..599; -4 otherwise. Applies to the reply given later too. */
+/* kv-get: the value's full length (at most cap bytes copied), -1 no such key. */
+static inline int wactor_kv_get(const char* key, void* buf, int cap) {
+  return wactor_kv_get_raw(key, wactor_strlen(key), buf, cap);
+}
+static inline int wactor_kv_set(const char* key, const void* value, int len) {
+  return wactor_kv_set_raw(key, wactor_strlen(key), value, len);
+}
+static inline int wactor_kv_delete(const char* key) { return wactor_kv_delete_raw(key, wactor_strlen(key)); }
 static inline int wactor_http_set_status(int status) {
   return wactor_http_set_status_raw(wactor_current_request(), status);
 }
@@ -232,6 +248,26 @@ static inline wactor_i64 wactor_parse_i64(const char** p, const char* end) {
   return sign * v;
 }
 
+/* A counter kept in storage: the stored decimal value plus `by` (a missing key counts as 0),
+ * stored back; the new value, or a negative status (-7 quota, ...). */
+static inline wactor_i64 wactor_kv_add(const char* key, wactor_i64 by) {
+  char buf[24];
+  int n = wactor_kv_get(key, buf, (int)sizeof buf);
+  wactor_i64 v = 0;
+  if (n > (int)sizeof buf) return -5;
+  if (n >= 0) {
+    const char* p = buf;
+    v = wactor_parse_i64(&p, buf + n);
+  } else if (n != -1) {
+    return n;
+  }
+  v += by;
+  char out[24];
+  wactor_text t = {out, 0, (int)sizeof out};
+  wactor_text_i64(&t, v);
+  int rc = wactor_kv_set(key, out, t.len);
+  return rc < 0 ? rc : v;
+}
 /* Scratch memory valid until the current handler returns. */
 void* wactor_scratch(int size);
 

@@ -24,8 +24,8 @@ struct Named {
   Signature sig;
 };
 
-const std::array<Named, 22>& import_table() {
-  static const std::array<Named, 22> t = {{
+const std::array<Named, 27>& import_table() {
+  static const std::array<Named, 27> t = {{
       {"send", {{I32, I32, I32, I32}, {I32}}},
       {"request", {{I32, I32, I32, I32, I32}, {I64}}},
       {"respond", {{I64, I32, I32, I32}, {I32}}},
@@ -48,6 +48,11 @@ const std::array<Named, 22>& import_table() {
       {"http-info", {{I64, I32, I32, I32, I32, I32}, {I32}}},
       {"http-set-status", {{I64, I32}, {I32}}},
       {"http-set-header", {{I64, I32, I32, I32, I32}, {I32}}},
+      {"kv-get", {{I32, I32, I32, I32}, {I32}}},
+      {"kv-set", {{I32, I32, I32, I32}, {I32}}},
+      {"kv-delete", {{I32, I32}, {I32}}},
+      {"kv-list", {{I32, I32, I32, I32, I32, I32}, {I32}}},
+      {"kv-usage", {{}, {I64}}},
   }};
   return t;
 }
@@ -125,6 +130,72 @@ HostFunction make(std::string_view name, engine::HostCallback fn) {
     }
   };
   return HostFunction{std::string(kImportModule), std::string(name), it->sig, std::move(guarded)};
+}
+
+// A storage key: 1..1024 bytes in bounds.
+std::optional<std::string_view> kv_key(CallerMemory& m, std::int32_t ptr, std::int32_t len) {
+  if (len <= 0 || static_cast<std::size_t>(len) > kMaxKeyBytes) return std::nullopt;
+  auto key = region(m, ptr, len);
+  if (!key) return std::nullopt;
+  return as_text(*key);
+}
+
+HostOutcome kv_result(std::int32_t st, Val* r) {
+  if (st == kStorageFailed) return HostOutcome::trapped("wactor: storage failed");
+  r[0].i32 = st;
+  return HostOutcome::ok();
+}
+
+void add_kv_imports(std::vector<HostFunction>& fns, GuestHost& host) {
+  GuestHost* h = &host;
+  fns.push_back(make("kv-get", [h](CallerMemory& m, const Val* a, Val* r) {
+    auto key = kv_key(m, a[0].i32, a[1].i32);
+    if (!key || !region(m, a[2].i32, a[3].i32)) {
+      h->invalid_call("kv-get");
+      return kv_result(kInvalidArgument, r);
+    }
+    std::string value;
+    const std::int32_t st = h->kv_get(*key, value);
+    if (st != kOk) return kv_result(st, r);
+    return kv_result(copy_out(m, a[2].i32, a[3].i32, value, *h, "kv-get"), r);
+  }));
+  fns.push_back(make("kv-set", [h](CallerMemory& m, const Val* a, Val* r) {
+    auto key = kv_key(m, a[0].i32, a[1].i32);
+    auto value = region(m, a[2].i32, a[3].i32);
+    if (!key || !value) {
+      h->invalid_call("kv-set");
+      return kv_result(kInvalidArgument, r);
+    }
+    return kv_result(h->kv_set(*key, *value), r);
+  }));
+  fns.push_back(make("kv-delete", [h](CallerMemory& m, const Val* a, Val* r) {
+    auto key = kv_key(m, a[0].i32, a[1].i32);
+    if (!key) {
+      h->invalid_call("kv-delete");
+      return kv_result(kInvalidArgument, r);
+    }
+    return kv_result(h->kv_delete(*key), r);
+  }));
+  fns.push_back(make("kv-list", [h](CallerMemory& m, const Val* a, Val* r) {
+    auto prefix = region(m, a[0].i32, a[1].i32);
+    auto after = region(m, a[2].i32, a[3].i32);
+    auto buf = region(m, a[4].i32, a[5].i32);
+    if (!prefix || !after || !buf || prefix->size() > kMaxKeyBytes || after->size() > kMaxKeyBytes) {
+      h->invalid_call("kv-list");
+      return kv_result(kInvalidArgument, r);
+    }
+    std::string out;
+    const std::int32_t st = h->kv_list(as_text(*prefix), as_text(*after), buf->size(), out);
+    if (st < 0) return kv_result(st, r);
+    if (!out.empty()) std::memcpy(buf->data(), out.data(), std::min(out.size(), buf->size()));
+    return kv_result(st, r);
+  }));
+  fns.push_back(make("kv-usage", [h](CallerMemory&, const Val*, Val* r) {
+    const std::int64_t u = h->kv_usage();
+    if (u == kStorageFailed) return HostOutcome::trapped("wactor: storage failed");
+    r[0].i64 = u;
+    return HostOutcome::ok();
+  }));
 }
 
 }  // namespace
@@ -401,6 +472,7 @@ std::vector<HostFunction> make_imports(GuestHost& host) {
     }
     return HostOutcome::ok();
   }));
+  add_kv_imports(fns, host);
   return fns;
 }
 

@@ -3,6 +3,7 @@
 // Knows nothing of messaging: it talks to a GuestHost.
 #pragma once
 
+#include <climits>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -54,7 +55,24 @@ class GuestHost {
   virtual std::int32_t http_set_header(std::int64_t request_id, std::string_view name, std::string_view value) = 0;
   // The ABI layer refused a call with -4 (bad pointer, length or UTF-8): count it.
   virtual void invalid_call(std::string_view import) = 0;
+  // Key-value storage (docs/STORAGE.md); keys already checked (1..1024 bytes). Each returns
+  // a status, or kStorageFailed (the backend failed: the guest's call traps). Without
+  // storage (the default here) every call answers -2.
+  virtual std::int32_t kv_get(std::string_view /*key*/, std::string& /*value*/) { return kDenied; }
+  virtual std::int32_t kv_set(std::string_view /*key*/, std::span<const std::uint8_t> /*value*/) { return kDenied; }
+  virtual std::int32_t kv_delete(std::string_view /*key*/) { return kDenied; }
+  // Keys starting with `prefix`, greater than `after`, ascending, each as a 4-byte
+  // little-endian length and the bytes, as many as fit in `cap` bytes: their count.
+  virtual std::int32_t kv_list(std::string_view /*prefix*/, std::string_view /*after*/, std::size_t /*cap*/,
+                               std::string& /*out*/) {
+    return kDenied;
+  }
+  virtual std::int64_t kv_usage() { return kDenied; }
 };
+
+// A GuestHost kv_* result meaning "the backend failed": the guest's call traps (its writes
+// are discarded with it).
+inline constexpr std::int32_t kStorageFailed = INT32_MIN;
 
 // Checks a module against ABI v1: every import known with its exact type; memory,
 // cabi_realloc and handle-message exported; optional exports with their exact types.

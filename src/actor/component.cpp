@@ -13,6 +13,13 @@ namespace {
 std::span<const std::uint8_t> bytes_of(std::string_view s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
+// Its guests can write to storage: their outputs wait for the commit.
+bool writes_storage(const engine::Module& m) {
+  for (const auto& imp : m.info().imports) {
+    if (imp.module == abi::kImportModule && (imp.name == "kv-set" || imp.name == "kv-delete")) return true;
+  }
+  return false;
+}
 }  // namespace
 
 Histogram AtomicHistogram::snapshot() const {
@@ -64,7 +71,12 @@ Component::Component(ComponentSetup setup, Router& router, sandbox::Allowance* h
       has_health_(module_->info().find_export("health") != nullptr),
       router_(router),
       mailbox_(setup.mailbox_capacity, setup.budget.max_mailbox_bytes, host_mailbox_bytes),
-      imports_(abi::make_imports(*this)) {
+      imports_(abi::make_imports(*this)),
+      kv_(setup.storage && setup.storage_quota
+              ? std::make_unique<storage::Space>(*setup.storage, id_, setup.storage_quota)
+              : nullptr),
+      max_value_bytes_(setup.max_value_bytes),
+      kv_writes_(writes_storage(*module_)) {
   imports_.push_back(engine::HostFunction{std::string(instrument::kInternalModule),
                                           std::string(instrument::kRefillImport),
                                           {{}, {engine::ValType::kI64}},
@@ -143,6 +155,7 @@ void Component::arm(std::chrono::milliseconds deadline) {
   log_bytes_this_call_ = 0;
   log_cut_reported_ = false;
   memory_refusal_reported_ = false;
+  if (kv_) kv_->begin_call();  // what an unaccepted earlier call wrote is discarded
   events_left_.store(budget_.max_events_per_call ? budget_.max_events_per_call : UINT32_MAX,
                      std::memory_order_relaxed);
   // One clock read per guest call serves the deadline and the handler_time histogram (the
@@ -219,6 +232,7 @@ Status Component::instantiate_and_init() {
   if (auto g = instance_->find_i64_global(instrument::kFuelGlobal); g.ok()) fuel_global_ = *g;
   arm();
   auto rc = exports_->init(*instance_, bytes_of(config_));
+  if (rc.ok() && *rc == 0) accept_writes();
   if (!rc.ok() || *rc != 0) {
     instance_.reset();
     exports_.reset();
@@ -235,6 +249,7 @@ void Component::handle_init() {
   if (st.ok() && restore_state_) {  // an activation: the state its last passivation kept
     arm();
     auto rc = exports_->restore(*instance_, bytes_of(*restore_state_));
+    if (rc.ok() && *rc == 0) accept_writes();
     if (!rc.ok()) st = make_error(rc.error().code, "restore failed: " + rc.error().message);
     else if (*rc != 0) st = make_error(ErrorCode::kGuestError, "restore returned " + std::to_string(*rc));
     if (!st.ok()) drop_instance(false);
@@ -307,6 +322,7 @@ void Component::handle_upgrade() {
   if (st.ok() && exports_->has_restore()) {
     arm();
     auto rc = exports_->restore(*instance_, bytes_of(state));
+    if (rc.ok() && *rc == 0) accept_writes();
     if (!rc.ok()) st = make_error(rc.error().code, "restore failed: " + rc.error().message);
     else if (*rc != 0) st = make_error(ErrorCode::kGuestError, "restore returned " + std::to_string(*rc));
   }
@@ -325,6 +341,8 @@ void Component::handle_upgrade() {
   old_instance.reset();
   if (host_memory_bytes_) host_memory_bytes_->give(old_pages * 65536);
   has_callback_.store(module_->info().find_export("handle-callback") != nullptr, std::memory_order_release);
+  kv_writes_ = writes_storage(*module_);
+  if (kv_writes_ && kv_) holding_ = true;  // from now on in this batch
   const bool had_health = has_health_.exchange(module_->info().find_export("health") != nullptr);
   if (!had_health && has_health()) router_.health_gained(*this);
   counters_.bump(&ComponentCounters::upgrades);
@@ -398,6 +416,7 @@ bool Component::run_batch() {
   batch_.clear();
   if (!mailbox_.take(batch_, kBatch)) return false;  // idle: the mailbox cleared the scheduled flag
   const auto t0 = std::chrono::steady_clock::now();
+  hold_outputs();
   call_started_ = std::chrono::nanoseconds(-1);  // guest calls made outside a batch are not timed
   std::size_t done = 0;
   bool active = false;
@@ -420,6 +439,7 @@ bool Component::run_batch() {
       break;
     }
   }
+  if (holding_ || (kv_ && kv_->pending())) settle();  // a component without storage pays one test
   counters_.bump(&ComponentCounters::handler_ns,
                  static_cast<std::uint64_t>((std::chrono::steady_clock::now() - t0).count()));
   if (call_started_.count() >= 0) {
@@ -521,6 +541,7 @@ void Component::handle_message(Envelope& e) {
     recover("handle-message failed: " + rc.error().to_string());
     return;
   }
+  if (*rc == 0) accept_writes();
   if (*rc != 0) {
     counters_.bump(&ComponentCounters::handler_errors);
     if (e.request_id != 0) {
@@ -541,7 +562,9 @@ void Component::handle_callback(Envelope& e) {
   counters_.bump(&ComponentCounters::callbacks_handled);
   if (!rc.ok()) {
     recover("handle-callback failed: " + rc.error().to_string());
-  } else if (*rc != 0) {
+  } else if (*rc == 0) {
+    accept_writes();
+  } else {
     counters_.bump(&ComponentCounters::handler_errors);
   }
 }

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -20,6 +21,7 @@
 #include "actor/router.h"
 #include "actor/scheduler.h"
 #include "sandbox/allowance.h"
+#include "storage/space.h"
 #include "wactor/engine.h"
 #include "wactor/metrics.h"
 #include "wactor/runtime.h"
@@ -110,6 +112,10 @@ struct ComponentSetup {
   std::string engine;  // the engine its module was loaded by (for upgrades)
   std::shared_ptr<SupervisionGroup> group;  // empty: supervised on its own
   std::optional<std::string> restore_state;  // handed to `restore` after its first init (activation)
+  // Key-value storage: the runtime's committer (nullptr: none) and its quota (0: off).
+  storage::GroupCommitter* storage = nullptr;
+  std::uint64_t storage_quota = 0;
+  std::size_t max_value_bytes = 0;
 };
 
 // A module waiting to replace the instance (Runtime::upgrade), and its outcome.
@@ -206,6 +212,24 @@ class Component final : public Runnable, private abi::GuestHost {
 
   bool run_batch() override;
 
+  // Outputs held until durable (docs/STORAGE.md): while holding() the router hands what the
+  // guest sends to hold() instead of delivering it; settle() commits what the successful
+  // handlers wrote, then runs each held output in order with `durable` (false: the commit
+  // failed, the output must not be observed as a success). Only its own worker calls these.
+  bool holding() const { return holding_; }
+  void hold(std::function<void(bool durable)> output) { held_.push_back(std::move(output)); }
+  // Held messages are bounded like a mailbox: false once `bytes` more would take what this
+  // batch holds past its max_mailbox_bytes (the message is then refused with -3).
+  bool hold_within(std::size_t bytes) {
+    const std::uint64_t cost = bytes + kHeldOverhead;
+    if (budget_.max_mailbox_bytes && held_bytes_ + cost > budget_.max_mailbox_bytes) return false;
+    held_bytes_ += cost;
+    return true;
+  }
+  // Holds the outputs of the guest calls made until settle() (a batch, or the manifest's init).
+  void hold_outputs() { holding_ = kv_ != nullptr && kv_writes_; }
+  void settle();
+
  private:
   void handle(Envelope& e);
   void handle_message(Envelope& e);
@@ -281,6 +305,17 @@ class Component final : public Runnable, private abi::GuestHost {
     return router_.http_set_header(*this, id, name, value);
   }
   void invalid_call(std::string_view) override { counters_.bump(&ComponentCounters::refused_invalid); }
+  std::int32_t kv_get(std::string_view key, std::string& value) override;
+  std::int32_t kv_set(std::string_view key, std::span<const std::uint8_t> value) override;
+  std::int32_t kv_delete(std::string_view key) override;
+  std::int32_t kv_list(std::string_view prefix, std::string_view after, std::size_t cap, std::string& out) override;
+  std::int64_t kv_usage() override;
+  // The guest call succeeded (returned 0): its storage writes will commit.
+  void accept_writes() {
+    if (kv_) kv_->accept_call();
+  }
+  // A backend failure: reported once per call; the import traps.
+  std::int32_t storage_failed(const Error& e);
 
   // A host-side failure (an exception) while handling `e`: fails the guest's call, not the host.
   void host_error(Envelope& e, std::string_view what);
@@ -340,6 +375,13 @@ class Component final : public Runnable, private abi::GuestHost {
   std::atomic<std::uint64_t> restart_token_{0};
   std::atomic<bool> restart_pending_{false};  // read by the control API (restarting())
   bool stopped_reported_ = false;     // instance gone, mailbox paused until kStart(restart_token_)
+  std::unique_ptr<storage::Space> kv_;  // nullptr: storage off
+  const std::size_t max_value_bytes_;
+  bool kv_writes_ = false;  // its module imports kv-set or kv-delete: its outputs are held
+  bool holding_ = false;
+  std::vector<std::function<void(bool)>> held_;
+  std::uint64_t held_bytes_ = 0;
+  static constexpr std::uint64_t kHeldOverhead = 128;  // an envelope and its closure
   static constexpr int kBatch = 64;
   static constexpr std::int64_t kFuelSlice = 10'000;  // fuel units between two looks at the clock
 };

@@ -310,6 +310,8 @@ int run(const RunOptions& options, std::ostream& err) {
 
   if (mr.max_total_timers) ro.host_budget.max_timers = *mr.max_total_timers;
   if (mr.max_components) ro.max_components = *mr.max_components;
+  ro.storage.path = manifest->storage.path;  // opened only if a module imports kv-*
+  ro.storage.full_sync = manifest->storage.full_sync;
 
   // A component or module's spec from what the manifest wrote (over a module's settings,
   // for a component made from one: its own keys win).

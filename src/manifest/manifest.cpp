@@ -121,7 +121,13 @@ class Parser {
     }
     Manifest m;
     m.path = path_;
-    WACTOR_TRY(only_keys(root, {"runtime", "module", "component", "group", "message", "http", "route"}, "the manifest"));
+    WACTOR_TRY(only_keys(root, {"runtime", "module", "component", "group", "message", "http", "route", "storage"},
+                         "the manifest"));
+    m.storage.path = resolve("state.db");
+    if (const toml::node* st = root.get("storage")) {
+      if (!st->is_table()) return error_at(st->source(), "'storage' must be a table ([storage])");
+      WACTOR_TRY(parse_storage(*st->as_table(), m.storage));
+    }
     if (const toml::node* h = root.get("http")) {
       if (!h->is_table()) return error_at(h->source(), "'http' must be a table ([http])");
       WACTOR_TRY(parse_http(*h->as_table(), m.http));
@@ -253,11 +259,31 @@ class Parser {
         {"max_timers", &ManifestBudget::max_timers, 1LL << 30},
         {"max_monitors", &ManifestBudget::max_monitors, 1LL << 30},
         {"max_children", &ManifestBudget::max_children, 1LL << 30},
+        {"storage_quota_bytes", &ManifestBudget::storage_quota_bytes, 1LL << 50},
     };
     for (const auto& k : keys) {
       auto v = int_key(t, k.name, 0, k.max);
       if (!v.ok()) return std::move(v).take_error();
       if (*v) b.*k.field = static_cast<std::uint64_t>(**v);
+    }
+    return {};
+  }
+
+  Status parse_storage(const toml::table& t, ManifestStorage& st) {
+    WACTOR_TRY(only_keys(t, {"path", "sync"}, "[storage]"));
+    auto path = string_key(t, "path", false, "[storage]");
+    if (!path.ok()) return std::move(path).take_error();
+    if (*path) {
+      if ((*path)->empty()) return error_at(t.get("path")->source(), "[storage] path must not be empty");
+      st.path = resolve(**path);
+    }
+    auto sync = string_key(t, "sync", false, "[storage]");
+    if (!sync.ok()) return std::move(sync).take_error();
+    if (*sync) {
+      if (**sync != "normal" && **sync != "full") {
+        return error_at(t.get("sync")->source(), "[storage] sync must be \"normal\" or \"full\"");
+      }
+      st.full_sync = **sync == "full";
     }
     return {};
   }
@@ -320,7 +346,8 @@ class Parser {
                              "backoff_max_ms", "max_pending_requests", "max_mailbox_bytes", "max_subscriptions",
                              "max_log_bytes_per_call", "max_log_line_bytes", "max_events_per_call",
                              "max_total_mailbox_bytes", "max_total_pending_requests", "max_total_memory_bytes",
-                             "max_timers", "max_monitors", "max_children", "max_total_timers", "max_components"},
+                             "max_timers", "max_monitors", "max_children", "max_total_timers", "max_components",
+                             "storage_quota_bytes"},
                          "[runtime]"));
     auto total_timers = int_key(t, "max_total_timers", 0, 1LL << 40);
     if (!total_timers.ok()) return std::move(total_timers).take_error();
@@ -524,7 +551,8 @@ class Parser {
     return {"wasm", "config", "mailbox_capacity", "fuel", "deadline_ms", "max_memory_bytes", "shutdown_deadline_ms",
             "health_interval_ms", "engine", "send", "request", "publish", "subscribe", "spawn",
             "max_pending_requests", "max_mailbox_bytes", "max_subscriptions", "max_log_bytes_per_call",
-            "max_log_line_bytes", "max_events_per_call", "max_timers", "max_monitors", "max_children"};
+            "max_log_line_bytes", "max_events_per_call", "max_timers", "max_monitors", "max_children",
+            "storage_quota_bytes"};
   }
 
   Result<ManifestComponent> parse_component(const toml::table& t) {
@@ -604,6 +632,7 @@ void ManifestBudget::apply(ComponentBudget& b) const {
   if (max_timers) b.max_timers = static_cast<std::uint32_t>(*max_timers);
   if (max_monitors) b.max_monitors = static_cast<std::uint32_t>(*max_monitors);
   if (max_children) b.max_children = static_cast<std::uint32_t>(*max_children);
+  if (storage_quota_bytes) b.storage_quota_bytes = *storage_quota_bytes;
 }
 
 bool ManifestComponent::has(std::string_view key) const {

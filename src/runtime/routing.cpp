@@ -31,6 +31,14 @@ actor::Mailbox::Push Runtime::Impl::enqueue(actor::Component& to, actor::Envelop
   return pushed;
 }
 
+void Runtime::Impl::hold(actor::Component& from, std::function<void(bool)> output) {
+  outstanding_.fetch_add(1, std::memory_order_acq_rel);  // the runtime is not idle while an output waits
+  from.hold([this, output = std::move(output)](bool durable) {
+    output(durable);
+    finish_one();
+  });
+}
+
 actor::Mailbox::Push Runtime::Impl::deliver(ComponentPtr& to, std::string_view target, actor::Envelope&& e) {
   auto pushed = enqueue(*to, std::move(e), Placement::kBounded);
   // It passivated between the lookup and the push: the envelope was not queued (and is
@@ -109,6 +117,23 @@ std::int32_t Runtime::Impl::send(actor::Component& from, std::string_view target
   ComponentPtr to = find(target);
   if (unreachable(to)) return refuse(from, abi::kNotFound);
   actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, from.id(), to_string(payload), {}};
+  if (from.holding()) {  // after the commit of what this handler (and its batch) wrote
+    if (!from.hold_within(payload.size())) return refuse(from, abi::kQueueFull);
+    hold(from, [this, &from, to, target = std::string(target), e = std::move(e)](bool durable) mutable {
+      if (!durable) return;
+      const auto pushed = deliver(to, target, std::move(e));
+      if (pushed == actor::Mailbox::Push::kFull) {
+        refuse(from, abi::kQueueFull);
+        report(from, "shed", "held message to '" + target + "' refused: mailbox full");
+      } else if (pushed == actor::Mailbox::Push::kClosed) {
+        refuse(from, abi::kNotFound);
+      } else {
+        from.counters().bump(&actor::ComponentCounters::messages_sent);
+        from.edges().count(to->handle());
+      }
+    });
+    return abi::kOk;
+  }
   const auto pushed = deliver(to, target, std::move(e));
   if (pushed == actor::Mailbox::Push::kFull) return refuse(from, abi::kQueueFull);
   if (pushed == actor::Mailbox::Push::kClosed) return refuse(from, abi::kNotFound);
@@ -159,6 +184,20 @@ std::int64_t Runtime::Impl::request(actor::Component& from, std::string_view tar
     return added.id;
   }
   actor::Envelope e{actor::Envelope::Kind::kMessage, 0, added.id, from.id(), to_string(payload), {}};
+  if (from.holding()) {  // delivered after the commit; a request that cannot be still gets its callback
+    hold(from, [this, &from, to, target = std::string(target), e = std::move(e), id = added.id,
+                earliest = added.earliest](bool durable) mutable {
+      const auto pushed = durable ? deliver(to, target, std::move(e)) : actor::Mailbox::Push::kClosed;
+      if (pushed == actor::Mailbox::Push::kFull || pushed == actor::Mailbox::Push::kClosed) {
+        if (auto r = table_.take(id)) complete(*r, abi::kCallbackTargetDown, {});
+        return;
+      }
+      from.edges().count(to->handle());
+      if (earliest) wake_timer();
+    });
+    from.counters().bump(&actor::ComponentCounters::requests_sent);
+    return added.id;
+  }
   const auto pushed = deliver(to, target, std::move(e));
   if (pushed == actor::Mailbox::Push::kFull || pushed == actor::Mailbox::Push::kClosed) {
     if (table_.take(added.id)) {
@@ -191,7 +230,19 @@ std::int32_t Runtime::Impl::respond(actor::Component& from, std::int64_t id, boo
     case messaging::CorrelationTable::Outcome::kOk:
       break;
   }
-  complete(taken.request, is_error ? abi::kCallbackErrorReply : abi::kCallbackOk, to_string(payload));
+  const std::int32_t status = is_error ? abi::kCallbackErrorReply : abi::kCallbackOk;
+  if (from.holding()) {  // the reply is observed only once what the handler wrote is durable
+    hold(from, [this, r = taken.request, status, reply = to_string(payload)](bool durable) mutable {
+      if (durable) {
+        complete(r, status, std::move(reply));
+        return;
+      }
+      if (r.requester == runtime::kHostRequester) host_requests_.mark_failed(r.id);
+      complete(r, abi::kCallbackErrorReply, "storage commit failed");
+    });
+    return abi::kOk;
+  }
+  complete(taken.request, status, to_string(payload));
   return abi::kOk;
 }
 
@@ -249,6 +300,23 @@ std::int32_t Runtime::Impl::publish(actor::Component& from, std::string_view top
     if (!to_ptr || to_ptr->down()) continue;
     actor::Component& to = *to_ptr;
     actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, from.id(), to_string(payload), std::string(topic)};
+    if (from.holding()) {
+      if (!from.hold_within(payload.size())) {
+        report(from, "shed", "published message on '" + std::string(topic) + "' refused: held outputs over budget");
+        continue;
+      }
+      hold(from, [this, &from, to_ptr, handle, topic = std::string(topic), e = std::move(e)](bool durable) mutable {
+        if (!durable) return;
+        const auto pushed = enqueue(*to_ptr, std::move(e), Placement::kBounded);
+        if (pushed == actor::Mailbox::Push::kFull) {
+          report(from, "shed", "published message on '" + topic + "' to '" + to_ptr->id() + "' refused: mailbox full");
+        } else if (pushed != actor::Mailbox::Push::kClosed) {
+          from.edges().count(handle);
+        }
+      });
+      ++queued;
+      continue;
+    }
     const auto pushed = enqueue(to, std::move(e), Placement::kBounded);
     if (pushed == actor::Mailbox::Push::kClosed) continue;
     if (pushed == actor::Mailbox::Push::kFull) {
@@ -277,6 +345,18 @@ std::int32_t Runtime::Impl::broadcast(actor::Component& from, std::span<const st
     for (const auto& g : from.capabilities().send) granted = granted || messaging::topic_matches(g, to->id());
     if (!granted) return;
     actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, from.id(), to_string(payload), {}};
+    if (from.holding()) {
+      if (!from.hold_within(payload.size())) {
+        report(from, "shed", "broadcast to '" + to->id() + "' refused: held outputs over budget");
+        return;
+      }
+      hold(from, [this, to, e = std::move(e)](bool durable) mutable {
+        if (durable) (void)enqueue(*to, std::move(e), Placement::kBounded);
+      });
+      from.edges().count(to->handle());
+      ++queued;
+      return;
+    }
     const auto pushed = enqueue(*to, std::move(e), Placement::kBounded);
     if (pushed == actor::Mailbox::Push::kClosed) return;
     if (pushed == actor::Mailbox::Push::kFull) {
@@ -300,6 +380,12 @@ void Runtime::Impl::request_failed(actor::Component& target, std::int64_t id, st
   auto taken = table_.take_as_target(id, target.handle());
   if (taken.outcome == messaging::CorrelationTable::Outcome::kOk) {
     if (taken.request.requester == runtime::kHostRequester) host_requests_.mark_failed(id);
+    if (target.holding()) {  // behind the replies of the batch's earlier handlers
+      hold(target, [this, r = taken.request, reason = std::move(reason)](bool) mutable {
+        complete(r, abi::kCallbackErrorReply, std::move(reason));
+      });
+      return;
+    }
     complete(taken.request, abi::kCallbackErrorReply, std::move(reason));
   }
 }

@@ -169,7 +169,9 @@ Status Runtime::Impl::start() {
   if (started_.load()) return make_error(ErrorCode::kFailedPrecondition, "runtime already started");
   started_.store(true);
   for (auto& c : manifest_components_) {
+    c->hold_outputs();  // init is a handler: what it sends leaves once its writes are durable
     auto st = c->start_instance();
+    c->settle();
     if (!st.ok()) return make_error(st.error().code, "component '" + c->id() + "': " + st.error().message);
   }
   const auto now = clock_->now();

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -23,6 +24,7 @@
 #include "runtime/monitors.h"
 #include "runtime/timers.h"
 #include "sandbox/allowance.h"
+#include "storage/store.h"
 #include "wactor/engine.h"
 #include "wactor/runtime.h"
 
@@ -139,6 +141,12 @@ class Runtime::Impl final : public actor::Router {
   actor::Mailbox::Push enqueue(actor::Component& to, actor::Envelope&& e, Placement placement);
   // Queues a message for `target` (activating it if it passivated meanwhile); the Push.
   actor::Mailbox::Push deliver(ComponentPtr& to, std::string_view target, actor::Envelope&& e);
+  // Runs `output` once `from`'s held outputs are settled (Component::settle), counted as
+  // outstanding meanwhile.
+  void hold(actor::Component& from, std::function<void(bool durable)> output);
+  // The storage committer, opened on first use by a component whose module imports kv-*
+  // (nullptr when RuntimeOptions::storage.path is empty).
+  Result<storage::GroupCommitter*> storage_for(const engine::Module& module);
   // Ends a request taken from the table: queues the requester's callback.
   void complete(const messaging::PendingRequest& r, std::int32_t status, std::string payload);
   void finish_one() { finish(1); }
@@ -232,7 +240,10 @@ class Runtime::Impl final : public actor::Router {
   std::atomic<bool> started_{false};
   std::atomic<bool> ready_{false};  // every manifest init ran
   std::atomic<bool> stopped_{false};
-  // After what components use (the allowances): destroyed before them.
+  std::mutex storage_mu_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<storage::GroupCommitter> committer_;
+  // After what components use (the allowances, the store): destroyed before them.
   runtime::Directory directory_;
   actor::Scheduler scheduler_;  // after the components: its workers are joined first
   std::jthread timer_;

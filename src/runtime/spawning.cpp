@@ -66,11 +66,37 @@ actor::ComponentSetup Runtime::Impl::setup_from(const ComponentSpec& spec, std::
   s.capabilities = spec.capabilities;
   s.health_interval = spec.health_interval.value_or(options_.health_interval);
   s.engine = engine;
+  s.storage_quota = s.budget.storage_quota_bytes;
+  s.max_value_bytes = options_.max_payload_bytes;
   return s;
+}
+
+Result<storage::GroupCommitter*> Runtime::Impl::storage_for(const engine::Module& module) {
+  std::lock_guard lock(storage_mu_);
+  if (committer_) return committer_.get();
+  bool uses = false;
+  for (const auto& imp : module.info().imports) {
+    uses = uses || (imp.module == abi::kImportModule && imp.name.starts_with("kv-"));
+  }
+  if (!uses || options_.storage.path.empty()) return static_cast<storage::GroupCommitter*>(nullptr);
+  storage::SqliteOptions o;
+  o.path = options_.storage.path;
+  o.synchronous = options_.storage.full_sync ? storage::Synchronous::kFull : storage::Synchronous::kNormal;
+  o.max_pages = options_.storage.max_pages;
+  auto opened = storage::open_sqlite(o);
+  if (!opened.ok()) return std::move(opened).take_error();
+  store_ = std::move(opened).value();
+  committer_ = std::make_unique<storage::GroupCommitter>(*store_);
+  return committer_.get();
 }
 
 Status Runtime::Impl::make_component(actor::ComponentSetup setup, actor::Component* owner, bool run_init) {
   WACTOR_TRY(check_grants(setup.capabilities, "component '" + setup.id + "'"));
+  if (setup.storage_quota) {  // a corrupt or locked database: one line at start, or a failed spawn
+    auto committer = storage_for(*setup.module);
+    if (!committer.ok()) return make_error(committer.error().code, "component '" + setup.id + "': " + committer.error().message);
+    setup.storage = *committer;
+  }
   auto handle = directory_.open();
   if (!handle) {
     return make_error(ErrorCode::kResourceExhausted,
