@@ -72,6 +72,7 @@ bool Runtime::Impl::permitted(actor::Component& from, const std::vector<std::str
 }
 
 void Runtime::Impl::complete(const messaging::PendingRequest& r, std::int32_t status, std::string payload) {
+  if (r.target == runtime::kRemoteTarget) forget_remote(r.id);
   if (r.requester == runtime::kHostRequester) {
     complete_host(r, status, std::move(payload));
     return;
@@ -107,7 +108,7 @@ std::int32_t Runtime::Impl::send(actor::Component& from, std::string_view target
   if (!permitted(from, from.capabilities().send, "send to", target)) return refuse(from, abi::kDenied);
   if (draining_.load(std::memory_order_acquire)) return refuse(from, abi::kNotFound);
   ComponentPtr to = find(target);
-  if (unreachable(to)) return refuse(from, abi::kNotFound);
+  if (unreachable(to)) return cluster_ ? send_remote(from, target, payload) : refuse(from, abi::kNotFound);
   actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, from.id(), to_string(payload), {}};
   const auto pushed = deliver(to, target, std::move(e));
   if (pushed == actor::Mailbox::Push::kFull) return refuse(from, abi::kQueueFull);
@@ -126,7 +127,9 @@ std::int64_t Runtime::Impl::request(actor::Component& from, std::string_view tar
   if (!permitted(from, from.capabilities().request, "request to", target)) return refuse(from, abi::kDenied);
   if (draining_.load(std::memory_order_acquire)) return refuse(from, abi::kNotFound);
   ComponentPtr to = find(target);
-  if (unreachable(to)) return refuse(from, abi::kNotFound);
+  // Not here: on another host, if one runs it (remote.cpp).
+  const bool remote = unreachable(to) && remote_runs(target);
+  if (unreachable(to) && !remote) return refuse(from, abi::kNotFound);
   const auto timeout = timeout_ms == 0 ? std::chrono::nanoseconds(options_.default_timeout)
                                        : std::chrono::nanoseconds(std::chrono::milliseconds(timeout_ms));
   // The budgets: the requester's own, then the host's.
@@ -144,7 +147,7 @@ std::int64_t Runtime::Impl::request(actor::Component& from, std::string_view tar
   // Registered before delivery, so a reply can never arrive before its entry exists.
   outstanding_.fetch_add(1, std::memory_order_acq_rel);
   const auto now = clock_->now();
-  const auto added = table_.add(from.handle(), to->handle(), now + timeout, now);
+  const auto added = table_.add(from.handle(), remote ? runtime::kRemoteTarget : to->handle(), now + timeout, now);
   // drain() may have taken every entry just before this one was added: whoever takes it
   // back owns it (seq_cst on both sides: one of the two sees the other).
   if (draining_.load(std::memory_order_seq_cst)) {
@@ -155,6 +158,21 @@ std::int64_t Runtime::Impl::request(actor::Component& from, std::string_view tar
       return refuse(from, abi::kNotFound);
     }
     // drain() took it: its callback (status 4) is on its way.
+    from.counters().bump(&actor::ComponentCounters::requests_sent);
+    return added.id;
+  }
+  if (remote) {
+    const std::int32_t rc = dispatch_remote_request(added.id, from, target, payload, timeout);
+    if (rc != abi::kOk) {
+      if (table_.take(added.id)) {
+        from.pending_out().fetch_sub(1, std::memory_order_relaxed);
+        host_pending_.give(1);
+        finish_one();
+        return refuse(from, rc);
+      }
+    } else if (added.earliest) {
+      wake_timer();
+    }
     from.counters().bump(&actor::ComponentCounters::requests_sent);
     return added.id;
   }
@@ -260,6 +278,7 @@ std::int32_t Runtime::Impl::publish(actor::Component& from, std::string_view top
     ++queued;
   }
   from.counters().bump(&actor::ComponentCounters::messages_sent, static_cast<std::uint64_t>(queued));
+  if (cluster_) publish_remote(from, topic, payload);  // other hosts deliver to their own subscribers
   return queued;
 }
 
