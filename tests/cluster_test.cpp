@@ -47,6 +47,8 @@ class Cluster : public ::testing::TestWithParam<std::string> {
     c.url = url.empty() ? server_->url() : url;
     c.lattice = lattice();
     c.host_id = id;
+    c.heartbeat = 50ms;
+    c.dead_after = 1000ms;
     o.cluster = std::move(c);
     auto rt = Runtime::create(std::move(o), std::move(specs));
     EXPECT_TRUE(rt.ok()) << (rt.ok() ? "" : rt.error().to_string());

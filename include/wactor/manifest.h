@@ -106,6 +106,15 @@ struct ManifestHttp {
   std::optional<std::uint64_t> metrics_max_components;  // /metrics: per-component series at most
 };
 
+// [cluster]: join a lattice of hosts over NATS (docs/CLUSTER.md). Files resolved against
+// the manifest's directory.
+struct ManifestCluster {
+  std::optional<std::string> url, lattice, host_id, creds_file, tls_ca_file, tls_cert_file, tls_key_file;
+  std::optional<std::int64_t> heartbeat_ms, dead_after_ms;
+  std::vector<std::string> accept_from;
+  bool present = false;  // the manifest has a [cluster] table
+};
+
 // [[route]]: HTTP requests to a component (docs/HTTP.md, "Ingress").
 struct ManifestRoute {
   std::string path;    // "/hello", or a prefix "/api/*"
@@ -119,6 +128,7 @@ struct Manifest {
   std::string path;
   ManifestRuntime runtime;
   ManifestHttp http;
+  ManifestCluster cluster;
   std::vector<ManifestRoute> routes;
   std::vector<ManifestModule> modules;
   std::vector<ManifestComponent> components;

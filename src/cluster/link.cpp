@@ -136,6 +136,12 @@ std::unique_ptr<Link> Link::connect(const ClusterOptions& options, LinkHost& hos
     error = "NATS at " + lo.url + " did not answer a flush";
     return nullptr;
   }
+  // The members answer a newcomer's first heartbeat at once: give them one interval, so
+  // that the components they run are known when this host's components start.
+  {
+    std::shared_lock lock(link->members_mu_);
+    link->members_cv_.wait_for(lock, lo.heartbeat, [] { return false; });
+  }
   Link* raw = link.get();
   link->heartbeat_ = std::jthread([raw](std::stop_token st) { raw->heartbeat_loop(st); });
   return link;
