@@ -29,7 +29,7 @@ constexpr const char* kUsage =
     "  --reps N     repetitions per figure, medians reported (default 5)\n"
     "  --engines    engines to measure (default: every available engine)\n"
     "  --spawn      component counts for spawn time and memory (default 10000,100000)\n"
-    "  --only       comma-separated groups: calls,compute,throughput,rtt,spawn,pending,living,timers\n"
+    "  --only       comma-separated groups: calls,compute,throughput,rtt,spawn,pending,living,timers,cluster\n"
     "  --json FILE  also write the rows as JSON\n";
 
 std::vector<std::string> split(const std::string& s) {
@@ -129,6 +129,7 @@ int run(int argc, char** argv) {
     engine_benchmarks(e, s, b, rows);
     runtime_benchmarks(e, s, b, rows);
     living_benchmarks(e, s, rows);
+    cluster_benchmarks(e, s, rows);
   }
   print_table(rows);
   if (!json.empty()) write_json(rows, s, json);

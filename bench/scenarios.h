@@ -17,7 +17,7 @@ struct Settings {
   std::size_t pending = 100'000;
   int fib_n = 30;
   unsigned workers = 2;
-  std::set<std::string> only;  // scenario groups to run (empty: all): calls compute throughput rtt spawn pending living timers
+  std::set<std::string> only;  // scenario groups to run (empty: all): calls compute throughput rtt spawn pending living timers cluster
   [[nodiscard]] bool wants(const std::string& group) const { return only.empty() || only.count(group) != 0; }
 };
 
@@ -42,5 +42,7 @@ void engine_benchmarks(const std::string& engine, const Settings& s, const Basel
 void runtime_benchmarks(const std::string& engine, const Settings& s, const Baselines& b, std::vector<Row>& rows);
 // Actors that come and go: spawn from a guest, churn, pending timers, upgrade pause.
 void living_benchmarks(const std::string& engine, const Settings& s, std::vector<Row>& rows);
+// Across hosts over a nats-server it starts, beside raw nats.c (docs/CLUSTER.md).
+void cluster_benchmarks(const std::string& engine, const Settings& s, std::vector<Row>& rows);
 
 }  // namespace wactor::bench

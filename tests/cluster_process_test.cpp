@@ -82,6 +82,8 @@ TEST_F(ClusterProcess, KilledHostsRequestsEndWithStatus4WithinDeadAfter) {
   ASSERT_TRUE(rt.ok());
   ASSERT_TRUE((*rt)->start().ok());
   ASSERT_TRUE((*rt)->wait_remote("bob", true, 5s));
+  ASSERT_EQ((*rt)->post("alice", "monitor bob"), 0);
+  ASSERT_FALSE(collector.wait_log("^alice: monitor rc=0$").empty());
   ASSERT_EQ((*rt)->post("alice", "request bob 0 defer"), 0);
   ASSERT_TRUE(bob.wait_output("bob INFO msg from=alice req=")) << bob.output();
   const auto killed = std::chrono::steady_clock::now();
@@ -91,6 +93,7 @@ TEST_F(ClusterProcess, KilledHostsRequestsEndWithStatus4WithinDeadAfter) {
   const auto took = std::chrono::steady_clock::now() - killed;
   EXPECT_EQ(test::field(cb, "status"), 4) << cb;
   EXPECT_LT(took, 2500ms);
+  EXPECT_FALSE(collector.wait_log("^alice: msg from=\\$down req=0 payload=bob host-lost$").empty());
   EXPECT_FALSE(collector.wait_event("^\\$cluster: host-lost: bob-host").empty());
   ASSERT_EQ((*rt)->post("alice", "send bob gone"), 0);
   EXPECT_FALSE(collector.wait_log("^alice: send rc=-1$").empty());

@@ -206,10 +206,15 @@ TEST_P(Cluster, AHostThatLeavesEndsPendingRequestsWithStatus4) {
   Host& a = host("host-a", {probe("alice")});
   Host& b = host("host-b", {probe("bob")});
   ASSERT_TRUE(a.runtime->wait_remote("bob", true, 5s));
+  a.post("alice", "monitor bob");
+  EXPECT_FALSE(a.collector.wait_log("^alice: monitor rc=0$").empty());
+  a.post("alice", "monitor nobody");
+  EXPECT_FALSE(a.collector.wait_log("^alice: monitor rc=-1$").empty());
   a.post("alice", "request bob 0 defer");
   ASSERT_FALSE(b.collector.wait_log("^bob: msg from=alice req=[1-9]").empty());
   b.runtime->stop(1s);
   EXPECT_EQ(field(a.collector.wait_log("^alice: callback id="), "status"), 4);
+  EXPECT_FALSE(a.collector.wait_log("^alice: msg from=\\$down req=0 payload=bob host-lost$").empty());
   EXPECT_TRUE(a.runtime->wait_remote("bob", false, 5s));
   a.post("alice", "send bob after");
   EXPECT_FALSE(a.collector.wait_log("^alice: send rc=-1$").empty());

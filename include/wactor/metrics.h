@@ -91,6 +91,7 @@ struct ComponentStats {
   X(refused_queue_full, "messages/requests refused: the target's mailbox was full")           \
   X(late_replies, "replies refused: the request had ended already (or was not ours)")         \
   X(send_failed, "frames NATS did not take (reconnect buffer full or connection closed)")     \
+  X(dropped_slow_consumer, "frames the NATS client dropped: this host fell behind (slow consumer)") \
   X(hosts_joined, "hosts seen joining the lattice")                                           \
   X(hosts_lost, "hosts declared gone (no heartbeat within dead_after, or bye)")               \
   X(disconnects, "times the NATS connection was lost")                                        \

@@ -11,6 +11,10 @@ namespace wactor::cluster {
 namespace {
 
 constexpr std::int32_t kOk = 0, kNotFound = -1, kQueueFull = -3;
+// Frames the client may hold for one subscription before it drops (counted): bounded, since
+// other hosts decide how much arrives.
+constexpr int kPendingMessages = 1 << 20;
+constexpr int kPendingBytes = 256 << 20;
 
 bool valid_lattice(std::string_view l) {
   if (l.empty() || l.size() > 64) return false;
@@ -96,6 +100,7 @@ std::unique_ptr<Link> Link::connect(const ClusterOptions& options, LinkHost& hos
   ok = ok && check(natsOptions_UseGlobalMessageDelivery(opts, true), "NATS delivery");
   ok = ok && check(natsOptions_SetDisconnectedCB(opts, &Link::on_disconnected, link.get()), "NATS callbacks");
   ok = ok && check(natsOptions_SetReconnectedCB(opts, &Link::on_reconnected, link.get()), "NATS callbacks");
+  ok = ok && check(natsOptions_SetErrorHandler(opts, &Link::on_error, link.get()), "NATS callbacks");
   if (ok && !lo.creds_file.empty()) {
     ok = check(natsOptions_SetUserCredentialsFromFiles(opts, lo.creds_file.c_str(), nullptr),
                ("NATS credentials '" + lo.creds_file + "'").c_str());
@@ -124,6 +129,7 @@ std::unique_ptr<Link> Link::connect(const ClusterOptions& options, LinkHost& hos
                ("NATS subscribe " + subject).c_str())) {
       return false;
     }
+    (void)natsSubscription_SetPendingLimits(sp, kPendingMessages, kPendingBytes);
     link->fixed_subs_.push_back(sp);
     return true;
   };
@@ -173,12 +179,18 @@ void Link::close() {
   }
   for (auto* s : fixed_subs_) natsSubscription_Destroy(s);
   fixed_subs_.clear();
+  std::unique_lock lock(nc_mu_);  // a reply still being sent finishes first; later ones find no connection
   natsConnection_Close(nc_);
   natsConnection_Destroy(nc_);
   nc_ = nullptr;
 }
 
 std::int32_t Link::publish(const std::string& subject, const std::string& data) {
+  std::shared_lock lock(nc_mu_);
+  if (nc_ == nullptr) {
+    count(&ClusterCounters::send_failed);
+    return kNotFound;
+  }
   const natsStatus s = natsConnection_Publish(nc_, subject.c_str(), data.data(), static_cast<int>(data.size()));
   if (s == NATS_OK) {
     count(&ClusterCounters::frames_sent);
@@ -260,6 +272,14 @@ void Link::on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* cl
   const int len = natsMsg_GetDataLength(msg);
   self->handle(natsMsg_GetSubject(msg), std::string_view(data ? data : "", len > 0 ? static_cast<std::size_t>(len) : 0));
   natsMsg_Destroy(msg);
+}
+
+void Link::on_error(natsConnection*, natsSubscription*, natsStatus err, void* closure) {
+  auto* self = static_cast<Link*>(closure);
+  if (err == NATS_SLOW_CONSUMER) {
+    self->count(&ClusterCounters::dropped_slow_consumer);
+    self->event("refused", "NATS dropped frames: this host is a slow consumer");
+  }
 }
 
 void Link::on_disconnected(natsConnection*, void* closure) {
@@ -418,6 +438,7 @@ void Link::sync_subscriptions() {
     const std::string h = hex(id);
     if (natsConnection_QueueSubscribe(&s, nc_, (prefix_ + "c." + h).c_str(), (prefix_ + "q." + h).c_str(),
                                       &Link::on_message, this) == NATS_OK) {
+      (void)natsSubscription_SetPendingLimits(s, kPendingMessages, kPendingBytes);
       component_subs_.emplace(id, s);
     }
   }

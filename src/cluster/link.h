@@ -11,6 +11,8 @@
 // @threadsafe
 #pragma once
 
+#include <nats/status.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -95,6 +97,7 @@ class Link {
   Link(ClusterOptions options, LinkHost& host, EventFn events);
   static void on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
   static void on_disconnected(natsConnection*, void* closure);
+  static void on_error(natsConnection*, natsSubscription*, natsStatus err, void* closure);
   static void on_reconnected(natsConnection*, void* closure);
   void handle(std::string_view subject, std::string_view data);
   void heartbeat_loop(std::stop_token stop);
@@ -109,6 +112,7 @@ class Link {
   LinkHost& host_;
   EventFn events_;
   std::string prefix_;  // "wactor.<lattice>."
+  std::shared_mutex nc_mu_;  // publish() shares it; close() takes it to destroy the connection
   natsConnection* nc_ = nullptr;
   std::vector<natsSubscription*> fixed_subs_;  // host, hb, topics
   std::mutex subs_mu_;

@@ -176,13 +176,49 @@ void Runtime::Impl::accept_publish(cluster::Frame&& f) {
   }
 }
 
+std::int32_t Runtime::Impl::monitor_remote(actor::Component& from, std::string_view target) {
+  std::lock_guard lock(remote_mu_);
+  if (remote_watchers_[std::string(target)].insert(from.handle()).second) {
+    from.monitor_count().fetch_add(1, std::memory_order_relaxed);
+  }
+  return abi::kOk;
+}
+
+std::int32_t Runtime::Impl::demonitor_remote(actor::Component& from, std::string_view target) {
+  std::lock_guard lock(remote_mu_);
+  auto it = remote_watchers_.find(std::string(target));
+  if (it == remote_watchers_.end() || it->second.erase(from.handle()) == 0) return abi::kNotFound;
+  if (it->second.empty()) remote_watchers_.erase(it);
+  from.monitor_count().fetch_sub(1, std::memory_order_relaxed);
+  return abi::kOk;
+}
+
 void Runtime::Impl::remote_ids_lost(const std::vector<std::string>& ids) {
   const std::unordered_set<std::string> lost(ids.begin(), ids.end());
   std::vector<std::int64_t> ended;
+  std::vector<std::pair<std::string, std::unordered_set<runtime::Handle>>> notices;
   {
     std::lock_guard lock(remote_mu_);
     for (const auto& [id, target] : remote_pending_) {
       if (lost.contains(target)) ended.push_back(id);
+    }
+    for (const auto& id : ids) {
+      if (auto node = remote_watchers_.extract(id)) notices.emplace_back(id, std::move(node.mapped()));
+    }
+  }
+  // Watchers hear of it as of a local component gone for good: "$down" "<id> host-lost".
+  for (const auto& [id, watchers] : notices) {
+    for (auto w : watchers) {
+      ComponentPtr watcher = directory_.at(w);
+      if (!watcher || watcher->down()) continue;
+      auto& count = watcher->monitor_count();
+      auto n = count.load(std::memory_order_relaxed);  // its instance may have been renewed (count reset)
+      while (n > 0 && !count.compare_exchange_weak(n, n - 1, std::memory_order_relaxed)) {
+      }
+      actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, "$down", id + " host-lost", {}};
+      if (enqueue(*watcher, std::move(e), Placement::kBypass) != actor::Mailbox::Push::kClosed) {
+        watcher->counters().bump(&actor::ComponentCounters::down_notices);
+      }
     }
   }
   for (auto id : ended) {

@@ -342,12 +342,14 @@ std::int32_t Runtime::Impl::monitor(actor::Component& from, std::string_view tar
   if (!valid_component_id(target)) return refuse(from, abi::kInvalidArgument);
   if (!permitted(from, from.capabilities().send, "monitor of", target)) return refuse(from, abi::kDenied);
   ComponentPtr t = find_live(target);
-  if (t == nullptr || t->down()) return refuse(from, abi::kNotFound);
+  const bool remote = (t == nullptr || t->down()) && remote_runs(target);
+  if ((t == nullptr || t->down()) && !remote) return refuse(from, abi::kNotFound);
   const std::uint32_t max = from.budget().max_monitors;
   if (max && from.monitor_count().load(std::memory_order_relaxed) >= max) {
     report(from, "budget", "monitor refused: " + std::to_string(max) + " monitors already");
     return refuse(from, abi::kLimitReached);
   }
+  if (remote) return monitor_remote(from, target);
   switch (monitors_.add(from.handle(), t->handle(), [&] { return !t->down(); })) {
     case runtime::Monitors::Add::kAdded: from.monitor_count().fetch_add(1, std::memory_order_relaxed); return abi::kOk;
     case runtime::Monitors::Add::kAlready: return abi::kOk;
@@ -359,6 +361,7 @@ std::int32_t Runtime::Impl::monitor(actor::Component& from, std::string_view tar
 std::int32_t Runtime::Impl::demonitor(actor::Component& from, std::string_view target) {
   if (!valid_component_id(target)) return refuse(from, abi::kInvalidArgument);
   ComponentPtr t = find_live(target);
+  if (t == nullptr && cluster_) return demonitor_remote(from, target);
   if (t == nullptr || !monitors_.remove(from.handle(), t->handle())) return abi::kNotFound;
   from.monitor_count().fetch_sub(1, std::memory_order_relaxed);
   return abi::kOk;

@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "actor/component.h"
@@ -188,10 +189,14 @@ class Runtime::Impl final : public actor::Router {
   void accept_publish(cluster::Frame&& f);
   void remote_ids_lost(const std::vector<std::string>& ids);
   void forget_remote(std::int64_t id);
+  std::int32_t monitor_remote(actor::Component& from, std::string_view target);
+  std::int32_t demonitor_remote(actor::Component& from, std::string_view target);
   std::unique_ptr<ClusterBridge> cluster_bridge_;
   std::unique_ptr<cluster::Link> cluster_;
   std::mutex remote_mu_;
   std::unordered_map<std::int64_t, std::string> remote_pending_;  // request id -> target id
+  // Monitors of components on other hosts: target id -> watchers (remote_mu_).
+  std::unordered_map<std::string, std::unordered_set<runtime::Handle>> remote_watchers_;
 
   // Making components (spawning.cpp).
   Result<std::shared_ptr<const engine::Module>> load_module(const std::vector<std::uint8_t>& wasm,
