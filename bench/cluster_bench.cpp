@@ -82,10 +82,10 @@ void echo(natsConnection* nc, natsSubscription*, natsMsg* m, void*) {
   natsMsg_Destroy(m);
 }
 
-// Raw nats.c request/reply, sequential, the same client options as the link (no SendAsap).
-std::pair<double, double> raw_rtt(const std::string& url, std::size_t n) {
-  natsConnection* server = connect(url, false);
-  natsConnection* client = connect(url, false);
+// Raw nats.c request/reply, sequential, the same client options as the link.
+std::pair<double, double> raw_rtt(const std::string& url, std::size_t n, bool asap) {
+  natsConnection* server = connect(url, asap);
+  natsConnection* client = connect(url, asap);
   natsSubscription* sub = nullptr;
   natsConnection_Subscribe(&sub, server, "bench.echo", echo, nullptr);
   natsConnection_Flush(server);
@@ -144,8 +144,10 @@ double raw_publish(const std::string& url, std::size_t n) {
 }
 
 RuntimeOptions cluster_options(const std::string& engine, const Settings& s, const std::string& url,
-                               const std::string& host, const std::string& lattice, Marks* marks = nullptr) {
+                               const std::string& host, const std::string& lattice, Marks* marks = nullptr,
+                               bool asap = false) {
   RuntimeOptions o = options(engine, s, marks);
+  o.cluster.send_asap = asap;
   o.cluster.url = url;
   o.cluster.lattice = lattice;
   o.cluster.host_id = host;
@@ -161,17 +163,18 @@ void cluster_benchmarks(const std::string& engine, const Settings& s, std::vecto
   const std::size_t n_rtt = s.quick ? 2'000 : 10'000;
   const std::size_t n_msgs = s.quick ? 50'000 : 500'000;
 
-  // Request round trip across two hosts.
+  // Request round trip across two hosts (the client batching, then with send_asap).
+  for (bool asap : {false, true}) {
   std::vector<double> p50s, p99s, raw50s, raw99s;
   for (int r = 0; r < s.reps; ++r) {
-    const auto [raw50, raw99] = raw_rtt(server.url(), n_rtt);
+    const auto [raw50, raw99] = raw_rtt(server.url(), n_rtt, asap);
     raw50s.push_back(raw50);
     raw99s.push_back(raw99);
     Marks marks;
     marks.reserve(n_rtt + 1);
-    const std::string lattice = "rtt" + std::to_string(r);
-    auto b = start(cluster_options(engine, s, server.url(), "b", lattice), {spec("r", wasm, "bench.wasm")});
-    auto a = start(cluster_options(engine, s, server.url(), "a", lattice, &marks), {spec("p", wasm, "bench.wasm")});
+    const std::string lattice = "rtt" + std::to_string(r) + (asap ? "asap" : "");
+    auto b = start(cluster_options(engine, s, server.url(), "b", lattice, nullptr, asap), {spec("r", wasm, "bench.wasm")});
+    auto a = start(cluster_options(engine, s, server.url(), "a", lattice, &marks, asap), {spec("p", wasm, "bench.wasm")});
     if (!a->wait_remote("r", true, 10s)) throw std::runtime_error("cluster rtt: host b not seen");
     post(*a, "p", "ping " + std::to_string(n_rtt) + " r");
     wait_idle(*a);
@@ -183,12 +186,14 @@ void cluster_benchmarks(const std::string& engine, const Settings& s, std::vecto
     p99s.push_back(quantile(d, 0.99));
   }
   const double raw50 = median(raw50s), raw99 = median(raw99s);
-  rows.push_back({"raw nats.c request/reply, p50", "native", raw50, "us", "", 0, "", ""});
-  rows.push_back({"raw nats.c request/reply, p99", "native", raw99, "us", "", 0, "", ""});
-  rows.push_back({"cross-host request -> callback, p50", engine, median(p50s), "us", "raw nats.c request/reply",
-                  median(p50s) / raw50, "<= 1.2x", ""});
-  rows.push_back({"cross-host request -> callback, p99", engine, median(p99s), "us", "raw nats.c request/reply",
-                  median(p99s) / raw99, "", ""});
+  const std::string how = asap ? " (send_asap)" : "";
+  rows.push_back({"raw nats.c request/reply" + how + ", p50", "native", raw50, "us", "", 0, "", ""});
+  rows.push_back({"raw nats.c request/reply" + how + ", p99", "native", raw99, "us", "", 0, "", ""});
+  rows.push_back({"cross-host request -> callback" + how + ", p50", engine, median(p50s), "us",
+                  "raw nats.c request/reply" + how, median(p50s) / raw50, "<= 1.2x", ""});
+  rows.push_back({"cross-host request -> callback" + how + ", p99", engine, median(p99s), "us",
+                  "raw nats.c request/reply" + how, median(p99s) / raw99, "", ""});
+  }
 
   // Fire-and-forget across two hosts, 16 B.
   std::vector<double> rates, raws;

@@ -275,7 +275,7 @@ TEST(Manifest, MissingFileIsAnIoError) {
 TEST(Manifest, ClusterSection) {
   auto m = parse_manifest("[cluster]\nurl = \"nats://127.0.0.1:4222\"\nlattice = \"demo\"\nhost_id = \"h-1\"\n"
                           "creds_file = \"a.creds\"\nheartbeat_ms = 100\ndead_after_ms = 800\n"
-                          "accept_from = [\"front.*\"]\n[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\n",
+                          "accept_from = [\"front.*\"]\nsend_asap = true\n[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\n",
                           "dir/app.toml");
   ASSERT_TRUE(m.ok()) << m.error().message;
   EXPECT_TRUE(m->cluster.present);
@@ -286,6 +286,7 @@ TEST(Manifest, ClusterSection) {
   EXPECT_EQ(m->cluster.heartbeat_ms, 100);
   EXPECT_EQ(m->cluster.dead_after_ms, 800);
   EXPECT_EQ(m->cluster.accept_from, std::vector<std::string>{"front.*"});
+  EXPECT_EQ(m->cluster.send_asap, true);
   auto none = parse_manifest("[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\n", "app.toml");
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->cluster.present);

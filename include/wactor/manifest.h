@@ -111,6 +111,7 @@ struct ManifestHttp {
 struct ManifestCluster {
   std::optional<std::string> url, lattice, host_id, creds_file, tls_ca_file, tls_cert_file, tls_key_file;
   std::optional<std::int64_t> heartbeat_ms, dead_after_ms;
+  std::optional<bool> send_asap;
   std::vector<std::string> accept_from;
   bool present = false;  // the manifest has a [cluster] table
 };

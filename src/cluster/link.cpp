@@ -95,6 +95,7 @@ std::unique_ptr<Link> Link::connect(const ClusterOptions& options, LinkHost& hos
   ok = ok && check(natsOptions_SetName(opts, ("wactor " + lo.host_id).c_str()), "NATS name");
   ok = ok && check(natsOptions_SetTimeout(opts, 2000), "NATS timeout");
   ok = ok && check(natsOptions_SetNoEcho(opts, true), "NATS no-echo");
+  ok = ok && check(natsOptions_SetSendAsap(opts, lo.send_asap), "NATS send-asap");
   ok = ok && check(natsOptions_SetMaxReconnect(opts, -1), "NATS reconnect");
   ok = ok && check(natsOptions_SetReconnectWait(opts, 100), "NATS reconnect wait");
   ok = ok && check(natsOptions_UseGlobalMessageDelivery(opts, true), "NATS delivery");
