@@ -2,6 +2,9 @@
 // in this process, each with its own NATS connection, on every engine.
 #include <gtest/gtest.h>
 
+#include <nats/nats.h>
+
+#include "cluster/link.h"
 #include "cluster/wire.h"
 #include "nats_support.h"
 #include "test_support.h"
@@ -256,6 +259,49 @@ TEST_P(Cluster, ServerRestartReconnectsAndNothingHangs) {
   }
   EXPECT_EQ(field(cb, "status"), 0) << cb;
   EXPECT_GE(a.cluster().reconnects, 1u);
+}
+
+// Whatever else reaches the lattice's subjects is refused and counted; the hosts go on.
+TEST_P(Cluster, HostileLatticeMessagesAreCountedRefusals) {
+  Host& a = host("host-a", {probe("alice")});
+  Host& b = host("host-b", {probe("bob")});
+  ASSERT_TRUE(a.runtime->wait_remote("bob", true, 5s));
+  a.post("alice", "request bob 0 defer");  // pending while the forgeries arrive
+  const long long id = field(a.collector.wait_log("^alice: request id="), "id");
+  ASSERT_FALSE(b.collector.wait_log("^bob: msg from=alice req=[1-9]").empty());
+  natsConnection* nc = nullptr;
+  ASSERT_EQ(natsConnection_ConnectTo(&nc, server_->url().c_str()), NATS_OK);
+  const std::string p = "wactor." + lattice() + ".";
+  auto pub = [&](const std::string& subject, const std::string& data) {
+    ASSERT_EQ(natsConnection_Publish(nc, subject.c_str(), data.data(), static_cast<int>(data.size())), NATS_OK);
+  };
+  const std::string bob = p + "c." + cluster::hex("bob");
+  const std::string host_a = p + "h." + cluster::hex("host-a");
+  pub(bob, "");
+  pub(bob, std::string("\x01\x01\xff\xff\xff\xff", 6));
+  pub(p + "hb", "not a frame");
+  pub(host_a, std::string(1000, '\x01'));
+  cluster::Frame stranger{cluster::Kind::kSend, "mallory-host", "mallory", "bob", "x", 0, 0, 0, 0, 0, {}};
+  pub(bob, cluster::encode(stranger));  // a host that never announced itself
+  cluster::Frame wrong_target{cluster::Kind::kReply, "host-b", "", "carol", "forged", id, 0, 0, 0, 0, {}};
+  pub(host_a, cluster::encode(wrong_target));  // a member answering for a target it was not asked
+  cluster::Frame hb_on_data{cluster::Kind::kHeartbeat, "host-x", "", "", "", 0, 0, 0, 1, 50, {"bob"}};
+  pub(bob, cluster::encode(hb_on_data));  // membership only on the heartbeat subject
+  ASSERT_EQ(natsConnection_Flush(nc), NATS_OK);
+  natsConnection_Destroy(nc);
+  EXPECT_FALSE(a.collector.wait_event("^\\$cluster: late-reply: ").empty());
+  EXPECT_EQ(b.collector.wait_events_more_than("^\\$cluster: refused: ", 4).size(), 5u);
+  // The real answer still ends the request, once.
+  b.post("bob", "flush real");
+  const auto cb = a.collector.wait_log("^alice: callback id=");
+  EXPECT_NE(cb.find("status=0 payload=real"), std::string::npos) << cb;
+  EXPECT_EQ(a.collector.logs_matching("^alice: callback id=").size(), 1u);
+  const auto bs = b.cluster();
+  EXPECT_EQ(bs.refused_malformed, 4u);  // two garbage frames, the heartbeat off its subject, the hb subject garbage
+  EXPECT_EQ(bs.refused_unknown_host, 1u);
+  EXPECT_GE(a.cluster().refused_malformed, 1u);
+  EXPECT_EQ(a.cluster().late_replies, 1u);
+  EXPECT_TRUE(b.collector.logs_matching("^bob: msg from=mallory").empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, Cluster, ::testing::ValuesIn(test::engine_params()),

@@ -309,6 +309,7 @@ void Link::handle(std::string_view subject, std::string_view data) {
   if (f.kind == Kind::kHeartbeat || f.kind == Kind::kBye) {
     if (!on_hb) {
       count(&ClusterCounters::refused_malformed);
+      event("refused", "membership frame from '" + f.host + "' off the heartbeat subject");
       return;
     }
     bool is_new = false;
@@ -325,6 +326,7 @@ void Link::handle(std::string_view subject, std::string_view data) {
   }
   if (on_hb) {
     count(&ClusterCounters::refused_malformed);
+    event("refused", "data frame from '" + f.host + "' on the heartbeat subject");
     return;
   }
   {
@@ -360,6 +362,7 @@ void Link::handle(std::string_view subject, std::string_view data) {
     case Kind::kPublish:
       if (!messaging::valid_topic(f.target) || subject != prefix_ + "t." + f.target) {
         count(&ClusterCounters::refused_malformed);
+        event("refused", "publish from '" + f.host + "' with a topic not its subject's");
         return;
       }
       host_.on_publish(std::move(f));
