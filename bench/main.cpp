@@ -29,7 +29,7 @@ constexpr const char* kUsage =
     "  --reps N     repetitions per figure, medians reported (default 5)\n"
     "  --engines    engines to measure (default: every available engine)\n"
     "  --spawn      component counts for spawn time and memory (default 10000,100000)\n"
-    "  --only       comma-separated groups: calls,compute,throughput,rtt,spawn,pending,queued,living,timers,storage,\n"
+    "  --only       comma-separated groups: calls,compute,throughput,rtt,spawn,pending,queued,living,timers,storage,cluster,\n"
     "               languages (the bench guest per guest language, and binary sizes),\n"
     "               throughput16 (only the 16 B one-pair run: bench/collapse.sh),\n"
     "               peers (CAF and Erlang beside aot on throughput,rtt,pending,queued; engines default to aot)\n"
@@ -148,6 +148,7 @@ int run(int argc, char** argv) {
     living_benchmarks(e, s, rows);
     if (s.wants("languages")) language_benchmarks(e, s, rows);
     storage_benchmarks(e, s, rows);
+    cluster_benchmarks(e, s, rows);
   }
   if (s.wants("languages")) language_sizes(rows);
   if (s.wants("peers")) peer_benchmarks(s, rows);

@@ -217,7 +217,7 @@ TEST(Manifest, UnknownKeysNameTheLine) {
             "max_events_per_call, max_total_mailbox_bytes, max_total_pending_requests, max_total_memory_bytes, "
             "max_timers, max_monitors, max_children, max_total_timers, max_components, storage_quota_bytes)");
   EXPECT_EQ(error_of("[[components]]\nid = \"a\"\n"),
-            "dir/app.toml:1: unknown key 'components' in the manifest (allowed: runtime, module, component, group, message, http, route, storage)");
+            "dir/app.toml:1: unknown key 'components' in the manifest (allowed: runtime, module, component, group, message, http, route, storage, cluster)");
 }
 
 TEST(Manifest, WrongTypesAndRanges) {
@@ -270,6 +270,31 @@ TEST(Manifest, MissingFileIsAnIoError) {
   ASSERT_FALSE(m.ok());
   EXPECT_EQ(m.error().code, ErrorCode::kIo);
   EXPECT_NE(m.error().message.find("/nonexistent/app.toml"), std::string::npos);
+}
+
+TEST(Manifest, ClusterSection) {
+  auto m = parse_manifest("[cluster]\nurl = \"nats://127.0.0.1:4222\"\nlattice = \"demo\"\nhost_id = \"h-1\"\n"
+                          "creds_file = \"a.creds\"\nheartbeat_ms = 100\ndead_after_ms = 800\n"
+                          "accept_from = [\"front.*\"]\nsend_asap = true\n[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\n",
+                          "dir/app.toml");
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  EXPECT_TRUE(m->cluster.present);
+  EXPECT_EQ(m->cluster.url, "nats://127.0.0.1:4222");
+  EXPECT_EQ(m->cluster.lattice, "demo");
+  EXPECT_EQ(m->cluster.host_id, "h-1");
+  EXPECT_EQ(m->cluster.creds_file, "dir/a.creds");
+  EXPECT_EQ(m->cluster.heartbeat_ms, 100);
+  EXPECT_EQ(m->cluster.dead_after_ms, 800);
+  EXPECT_EQ(m->cluster.accept_from, std::vector<std::string>{"front.*"});
+  EXPECT_EQ(m->cluster.send_asap, true);
+  auto none = parse_manifest("[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\n", "app.toml");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->cluster.present);
+  EXPECT_EQ(error_of("[cluster]\nlattice = \"a.b\"\n"), "dir/app.toml:2: 'lattice' must be 1-64 characters from A-Z a-z 0-9 _ -");
+  EXPECT_EQ(error_of("[cluster]\nhost_id = \"a b\"\n"), "dir/app.toml:2: 'host_id' must be 1-128 characters from A-Z a-z 0-9 _ - .");
+  EXPECT_NE(error_of("[cluster]\nheartbeat_ms = 500\ndead_after_ms = 400\n").find("dead_after_ms must be longer"),
+            std::string::npos);
+  EXPECT_NE(error_of("[cluster]\nport = 1\n").find("unknown key 'port' in [cluster]"), std::string::npos);
 }
 
 }  // namespace

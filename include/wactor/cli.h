@@ -36,6 +36,9 @@ struct RunOptions {
   std::string audit_log;              // JSON lines of denials, traps, stops, restarts (overrides the manifest)
   std::string listen;                 // "ADDR:PORT": serve HTTP (overrides [http] listen)
   std::string token_file;             // the bearer token for /v1, /metrics, the dashboard (overrides [http] token_file)
+  std::string nats;                   // join a lattice through this NATS server (overrides [cluster] url)
+  std::string lattice;                // the lattice's name (overrides [cluster] lattice)
+  std::string host_id;                // this host's id in the lattice (overrides [cluster] host_id)
 };
 
 struct InspectOptions {

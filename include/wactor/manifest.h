@@ -112,6 +112,16 @@ struct ManifestStorage {
   bool full_sync = false;  // sync = "full" (default "normal")
 };
 
+// [cluster]: join a lattice of hosts over NATS (docs/CLUSTER.md). Files resolved against
+// the manifest's directory.
+struct ManifestCluster {
+  std::optional<std::string> url, lattice, host_id, creds_file, tls_ca_file, tls_cert_file, tls_key_file;
+  std::optional<std::int64_t> heartbeat_ms, dead_after_ms;
+  std::optional<bool> send_asap;
+  std::vector<std::string> accept_from;
+  bool present = false;  // the manifest has a [cluster] table
+};
+
 // [[route]]: HTTP requests to a component (docs/HTTP.md, "Ingress").
 struct ManifestRoute {
   std::string path;    // "/hello", or a prefix "/api/*"
@@ -126,6 +136,7 @@ struct Manifest {
   ManifestRuntime runtime;
   ManifestHttp http;
   ManifestStorage storage;
+  ManifestCluster cluster;
   std::vector<ManifestRoute> routes;
   std::vector<ManifestModule> modules;
   std::vector<ManifestComponent> components;

@@ -80,6 +80,31 @@ struct ComponentStats {
   ComponentStats& operator+=(const ComponentStats& o);
 };
 
+// X(name, description): what a host's NATS link did (zero without [cluster]).
+#define WACTOR_CLUSTER_COUNTERS(X)                                                            \
+  X(frames_sent, "frames this host handed to NATS")                                           \
+  X(frames_received, "frames this host received from NATS")                                  \
+  X(refused_malformed, "lattice messages refused: not a well-formed wactor frame")            \
+  X(refused_unknown_host, "frames refused: from a host that is not a live member")            \
+  X(refused_sender, "frames refused: sender id not accepted here ([cluster] accept_from)")    \
+  X(refused_no_target, "messages/requests refused: this host does not run the target (now)")  \
+  X(refused_queue_full, "messages/requests refused: the target's mailbox was full")           \
+  X(late_replies, "replies refused: the request had ended already (or was not ours)")         \
+  X(send_failed, "frames NATS did not take (reconnect buffer full or connection closed)")     \
+  X(dropped_slow_consumer, "frames the NATS client dropped: this host fell behind (slow consumer)") \
+  X(hosts_joined, "hosts seen joining the lattice")                                           \
+  X(hosts_lost, "hosts declared gone (no heartbeat within dead_after, or bye)")               \
+  X(disconnects, "times the NATS connection was lost")                                        \
+  X(reconnects, "times the NATS connection came back")
+
+struct ClusterStats {
+#define WACTOR_FIELD(name, doc) std::uint64_t name = 0;
+  WACTOR_CLUSTER_COUNTERS(WACTOR_FIELD)
+#undef WACTOR_FIELD
+  std::uint64_t live_hosts = 0;  // other hosts seen alive now
+  bool enabled = false;          // [cluster] is set
+};
+
 struct RuntimeMetrics {
   std::vector<std::pair<std::string, ComponentStats>> components;  // manifest order
   ComponentStats total;  // sums (mailbox figures: sum of depths, max of high-waters)
@@ -88,6 +113,7 @@ struct RuntimeMetrics {
   std::uint64_t live_components = 0;    // now
   std::uint64_t components_gone = 0;    // down for good and removed since start (their counters stay in total)
   Histogram host_request_time;          // requests the host made (HTTP ingress, the control API)
+  ClusterStats cluster;                 // the NATS link ([cluster])
 };
 
 // {"total": {...}, "pending_requests": N, "components": {"id": {...}, ...}}

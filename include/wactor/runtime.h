@@ -153,6 +153,25 @@ struct StorageOptions {
   std::uint64_t max_pages = 0;
 };
 
+// [cluster]: join a lattice of hosts over NATS (docs/CLUSTER.md). Empty url: no cluster,
+// nothing connects.
+struct ClusterOptions {
+  std::string url;                 // "nats://127.0.0.1:4222"
+  std::string lattice = "default";  // [A-Za-z0-9_-], at most 64
+  std::string host_id;             // a component-id-like name; empty: "<hostname>-<pid>"
+  std::string creds_file;          // NATS user credentials (.creds)
+  std::string tls_ca_file;         // trust these CAs (implies TLS)
+  std::string tls_cert_file, tls_key_file;  // client certificate
+  std::chrono::milliseconds heartbeat{250};
+  std::chrono::milliseconds dead_after{1'500};  // no heartbeat for this long: the host is gone
+  // Hand every frame to the socket at once (NATS SendAsap): lower request latency, far
+  // lower bulk throughput. Default: the client batches (flushes within ~1 ms).
+  bool send_asap = false;
+  // Sender ids (patterns as for send grants) whose messages this host accepts from other
+  // hosts; empty: every sender.
+  std::vector<std::string> accept_from;
+};
+
 struct RuntimeOptions {
   std::string engine;  // empty: the fastest available (engine::engine_names().front())
   unsigned workers = 0;  // 0: one per hardware thread
@@ -174,6 +193,7 @@ struct RuntimeOptions {
   StorageOptions storage;
   LogSink log;       // default: stdout "<id> <LEVEL> <text>"
   EventSink events;  // default: stderr
+  ClusterOptions cluster;  // empty url: no cluster
 };
 
 
@@ -302,6 +322,11 @@ class Runtime {
   [[nodiscard]] std::vector<Edge> edges() const;
   // True if a component with this id is live (not stopped for good). @threadsafe
   [[nodiscard]] bool has_component(std::string_view id) const;
+  // [cluster]: waits until another host of the lattice announces `id` (present) or until
+  // none does (!present); false after `timeout` or without [cluster]. @threadsafe
+  bool wait_remote(std::string_view id, bool present, std::chrono::milliseconds timeout);
+  // [cluster]: this host's id ("" without [cluster]).
+  [[nodiscard]] std::string host_id() const;
   // The [[module]] names components can be spawned from.
   [[nodiscard]] std::vector<std::string> module_names() const;
   // True once start() has run every manifest component's init. @threadsafe

@@ -45,6 +45,7 @@ constexpr std::string_view kMainHelp =
 constexpr std::string_view kRunHelp =
     "usage: wactor run <app.toml> [--until-idle] [--max-seconds S] [--workers N] [--engine E] [--metrics-json FILE]\n"
     "                  [--audit-log FILE] [--listen ADDR:PORT] [--token-file FILE]\n"
+    "                  [--nats URL] [--lattice NAME] [--host-id ID]\n"
     "\n"
     "Loads every [[component]] of the manifest, runs each init in order, delivers the\n"
     "[[message]] entries, then handles messages until stopped (SIGINT/SIGTERM).\n"
@@ -60,6 +61,9 @@ constexpr std::string_view kRunHelp =
     "  --listen A:P      serve HTTP on A:P (routes, /v1 control API, /metrics, dashboard; docs/HTTP.md);\n"
     "                    port 0 picks a free one; the address is printed as 'wactor: listening on http://A:P'\n"
     "  --token-file F    the bearer token /v1, /metrics and the dashboard require (needed off loopback)\n"
+    "  --nats URL        join a lattice through this NATS server (overrides [cluster] url; docs/CLUSTER.md)\n"
+    "  --lattice NAME    the lattice to join (overrides [cluster] lattice; default 'default')\n"
+    "  --host-id ID      this host's id in the lattice (overrides [cluster] host_id)\n"
     "  -h, --help        show this help\n"
     "\n"
     "exit status: 0 ok, 1 bad input or failed start, 2 bad command line, 3 not idle in time\n";
@@ -129,6 +133,10 @@ int parse_run(const std::vector<std::string_view>& args) {
       if (!v) return usage_error("--listen needs ADDR:PORT", kRunHelp);
       if (auto parsed = http::parse_listen(*v); !parsed.ok()) return usage_error(parsed.error().message, kRunHelp);
       o.listen = *v;
+    } else if (a == "--nats" || a == "--lattice" || a == "--host-id") {
+      auto v = value(a);
+      if (!v || v->empty()) return usage_error(std::string(a) + " needs a value", kRunHelp);
+      (a == "--nats" ? o.nats : a == "--lattice" ? o.lattice : o.host_id) = *v;
     } else if (a == "--token-file") {
       auto v = value(a);
       if (!v) return usage_error("--token-file needs a file", kRunHelp);
@@ -312,6 +320,22 @@ int run(const RunOptions& options, std::ostream& err) {
   if (mr.max_components) ro.max_components = *mr.max_components;
   ro.storage.path = manifest->storage.path;  // opened only if a module imports kv-*
   ro.storage.full_sync = manifest->storage.full_sync;
+  const ManifestCluster& mc = manifest->cluster;
+  ro.cluster.url = !options.nats.empty() ? options.nats : mc.url.value_or("");
+  if (!options.lattice.empty() || mc.lattice) ro.cluster.lattice = !options.lattice.empty() ? options.lattice : *mc.lattice;
+  ro.cluster.host_id = !options.host_id.empty() ? options.host_id : mc.host_id.value_or("");
+  ro.cluster.creds_file = mc.creds_file.value_or("");
+  ro.cluster.tls_ca_file = mc.tls_ca_file.value_or("");
+  ro.cluster.tls_cert_file = mc.tls_cert_file.value_or("");
+  ro.cluster.tls_key_file = mc.tls_key_file.value_or("");
+  if (mc.heartbeat_ms) ro.cluster.heartbeat = std::chrono::milliseconds(*mc.heartbeat_ms);
+  if (mc.dead_after_ms) ro.cluster.dead_after = std::chrono::milliseconds(*mc.dead_after_ms);
+  ro.cluster.accept_from = mc.accept_from;
+  ro.cluster.send_asap = mc.send_asap.value_or(false);
+  if (ro.cluster.url.empty() && (mc.present || !options.lattice.empty() || !options.host_id.empty())) {
+    err << "wactor: [cluster] (or --lattice/--host-id) needs a NATS url: [cluster] url or --nats URL\n";
+    return kExitError;
+  }
 
   // A component or module's spec from what the manifest wrote (over a module's settings,
   // for a component made from one: its own keys win).
@@ -403,6 +427,7 @@ int run(const RunOptions& options, std::ostream& err) {
     }
     ro.events = audit_sink(audit);
   }
+  const std::string lattice = ro.cluster.lattice;
   auto runtime = Runtime::create(std::move(ro), std::move(specs), std::move(groups), std::move(modules));
   if (!runtime.ok()) {
     err << "wactor: " << runtime.error().message << "\n";
@@ -420,6 +445,9 @@ int run(const RunOptions& options, std::ostream& err) {
   if (!st.ok()) {
     err << "wactor: " << st.error().message << "\n";
     return kExitError;
+  }
+  if (const std::string host = rt.host_id(); !host.empty()) {
+    err << "wactor: joined lattice '" << lattice << "' as host '" << host << "'\n" << std::flush;
   }
   for (const auto& m : manifest->messages) {
     const std::int32_t rc = rt.post(m.to, m.payload);

@@ -107,6 +107,14 @@ std::string prometheus_text(const RuntimeMetrics& m, const std::vector<Component
   rtt += m.host_request_time;
   histogram(out, "wactor_request_duration_seconds", "requests from request to callback (any status), components' and the host's",
             rtt);
+  if (m.cluster.enabled) {  // [cluster]: the NATS link (docs/CLUSTER.md)
+#define WACTOR_CLUSTER_FAMILY(n, doc)                                                                   \
+  out += "# HELP wactor_cluster_" #n "_total " doc "\n# TYPE wactor_cluster_" #n "_total counter\n"; \
+  out += "wactor_cluster_" #n "_total " + std::to_string(m.cluster.n) + "\n";
+    WACTOR_CLUSTER_COUNTERS(WACTOR_CLUSTER_FAMILY)
+#undef WACTOR_CLUSTER_FAMILY
+    gauge(out, "wactor_cluster_live_hosts", "other hosts of the lattice seen alive now", m.cluster.live_hosts);
+  }
   return out;
 }
 

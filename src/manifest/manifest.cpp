@@ -121,12 +121,17 @@ class Parser {
     }
     Manifest m;
     m.path = path_;
-    WACTOR_TRY(only_keys(root, {"runtime", "module", "component", "group", "message", "http", "route", "storage"},
+    WACTOR_TRY(only_keys(root, {"runtime", "module", "component", "group", "message", "http", "route", "storage",
+                         "cluster"},
                          "the manifest"));
     m.storage.path = resolve("state.db");
     if (const toml::node* st = root.get("storage")) {
       if (!st->is_table()) return error_at(st->source(), "'storage' must be a table ([storage])");
       WACTOR_TRY(parse_storage(*st->as_table(), m.storage));
+    }
+    if (const toml::node* c = root.get("cluster")) {
+      if (!c->is_table()) return error_at(c->source(), "'cluster' must be a table ([cluster])");
+      WACTOR_TRY(parse_cluster(*c->as_table(), m.cluster));
     }
     if (const toml::node* h = root.get("http")) {
       if (!h->is_table()) return error_at(h->source(), "'http' must be a table ([http])");
@@ -310,6 +315,52 @@ class Parser {
     auto series = int_key(t, "metrics_max_components", 0, 100'000);
     if (!series.ok()) return std::move(series).take_error();
     if (*series) h.metrics_max_components = static_cast<std::uint64_t>(**series);
+    return {};
+  }
+
+  Status parse_cluster(const toml::table& t, ManifestCluster& c) {
+    WACTOR_TRY(only_keys(t, {"url", "lattice", "host_id", "creds_file", "tls_ca_file", "tls_cert_file", "tls_key_file",
+                             "heartbeat_ms", "dead_after_ms", "accept_from", "send_asap"},
+                         "[cluster]"));
+    c.present = true;
+    struct Key {
+      std::string_view name;
+      std::optional<std::string> ManifestCluster::*field;
+      bool file;
+    };
+    for (const Key& k : {Key{"url", &ManifestCluster::url, false}, Key{"lattice", &ManifestCluster::lattice, false},
+                         Key{"host_id", &ManifestCluster::host_id, false},
+                         Key{"creds_file", &ManifestCluster::creds_file, true},
+                         Key{"tls_ca_file", &ManifestCluster::tls_ca_file, true},
+                         Key{"tls_cert_file", &ManifestCluster::tls_cert_file, true},
+                         Key{"tls_key_file", &ManifestCluster::tls_key_file, true}}) {
+      auto v = string_key(t, k.name, false, "[cluster]");
+      if (!v.ok()) return std::move(v).take_error();
+      if (*v) c.*k.field = k.file ? resolve(**v) : **v;
+    }
+    if (c.host_id && !valid_component_id(*c.host_id)) {
+      return error_at(t.get("host_id")->source(), "'host_id' must be 1-128 characters from A-Z a-z 0-9 _ - .");
+    }
+    if (c.lattice) {
+      const bool ok = !c.lattice->empty() && c.lattice->size() <= 64 &&
+                      c.lattice->find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
+                          std::string::npos;
+      if (!ok) return error_at(t.get("lattice")->source(), "'lattice' must be 1-64 characters from A-Z a-z 0-9 _ -");
+    }
+    auto hb = int_key(t, "heartbeat_ms", 10, 60'000);
+    if (!hb.ok()) return std::move(hb).take_error();
+    c.heartbeat_ms = *hb;
+    auto dead = int_key(t, "dead_after_ms", 20, 600'000);
+    if (!dead.ok()) return std::move(dead).take_error();
+    c.dead_after_ms = *dead;
+    if (c.heartbeat_ms.value_or(250) >= c.dead_after_ms.value_or(1500)) {
+      return error_at(t.source(), "[cluster] dead_after_ms must be longer than heartbeat_ms");
+    }
+    WACTOR_TRY(patterns(t, "accept_from", c.accept_from));
+    if (const toml::node* asap = t.get("send_asap")) {
+      if (!asap->is_boolean()) return error_at(asap->source(), "'send_asap' must be true or false");
+      c.send_asap = asap->as_boolean()->get();
+    }
     return {};
   }
 

@@ -13,6 +13,11 @@ std::int64_t Runtime::Impl::host_request(HostRequest r, HostReplyFn done) {
   if (!valid_component_id(r.target) || (r.sender != "$host" && r.sender != "$http") || !done) {
     return abi::kInvalidArgument;
   }
+  return host_request_as(std::move(r), std::move(done));
+}
+
+std::int64_t Runtime::Impl::host_request_as(HostRequest r, HostReplyFn done) {
+  if (!valid_component_id(r.target) || r.sender.empty() || !done) return abi::kInvalidArgument;
   if (r.payload.size() > options_.max_payload_bytes) return abi::kTooLarge;
   if (draining_.load(std::memory_order_acquire)) return abi::kNotFound;
   ComponentPtr to = find(r.target);

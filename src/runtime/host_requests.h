@@ -21,6 +21,8 @@ namespace wactor::runtime {
 // The requester of a host request in the correlation table: never a component's handle
 // (slots stay far below 2^32 - 1).
 constexpr std::uint64_t kHostRequester = ~std::uint64_t{0};
+// The target of a request to a component on another host (src/runtime/remote.cpp).
+constexpr std::uint64_t kRemoteTarget = ~std::uint64_t{0} - 1;
 
 class HostRequests {
  public:

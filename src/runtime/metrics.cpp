@@ -56,6 +56,14 @@ std::string to_json(const RuntimeMetrics& m) {
   nlohmann::ordered_json components = nlohmann::ordered_json::object();
   for (const auto& [id, stats] : m.components) components[id] = stats_json(stats);
   j["components"] = std::move(components);
+  if (m.cluster.enabled) {
+    nlohmann::ordered_json c;
+#define WACTOR_JSON(name, doc) c[#name] = m.cluster.name;
+    WACTOR_CLUSTER_COUNTERS(WACTOR_JSON)
+#undef WACTOR_JSON
+    c["live_hosts"] = m.cluster.live_hosts;
+    j["cluster"] = std::move(c);
+  }
   return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 

@@ -80,6 +80,7 @@ bool Runtime::Impl::permitted(actor::Component& from, const std::vector<std::str
 }
 
 void Runtime::Impl::complete(const messaging::PendingRequest& r, std::int32_t status, std::string payload) {
+  if (r.target == runtime::kRemoteTarget) forget_remote(r.id);
   if (r.requester == runtime::kHostRequester) {
     complete_host(r, status, std::move(payload));
     return;
@@ -115,7 +116,7 @@ std::int32_t Runtime::Impl::send(actor::Component& from, std::string_view target
   if (!permitted(from, from.capabilities().send, "send to", target)) return refuse(from, abi::kDenied);
   if (draining_.load(std::memory_order_acquire)) return refuse(from, abi::kNotFound);
   ComponentPtr to = find(target);
-  if (unreachable(to)) return refuse(from, abi::kNotFound);
+  if (unreachable(to)) return cluster_ ? send_remote(from, target, payload) : refuse(from, abi::kNotFound);
   actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, from.id(), to_string(payload), {}};
   if (from.holding()) {  // after the commit of what this handler (and its batch) wrote
     if (!from.hold_within(payload.size())) return refuse(from, abi::kQueueFull);
@@ -151,7 +152,9 @@ std::int64_t Runtime::Impl::request(actor::Component& from, std::string_view tar
   if (!permitted(from, from.capabilities().request, "request to", target)) return refuse(from, abi::kDenied);
   if (draining_.load(std::memory_order_acquire)) return refuse(from, abi::kNotFound);
   ComponentPtr to = find(target);
-  if (unreachable(to)) return refuse(from, abi::kNotFound);
+  // Not here: on another host, if one runs it (remote.cpp).
+  const bool remote = unreachable(to) && remote_runs(target);
+  if (unreachable(to) && !remote) return refuse(from, abi::kNotFound);
   const auto timeout = timeout_ms == 0 ? std::chrono::nanoseconds(options_.default_timeout)
                                        : std::chrono::nanoseconds(std::chrono::milliseconds(timeout_ms));
   // The budgets: the requester's own, then the host's.
@@ -169,7 +172,7 @@ std::int64_t Runtime::Impl::request(actor::Component& from, std::string_view tar
   // Registered before delivery, so a reply can never arrive before its entry exists.
   outstanding_.fetch_add(1, std::memory_order_acq_rel);
   const auto now = clock_->now();
-  const auto added = table_.add(from.handle(), to->handle(), now + timeout, now);
+  const auto added = table_.add(from.handle(), remote ? runtime::kRemoteTarget : to->handle(), now + timeout, now);
   // drain() may have taken every entry just before this one was added: whoever takes it
   // back owns it (seq_cst on both sides: one of the two sees the other).
   if (draining_.load(std::memory_order_seq_cst)) {
@@ -180,6 +183,21 @@ std::int64_t Runtime::Impl::request(actor::Component& from, std::string_view tar
       return refuse(from, abi::kNotFound);
     }
     // drain() took it: its callback (status 4) is on its way.
+    from.counters().bump(&actor::ComponentCounters::requests_sent);
+    return added.id;
+  }
+  if (remote) {
+    const std::int32_t rc = dispatch_remote_request(added.id, from, target, payload, timeout);
+    if (rc != abi::kOk) {
+      if (table_.take(added.id)) {
+        from.pending_out().fetch_sub(1, std::memory_order_relaxed);
+        host_pending_.give(1);
+        finish_one();
+        return refuse(from, rc);
+      }
+    } else if (added.earliest) {
+      wake_timer();
+    }
     from.counters().bump(&actor::ComponentCounters::requests_sent);
     return added.id;
   }
@@ -328,6 +346,7 @@ std::int32_t Runtime::Impl::publish(actor::Component& from, std::string_view top
     ++queued;
   }
   from.counters().bump(&actor::ComponentCounters::messages_sent, static_cast<std::uint64_t>(queued));
+  if (cluster_) publish_remote(from, topic, payload);  // other hosts deliver to their own subscribers
   return queued;
 }
 
@@ -409,12 +428,14 @@ std::int32_t Runtime::Impl::monitor(actor::Component& from, std::string_view tar
   if (!valid_component_id(target)) return refuse(from, abi::kInvalidArgument);
   if (!permitted(from, from.capabilities().send, "monitor of", target)) return refuse(from, abi::kDenied);
   ComponentPtr t = find_live(target);
-  if (t == nullptr || t->down()) return refuse(from, abi::kNotFound);
+  const bool remote = (t == nullptr || t->down()) && remote_runs(target);
+  if ((t == nullptr || t->down()) && !remote) return refuse(from, abi::kNotFound);
   const std::uint32_t max = from.budget().max_monitors;
   if (max && from.monitor_count().load(std::memory_order_relaxed) >= max) {
     report(from, "budget", "monitor refused: " + std::to_string(max) + " monitors already");
     return refuse(from, abi::kLimitReached);
   }
+  if (remote) return monitor_remote(from, target);
   switch (monitors_.add(from.handle(), t->handle(), [&] { return !t->down(); })) {
     case runtime::Monitors::Add::kAdded: from.monitor_count().fetch_add(1, std::memory_order_relaxed); return abi::kOk;
     case runtime::Monitors::Add::kAlready: return abi::kOk;
@@ -426,6 +447,7 @@ std::int32_t Runtime::Impl::monitor(actor::Component& from, std::string_view tar
 std::int32_t Runtime::Impl::demonitor(actor::Component& from, std::string_view target) {
   if (!valid_component_id(target)) return refuse(from, abi::kInvalidArgument);
   ComponentPtr t = find_live(target);
+  if (t == nullptr && cluster_) return demonitor_remote(from, target);
   if (t == nullptr || !monitors_.remove(from.handle(), t->handle())) return abi::kNotFound;
   from.monitor_count().fetch_sub(1, std::memory_order_relaxed);
   return abi::kOk;

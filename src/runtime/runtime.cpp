@@ -168,6 +168,7 @@ Result<engine::Engine*> Runtime::Impl::engine_for(const std::string& name) {
 Status Runtime::Impl::start() {
   if (started_.load()) return make_error(ErrorCode::kFailedPrecondition, "runtime already started");
   started_.store(true);
+  WACTOR_TRY(start_cluster());  // first: an unreachable NATS server stops the start before any init runs
   for (auto& c : manifest_components_) {
     c->hold_outputs();  // init is a handler: what it sends leaves once its writes are durable
     auto st = c->start_instance();
@@ -200,6 +201,7 @@ void Runtime::Impl::stop(std::chrono::milliseconds grace) {
   }
   timer_cv_.notify_all();
   if (timer_.joinable()) timer_.join();
+  stop_cluster();  // after the drain: its replies to other hosts have gone out
   // shutdown calls run normally again (each under its deadline) unless interrupt() is called anew.
   interrupt_all_.store(false, std::memory_order_release);
   directory_.for_each([](const ComponentPtr& c) { c->abandon_upgrade(); });
@@ -271,6 +273,7 @@ RuntimeMetrics Runtime::Impl::metrics() const {
   m.pending_timers = host_timers_.used();
   m.live_components = directory_.size();
   m.host_request_time = host_request_time_.snapshot();
+  if (cluster_) m.cluster = cluster_->stats();
   return m;
 }
 
@@ -343,6 +346,10 @@ std::vector<Edge> Runtime::edges() const { return impl_->edges(); }
 std::vector<std::string> Runtime::module_names() const { return impl_->module_names(); }
 bool Runtime::ready() const { return impl_->ready(); }
 bool Runtime::has_component(std::string_view id) const { return impl_->has_component(id); }
+bool Runtime::wait_remote(std::string_view id, bool present, std::chrono::milliseconds timeout) {
+  return impl_->wait_remote(id, present, timeout);
+}
+std::string Runtime::host_id() const { return impl_->host_id(); }
 std::size_t Runtime::max_payload_bytes() const { return impl_->max_payload_bytes(); }
 
 }  // namespace wactor

@@ -11,12 +11,14 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "actor/component.h"
 #include "actor/restart_window.h"
 #include "actor/router.h"
 #include "actor/scheduler.h"
+#include "cluster/link.h"
 #include "messaging/correlation_table.h"
 #include "messaging/subscriptions.h"
 #include "runtime/directory.h"
@@ -66,6 +68,8 @@ class Runtime::Impl final : public actor::Router {
   std::vector<std::string> escalated_groups() const;
   // The host's own requests and what the control API reads (host_api.cpp).
   std::int64_t host_request(HostRequest r, HostReplyFn done);
+  // host_request for any sender id (a component on another host).
+  std::int64_t host_request_as(HostRequest r, HostReplyFn done);
   std::vector<ComponentInfo> components() const;
   std::optional<ComponentInfo> component(std::string_view id) const;
   std::vector<Edge> edges() const;
@@ -158,6 +162,49 @@ class Runtime::Impl final : public actor::Router {
                  std::string_view name);
   // Marks `c` down for good and queues its stop; false if it was down already.
   bool stop_for_good(actor::Component& c, actor::DownReason why);
+
+  // The NATS link (remote.cpp): a target no local component has may run on another host.
+  class ClusterBridge final : public cluster::LinkHost {
+   public:
+    explicit ClusterBridge(Impl& rt) : rt_(rt) {}
+    std::vector<std::string> local_ids() override;
+    void on_send(cluster::Frame&& f) override;
+    void on_request(cluster::Frame&& f) override;
+    void on_reply(cluster::Frame&& f) override;
+    void on_publish(cluster::Frame&& f) override;
+    void on_ids_lost(const std::vector<std::string>& ids) override;
+
+   private:
+    Impl& rt_;
+  };
+  Status start_cluster();
+  void stop_cluster();
+  std::int32_t send_remote(actor::Component& from, std::string_view target, std::span<const std::uint8_t> payload);
+  // Hands request `id` (registered with target kRemoteTarget) to the host running `target`.
+  std::int32_t dispatch_remote_request(std::int64_t id, actor::Component& from, std::string_view target,
+                                       std::span<const std::uint8_t> payload, std::chrono::nanoseconds timeout);
+  void publish_remote(actor::Component& from, std::string_view topic, std::span<const std::uint8_t> payload);
+  bool remote_runs(std::string_view id) const;
+
+ public:
+  bool wait_remote(std::string_view id, bool present, std::chrono::milliseconds timeout);
+  std::string host_id() const;
+
+ private:
+  void accept_send(cluster::Frame&& f);
+  void accept_request(cluster::Frame&& f);
+  void accept_reply(cluster::Frame&& f);
+  void accept_publish(cluster::Frame&& f);
+  void remote_ids_lost(const std::vector<std::string>& ids);
+  void forget_remote(std::int64_t id);
+  std::int32_t monitor_remote(actor::Component& from, std::string_view target);
+  std::int32_t demonitor_remote(actor::Component& from, std::string_view target);
+  std::unique_ptr<ClusterBridge> cluster_bridge_;
+  std::unique_ptr<cluster::Link> cluster_;
+  std::mutex remote_mu_;
+  std::unordered_map<std::int64_t, std::string> remote_pending_;  // request id -> target id
+  // Monitors of components on other hosts: target id -> watchers (remote_mu_).
+  std::unordered_map<std::string, std::unordered_set<runtime::Handle>> remote_watchers_;
 
   // Making components (spawning.cpp).
   Result<std::shared_ptr<const engine::Module>> load_module(const std::vector<std::uint8_t>& wasm,

@@ -1,0 +1,181 @@
+// A nats-server of the test's own on a free loopback port: started, waited on (its "Server
+// is ready" line), restarted on the same port, stopped. Never a sleep: readiness is read
+// from its log through a pipe.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace wactor::test {
+
+class NatsServer {
+ public:
+  NatsServer() = default;
+  NatsServer(const NatsServer&) = delete;
+  NatsServer& operator=(const NatsServer&) = delete;
+  ~NatsServer() { stop(); }
+
+  // Starts it on `port` (0: a free one); false if it did not become ready within 10 s.
+  bool start(int port = 0) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return false;
+    const std::string p = std::to_string(port == 0 ? -1 : port);
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(fds[1], 2);
+      dup2(fds[1], 1);
+      execlp("nats-server", "nats-server", "-a", "127.0.0.1", "-p", p.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    close(fds[1]);
+    if (pid_ < 0) {
+      close(fds[0]);
+      return false;
+    }
+    {
+      std::lock_guard lock(mu_);
+      ready_ = false;
+      ended_ = false;
+    }
+    reader_ = std::jthread([this, fd = fds[0]] { read_log(fd); });
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(10), [&] { return ready_ || ended_; });
+    return ready_;
+  }
+  // SIGTERM and wait for it to exit.
+  void stop() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      int st = 0;
+      waitpid(pid_, &st, 0);
+      pid_ = -1;
+    }
+    if (reader_.joinable()) reader_.join();
+  }
+  bool restart() {
+    stop();
+    return start(port_);
+  }
+  [[nodiscard]] int port() const { return port_; }
+  [[nodiscard]] std::string url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  void read_log(int fd) {
+    FILE* f = fdopen(fd, "r");
+    char line[1024];
+    const std::regex listening("Listening for client connections on 127\\.0\\.0\\.1:([0-9]+)");
+    while (f && std::fgets(line, sizeof line, f)) {
+      std::cmatch m;
+      std::lock_guard lock(mu_);
+      if (std::regex_search(line, m, listening)) port_ = std::stoi(m[1]);
+      if (std::strstr(line, "Server is ready")) {
+        ready_ = true;
+        cv_.notify_all();
+      }
+    }
+    if (f) std::fclose(f);
+    std::lock_guard lock(mu_);
+    ended_ = true;
+    cv_.notify_all();
+  }
+
+  pid_t pid_ = -1;
+  int port_ = 0;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool ready_ = false, ended_ = false;
+  std::jthread reader_;
+};
+
+// A child process whose stdout and stderr the test reads through a pipe: it waits on what
+// the child prints (a condition variable, never a sleep).
+class Child {
+ public:
+  Child() = default;
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+  ~Child() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      (void)wait_exit();
+    }
+    if (reader_.joinable()) reader_.join();
+  }
+  bool start(const std::vector<std::string>& argv) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return false;
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(fds[1], 1);
+      dup2(fds[1], 2);
+      std::vector<char*> args;
+      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+      args.push_back(nullptr);
+      execv(args[0], args.data());
+      _exit(127);
+    }
+    close(fds[1]);
+    if (pid_ < 0) {
+      close(fds[0]);
+      return false;
+    }
+    reader_ = std::jthread([this, fd = fds[0]] {
+      char buf[4096];
+      for (;;) {
+        const ssize_t n = read(fd, buf, sizeof buf);
+        if (n <= 0) break;
+        std::lock_guard lock(mu_);
+        out_.append(buf, static_cast<std::size_t>(n));
+        cv_.notify_all();
+      }
+      close(fd);
+      std::lock_guard lock(mu_);
+      ended_ = true;
+      cv_.notify_all();
+    });
+    return true;
+  }
+  // Waits until the output contains `needle`.
+  bool wait_output(const std::string& needle, std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return out_.find(needle) != std::string::npos || ended_; }) &&
+           out_.find(needle) != std::string::npos;
+  }
+  std::string output() {
+    std::lock_guard lock(mu_);
+    return out_;
+  }
+  void signal(int sig) {
+    if (pid_ > 0) kill(pid_, sig);
+  }
+  // The exit status (as waitpid), or -1.
+  int wait_exit() {
+    if (pid_ <= 0) return -1;
+    int st = 0;
+    const pid_t r = waitpid(pid_, &st, 0);
+    pid_ = -1;
+    return r > 0 ? st : -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::string out_;
+  bool ended_ = false;
+  std::jthread reader_;
+};
+
+}  // namespace wactor::test
