@@ -252,17 +252,15 @@ class Text {
   Text& operator<<(char c) { return put(c); }
   Text& operator<<(bytes b) { return *this << as_str(b); }
   Text& operator<<(i64 v) {
-    char tmp[24];
-    int n = 0;
-    unsigned long long u = v < 0 ? static_cast<unsigned long long>(-(v + 1)) + 1 : static_cast<unsigned long long>(v);
-    do tmp[n++] = static_cast<char>('0' + u % 10);
-    while (u /= 10);
-    if (v < 0) tmp[n++] = '-';
-    while (n) put(tmp[--n]);
-    return *this;
+    if (v < 0) put('-');
+    return number(v < 0 ? static_cast<unsigned long long>(-(v + 1)) + 1 : static_cast<unsigned long long>(v));
   }
+  // Every integer type: no ambiguous overload for u32, size_t, long or uint64_t.
   Text& operator<<(int v) { return *this << static_cast<i64>(v); }
-  Text& operator<<(usize v) { return *this << static_cast<i64>(v); }
+  Text& operator<<(long v) { return *this << static_cast<i64>(v); }
+  Text& operator<<(unsigned v) { return number(v); }
+  Text& operator<<(unsigned long v) { return number(v); }
+  Text& operator<<(unsigned long long v) { return number(v); }
   Text& operator<<(Status s) { return *this << name(s); }
   Text& operator<<(Outcome o) { return *this << name(o); }
   Text& put(char c) {
@@ -270,6 +268,14 @@ class Text {
     return *this;
   }
   void clear() { n_ = 0; }
+  Text& number(unsigned long long u) {
+    char tmp[24];
+    int n = 0;
+    do tmp[n++] = static_cast<char>('0' + u % 10);
+    while (u /= 10);
+    while (n) put(tmp[--n]);
+    return *this;
+  }
   const char* data() const { return buf_; }
   usize size() const { return n_; }
   str view() const { return {buf_, n_}; }
