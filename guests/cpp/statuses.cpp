@@ -122,7 +122,11 @@ struct Statuses {
   }
 
   int on_message(const Message& m) {
-    if (driver && m.text() == str("go")) return drive();
+    if (driver && m.text() == str("go")) {  // a plain message: nothing to answer
+      expect("reply-plain-not-found", m.reply("x"), Status::not_found);
+      expect("reply-error-plain-not-found", m.reply_error("x"), Status::not_found);
+      return drive();
+    }
     if (driver && m.text() == str("news")) published(m);
     if (driver) return 0;
     if (!m.is_request() || m.text() == str("hold")) return 0;

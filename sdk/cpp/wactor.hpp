@@ -336,9 +336,11 @@ struct Message {
   bool is_request() const { return request > 0; }
   // Answers this request (Status::not_found if it is not one, or already answered).
   [[nodiscard]] Status reply(Data d) const {
+    if (!is_request()) return Status::not_found;
     return detail::st(raw::respond(request, 0, d.ptr, detail::len(d.len)));
   }
   [[nodiscard]] Status reply_error(Data d) const {
+    if (!is_request()) return Status::not_found;
     return detail::st(raw::respond(request, 1, d.ptr, detail::len(d.len)));
   }
   // True and fills `out` for a well-formed $down notice.
