@@ -103,7 +103,8 @@ TEST_P(SdkGuest, EveryStatusIsMappedWithoutATrap) {
   for (const char* what : {"send-not-found", "send-denied", "send-queue-full", "send-too-large", "request-limit-reached",
                            "spawn-id-in-use", "outcome-ok", "outcome-error-reply", "outcome-timeout",
                            "outcome-cancelled", "outcome-target-down", "send-after", "cancel-timer", "topic",
-                           "published-text", "self-id"}) {
+                           "published-text", "self-id",
+                           "reply-plain-not-found", "reply-error-plain-not-found"}) {
     EXPECT_NE(r.out.find(std::string("driver INFO check ") + what + " ok\n"), std::string::npos) << what << "\n"
                                                                                                 << r.out;
   }

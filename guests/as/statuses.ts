@@ -104,7 +104,11 @@ class Statuses extends Component {
   }
   onMessage(m: Message): i32 {
     const text = m.text;
-    if (driver && text == "go") return drive();
+    if (driver && text == "go") {  // a plain message: nothing to answer
+      expect("reply-plain-not-found", m.reply("x"), Status.NotFound);
+      expect("reply-error-plain-not-found", m.replyError("x"), Status.NotFound);
+      return drive();
+    }
     if (driver && text == "news") published(m);
     if (driver) return 0;
     if (!m.isRequest || text == "hold") return 0;

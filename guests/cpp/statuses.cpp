@@ -92,6 +92,12 @@ struct Statuses {
     expect("stop-victim", stop("victim.1"), Status::ok);
     expect("stop-victim-again", stop("victim.1"), Status::not_found);
     check("unknown-status-name", str(name(static_cast<Status>(-99))) == str("unknown"), 0);
+    {  // Text takes every integer type (u32, size_t, long and uint64_t were ambiguous overloads)
+      Text<80> t;
+      t << u32(4000000000u) << ' ' << 18446744073709551615ull << ' ' << usize(7) << ' ' << long(-8) << ' '
+        << (-9223372036854775807LL - 1);
+      check("text-integers", t.view() == str("4000000000 18446744073709551615 7 -8 -9223372036854775808"), 0);
+    }
 
     // And the calls that succeed: ids, clock, monitors, timers, publish/subscribe.
     check("self-id", self_id() == str("driver"), 0);
@@ -116,7 +122,11 @@ struct Statuses {
   }
 
   int on_message(const Message& m) {
-    if (driver && m.text() == str("go")) return drive();
+    if (driver && m.text() == str("go")) {  // a plain message: nothing to answer
+      expect("reply-plain-not-found", m.reply("x"), Status::not_found);
+      expect("reply-error-plain-not-found", m.reply_error("x"), Status::not_found);
+      return drive();
+    }
     if (driver && m.text() == str("news")) published(m);
     if (driver) return 0;
     if (!m.is_request() || m.text() == str("hold")) return 0;

@@ -252,17 +252,15 @@ class Text {
   Text& operator<<(char c) { return put(c); }
   Text& operator<<(bytes b) { return *this << as_str(b); }
   Text& operator<<(i64 v) {
-    char tmp[24];
-    int n = 0;
-    unsigned long long u = v < 0 ? static_cast<unsigned long long>(-(v + 1)) + 1 : static_cast<unsigned long long>(v);
-    do tmp[n++] = static_cast<char>('0' + u % 10);
-    while (u /= 10);
-    if (v < 0) tmp[n++] = '-';
-    while (n) put(tmp[--n]);
-    return *this;
+    if (v < 0) put('-');
+    return number(v < 0 ? static_cast<unsigned long long>(-(v + 1)) + 1 : static_cast<unsigned long long>(v));
   }
+  // Every integer type: no ambiguous overload for u32, size_t, long or uint64_t.
   Text& operator<<(int v) { return *this << static_cast<i64>(v); }
-  Text& operator<<(usize v) { return *this << static_cast<i64>(v); }
+  Text& operator<<(long v) { return *this << static_cast<i64>(v); }
+  Text& operator<<(unsigned v) { return number(v); }
+  Text& operator<<(unsigned long v) { return number(v); }
+  Text& operator<<(unsigned long long v) { return number(v); }
   Text& operator<<(Status s) { return *this << name(s); }
   Text& operator<<(Outcome o) { return *this << name(o); }
   Text& put(char c) {
@@ -270,6 +268,14 @@ class Text {
     return *this;
   }
   void clear() { n_ = 0; }
+  Text& number(unsigned long long u) {
+    char tmp[24];
+    int n = 0;
+    do tmp[n++] = static_cast<char>('0' + u % 10);
+    while (u /= 10);
+    while (n) put(tmp[--n]);
+    return *this;
+  }
   const char* data() const { return buf_; }
   usize size() const { return n_; }
   str view() const { return {buf_, n_}; }
@@ -330,9 +336,11 @@ struct Message {
   bool is_request() const { return request > 0; }
   // Answers this request (Status::not_found if it is not one, or already answered).
   [[nodiscard]] Status reply(Data d) const {
+    if (!is_request()) return Status::not_found;
     return detail::st(raw::respond(request, 0, d.ptr, detail::len(d.len)));
   }
   [[nodiscard]] Status reply_error(Data d) const {
+    if (!is_request()) return Status::not_found;
     return detail::st(raw::respond(request, 1, d.ptr, detail::len(d.len)));
   }
   // True and fills `out` for a well-formed $down notice.

@@ -158,8 +158,9 @@ export class Message {
   get text(): string { return textAt(this.payloadPtr, this.payloadLen); }
   get payload(): Uint8Array { return bytesAt(this.payloadPtr, this.payloadLen); }
   get isRequest(): bool { return this.request > 0; }
-  reply<T>(payload: T): i32 { return respond(this.request, payload); }
-  replyError<T>(payload: T): i32 { return respondError(this.request, payload); }
+  /** Answers this request (Status.NotFound if it is not one, or already answered). */
+  reply<T>(payload: T): i32 { return this.request > 0 ? respond(this.request, payload) : Status.NotFound; }
+  replyError<T>(payload: T): i32 { return this.request > 0 ? respondError(this.request, payload) : Status.NotFound; }
   /** A $down notice: "<target> <reason>", or null. */
   down(): Down | null {
     if (!this.senderIs("$down")) return null;
