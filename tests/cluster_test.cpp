@@ -264,7 +264,7 @@ TEST_P(Cluster, ServerRestartReconnectsAndNothingHangs) {
 // Whatever else reaches the lattice's subjects is refused and counted; the hosts go on.
 TEST_P(Cluster, HostileLatticeMessagesAreCountedRefusals) {
   Host& a = host("host-a", {probe("alice")});
-  Host& b = host("host-b", {probe("bob")});
+  Host& b = host("host-b", {probe("bob"), probe("dave")});
   ASSERT_TRUE(a.runtime->wait_remote("bob", true, 5s));
   a.post("alice", "request bob 0 defer");  // pending while the forgeries arrive
   const long long id = field(a.collector.wait_log("^alice: request id="), "id");
@@ -287,21 +287,25 @@ TEST_P(Cluster, HostileLatticeMessagesAreCountedRefusals) {
   pub(host_a, cluster::encode(wrong_target));  // a member answering for a target it was not asked
   cluster::Frame hb_on_data{cluster::Kind::kHeartbeat, "host-x", "", "", "", 0, 0, 0, 1, 50, {"bob"}};
   pub(bob, cluster::encode(hb_on_data));  // membership only on the heartbeat subject
+  cluster::Frame elsewhere{cluster::Kind::kSend, "host-a", "alice", "dave", "sneaky", 0, 0, 0, 0, 0, {}};
+  pub(bob, cluster::encode(elsewhere));  // on bob's subject, naming dave
   ASSERT_EQ(natsConnection_Flush(nc), NATS_OK);
   natsConnection_Destroy(nc);
   EXPECT_FALSE(a.collector.wait_event("^\\$cluster: late-reply: ").empty());
-  EXPECT_EQ(b.collector.wait_events_more_than("^\\$cluster: refused: ", 4).size(), 5u);
+  EXPECT_EQ(b.collector.wait_events_more_than("^\\$cluster: refused: ", 5).size(), 6u);
   // The real answer still ends the request, once.
   b.post("bob", "flush real");
   const auto cb = a.collector.wait_log("^alice: callback id=");
   EXPECT_NE(cb.find("status=0 payload=real"), std::string::npos) << cb;
   EXPECT_EQ(a.collector.logs_matching("^alice: callback id=").size(), 1u);
   const auto bs = b.cluster();
-  EXPECT_EQ(bs.refused_malformed, 4u);  // two garbage frames, the heartbeat off its subject, the hb subject garbage
+  // Two garbage frames, the heartbeat off its subject, the hb subject's garbage, dave's frame.
+  EXPECT_EQ(bs.refused_malformed, 5u);
   EXPECT_EQ(bs.refused_unknown_host, 1u);
   EXPECT_GE(a.cluster().refused_malformed, 1u);
   EXPECT_EQ(a.cluster().late_replies, 1u);
   EXPECT_TRUE(b.collector.logs_matching("^bob: msg from=mallory").empty());
+  EXPECT_TRUE(b.collector.logs_matching("^dave: msg").empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, Cluster, ::testing::ValuesIn(test::engine_params()),

@@ -355,6 +355,18 @@ void Link::handle(std::string_view subject, std::string_view data) {
       return;
     }
   }
+  // A message or request names its target twice (subject and frame): they must agree, or
+  // a frame on one component's subject could reach another.
+  if ((f.kind == Kind::kSend || f.kind == Kind::kRequest) && subject != prefix_ + "c." + hex(f.target)) {
+    count(&ClusterCounters::refused_malformed);
+    event("refused", "frame from '" + f.host + "' for '" + f.target + "' on another component's subject");
+    return;
+  }
+  if (f.kind == Kind::kReply && subject != prefix_ + "h." + hex(options_.host_id)) {
+    count(&ClusterCounters::refused_malformed);
+    event("refused", "reply from '" + f.host + "' off this host's reply subject");
+    return;
+  }
   switch (f.kind) {
     case Kind::kSend: host_.on_send(std::move(f)); break;
     case Kind::kRequest: host_.on_request(std::move(f)); break;
