@@ -71,43 +71,49 @@ Component::Component(ComponentSetup setup, Router& router, sandbox::Allowance* h
       has_health_(module_->info().find_export("health") != nullptr),
       router_(router),
       mailbox_(setup.mailbox_capacity, setup.budget.max_mailbox_bytes, host_mailbox_bytes),
-      imports_(abi::make_imports(*this)),
       kv_(setup.storage && setup.storage_quota
               ? std::make_unique<storage::Space>(*setup.storage, id_, setup.storage_quota)
               : nullptr),
       max_value_bytes_(setup.max_value_bytes),
       kv_writes_(writes_storage(*module_)) {
-  imports_.push_back(engine::HostFunction{std::string(instrument::kInternalModule),
-                                          std::string(instrument::kRefillImport),
-                                          {{}, {engine::ValType::kI64}},
-                                          [this](engine::CallerMemory&, const engine::Val*, engine::Val* r) {
-                                            try {
-                                              return refill(r);
-                                            } catch (const std::exception& e) {
-                                              return engine::HostOutcome::trapped(
-                                                  std::string("wactor: host error: ") + e.what());
-                                            }
-                                          }});
-  imports_.push_back(engine::HostFunction{std::string(instrument::kInternalModule),
-                                          std::string(instrument::kMemoryPermitImport),
-                                          {{engine::ValType::kI32}, {engine::ValType::kI32}},
-                                          [this](engine::CallerMemory&, const engine::Val* a, engine::Val* r) {
-                                            try {
-                                              r[0].i32 = permit_memory(static_cast<std::uint32_t>(a[0].i32)) ? 1 : 0;
-                                              return engine::HostOutcome::ok();
-                                            } catch (const std::exception& e) {
-                                              return engine::HostOutcome::trapped(
-                                                  std::string("wactor: host error: ") + e.what());
-                                            }
-                                          }});
-  imports_.push_back(engine::HostFunction{std::string(instrument::kInternalModule),
-                                          std::string(instrument::kMemoryRefundImport),
-                                          {{engine::ValType::kI32}, {}},
-                                          [this](engine::CallerMemory&, const engine::Val* a, engine::Val*) {
-                                            refund_memory(static_cast<std::uint32_t>(a[0].i32));
-                                            return engine::HostOutcome::ok();
-                                          }});
   events_left_.store(budget_.max_events_per_call ? budget_.max_events_per_call : UINT32_MAX);
+}
+
+// Made for each instantiation and dropped after it (the engines copy what the module
+// imports): ~30 host functions held by every idle component would cost it ~4 KiB.
+std::vector<engine::HostFunction> Component::make_imports() {
+  std::vector<engine::HostFunction> imports = abi::make_imports(*this);
+  imports.push_back(engine::HostFunction{std::string(instrument::kInternalModule),
+                                         std::string(instrument::kRefillImport),
+                                         {{}, {engine::ValType::kI64}},
+                                         [this](engine::CallerMemory&, const engine::Val*, engine::Val* r) {
+                                           try {
+                                             return refill(r);
+                                           } catch (const std::exception& e) {
+                                             return engine::HostOutcome::trapped(
+                                                 std::string("wactor: host error: ") + e.what());
+                                           }
+                                         }});
+  imports.push_back(engine::HostFunction{std::string(instrument::kInternalModule),
+                                         std::string(instrument::kMemoryPermitImport),
+                                         {{engine::ValType::kI32}, {engine::ValType::kI32}},
+                                         [this](engine::CallerMemory&, const engine::Val* a, engine::Val* r) {
+                                           try {
+                                             r[0].i32 = permit_memory(static_cast<std::uint32_t>(a[0].i32)) ? 1 : 0;
+                                             return engine::HostOutcome::ok();
+                                           } catch (const std::exception& e) {
+                                             return engine::HostOutcome::trapped(
+                                                 std::string("wactor: host error: ") + e.what());
+                                           }
+                                         }});
+  imports.push_back(engine::HostFunction{std::string(instrument::kInternalModule),
+                                         std::string(instrument::kMemoryRefundImport),
+                                         {{engine::ValType::kI32}, {}},
+                                         [this](engine::CallerMemory&, const engine::Val* a, engine::Val*) {
+                                           refund_memory(static_cast<std::uint32_t>(a[0].i32));
+                                           return engine::HostOutcome::ok();
+                                         }});
+  return imports;
 }
 
 bool Component::permit_memory(std::uint32_t pages) {
@@ -216,7 +222,7 @@ Status Component::instantiate_and_init() {
   }
   memory_pages_ = initial;
   arm();  // the start function runs metered too
-  auto inst = module_->instantiate(imports_);
+  auto inst = module_->instantiate(make_imports());
   if (!inst.ok()) {
     release_memory();
     return std::move(inst).take_error();

@@ -254,6 +254,8 @@ class Component final : public Runnable, private abi::GuestHost {
   // Starts a fresh instance at `at` (runtime clock): now, or after pausing the mailbox.
   // A failed start counts as another failure.
   void restart_at(std::chrono::nanoseconds at);
+  // The host functions an instance of it imports, bound to this component.
+  std::vector<engine::HostFunction> make_imports();
   // Gives the next guest call its full fuel budget and the deadline.
   void arm(std::chrono::milliseconds deadline);
   void arm() { arm(limits_.deadline); }
@@ -359,7 +361,6 @@ class Component final : public Runnable, private abi::GuestHost {
   std::atomic<bool> has_health_;
   Router& router_;
   Mailbox mailbox_;
-  std::vector<engine::HostFunction> imports_;  // bound to this component
   ComponentCounters counters_;
   Edges edges_;
   std::chrono::nanoseconds call_started_{-1};  // the guest call armed last in this batch (handler_time)
