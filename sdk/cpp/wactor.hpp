@@ -475,8 +475,9 @@ inline Result<int> kv_list(str prefix, str after, void* buf, usize cap) {
   return rc;
 }
 // Calls f(str key) for every key starting with prefix (empty: all), ascending, fetched a
-// 4 KiB page at a time into scratch memory (a key is valid until the handler returns... or
-// until two pages later: copy what you keep). f returns void, or bool (false stops).
+// 4 KiB page at a time into scratch memory (two pages, reused: a key stays valid while the
+// next page is read, then is overwritten; copy what you keep). f returns void, or bool
+// (false stops).
 // Status::ok, or the status that ended the listing (Status::denied: storage is off).
 template <class F>
 Status kv_keys(str prefix, F&& f) {
