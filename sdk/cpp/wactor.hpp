@@ -207,6 +207,8 @@ WACTOR_IMPORT_("http-set-header") int http_set_header(i64 id, const char* n, int
 WACTOR_IMPORT_("kv-get") int kv_get(const char* k, int kl, void* buf, int cap);
 WACTOR_IMPORT_("kv-set") int kv_set(const char* k, int kl, const void* v, int vl);
 WACTOR_IMPORT_("kv-delete") int kv_delete(const char* k, int kl);
+WACTOR_IMPORT_("kv-list") int kv_list(const char* p, int pl, const char* a, int al, void* buf, int cap);
+WACTOR_IMPORT_("kv-usage") i64 kv_usage();
 #undef WACTOR_IMPORT_
 }  // namespace raw
 
@@ -466,6 +468,52 @@ inline Status kv_set(str key, Data value) {
   return detail::st(raw::kv_set(key.data(), detail::len(key.size()), value.ptr, detail::len(value.len)));
 }
 inline Status kv_delete(str key) { return detail::st(raw::kv_delete(key.data(), detail::len(key.size()))); }
+// The bytes (keys + values) the component holds, this call's writes included.
+inline Result<i64> kv_usage() {
+  const i64 n = raw::kv_usage();
+  if (n < 0) return static_cast<Status>(static_cast<int>(n));
+  return n;
+}
+// One page of kv-list: how many keys (each a 4-byte little-endian length, then the bytes)
+// were written to buf; 0: no more. Prefer kv_keys.
+inline Result<int> kv_list(str prefix, str after, void* buf, usize cap) {
+  const int rc = raw::kv_list(prefix.data(), detail::len(prefix.size()), after.data(), detail::len(after.size()), buf,
+                              detail::len(cap));
+  if (rc < 0) return static_cast<Status>(rc);
+  return rc;
+}
+// Calls f(str key) for every key starting with prefix (empty: all), ascending, fetched a
+// 4 KiB page at a time into scratch memory (two pages, reused: a key stays valid while the
+// next page is read, then is overwritten; copy what you keep). f returns void, or bool
+// (false stops).
+// Status::ok, or the status that ended the listing (Status::denied: storage is off).
+template <class F>
+Status kv_keys(str prefix, F&& f) {
+  constexpr int kPage = 4096;  // always holds one key (4 + 1024 bytes)
+  u8* pages[2] = {static_cast<u8*>(scratch(kPage)), static_cast<u8*>(scratch(kPage))};
+  if (!pages[0] || !pages[1]) return Status::limit_reached;
+  str after;  // the last key, in the other page
+  for (int page = 0;; page ^= 1) {
+    u8* buf = pages[page];
+    const int n = raw::kv_list(prefix.data(), detail::len(prefix.size()), after.data(), detail::len(after.size()),
+                               buf, kPage);
+    if (n < 0) return static_cast<Status>(n);
+    if (n == 0) return Status::ok;
+    int at = 0;
+    for (int i = 0; i < n; ++i) {
+      if (at + 4 > kPage) return Status::invalid_argument;  // a host that broke the format
+      const int len = buf[at] | buf[at + 1] << 8 | buf[at + 2] << 16 | buf[at + 3] << 24;
+      if (len < 0 || len > kPage - at - 4) return Status::invalid_argument;
+      after = str(reinterpret_cast<const char*>(buf + at + 4), static_cast<usize>(len));
+      at += 4 + len;
+      if constexpr (requires { static_cast<bool>(f(after)); }) {
+        if (!static_cast<bool>(f(after))) return Status::ok;
+      } else {
+        f(after);
+      }
+    }
+  }
+}
 
 // ---------------------------------------------------------------- requests with lambdas
 // Up to WACTOR_MAX_CALLBACKS requests may wait with a lambda at a time, each lambda at most

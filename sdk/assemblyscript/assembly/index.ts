@@ -41,6 +41,8 @@
 @external("wactor", "kv-get") declare function kv_get_raw(k: usize, kl: i32, buf: usize, cap: i32): i32;
 @external("wactor", "kv-set") declare function kv_set_raw(k: usize, kl: i32, v: usize, vl: i32): i32;
 @external("wactor", "kv-delete") declare function kv_delete_raw(k: usize, kl: i32): i32;
+@external("wactor", "kv-list") declare function kv_list_raw(p: usize, pl: i32, a: usize, al: i32, buf: usize, cap: i32): i32;
+@external("wactor", "kv-usage") declare function kv_usage_raw(): i64;
 
 // ---------------------------------------------------------------- statuses
 /** What an import returns (docs/ABI.md). */
@@ -379,6 +381,56 @@ export function kvSet<T>(key: string, value: T): i32 {
 export function kvDelete(key: string): i32 {
   utf8(key, nameBuf);
   return kv_delete_raw(outPtr, outLen);
+}
+/** The bytes (keys + values) the component holds, this call's writes included; or a
+ *  negative Status (Status.Denied: storage is off). */
+export function kvUsage(): i64 { return kv_usage_raw(); }
+/** The keys starting with `prefix` (empty: all), ascending, fetched a 4 KiB page of kv-list
+ *  at a time:
+ *    const keys = kvKeys("user.");
+ *    for (let k = keys.next(); k != null; k = keys.next()) { ... }
+ *    if (keys.status != Status.Ok) { ... }   // e.g. Status.Denied: storage is off */
+export function kvKeys(prefix: string = ""): KvKeys { return new KvKeys(String.UTF8.encode(prefix)); }
+export class KvKeys {
+  /** Status.Ok, or the status that ended the listing early. */
+  status: i32 = Status.Ok;
+  private page: Uint8Array = new Uint8Array(4096); // always holds one key (4 + 1024 bytes)
+  private after: Uint8Array = new Uint8Array(0);
+  private pos: i32 = 0;
+  private left: i32 = 0;
+  private done: bool = false;
+  constructor(private prefix: ArrayBuffer) {}
+  /** The next key as text (UTF-8 decoded), or null when there are no more. */
+  next(): string | null {
+    const k = this.nextBytes();
+    return k == null ? null : textAt(k.dataStart, k.byteLength);
+  }
+  /** The next key's bytes, or null when there are no more. */
+  nextBytes(): Uint8Array | null {
+    if (this.done) return null;
+    if (this.left == 0) {
+      const n = kv_list_raw(changetype<usize>(this.prefix), this.prefix.byteLength, this.after.dataStart,
+                            this.after.byteLength, this.page.dataStart, this.page.byteLength);
+      if (n <= 0) {
+        this.done = true;
+        if (n < 0) this.status = n;
+        return null;
+      }
+      this.pos = 0;
+      this.left = n;
+    }
+    const at = this.pos;
+    const len = at + 4 <= this.page.byteLength ? load<i32>(this.page.dataStart + <usize>at) : -1;
+    if (len < 0 || len > this.page.byteLength - at - 4) { // a host that broke the format
+      this.done = true;
+      this.status = Status.InvalidArgument;
+      return null;
+    }
+    this.after = this.page.slice(at + 4, at + 4 + len);
+    this.pos = at + 4 + len;
+    --this.left;
+    return this.after.slice(0); // the caller's own copy
+  }
 }
 
 // ---------------------------------------------------------------- used by exports.ts

@@ -46,4 +46,8 @@ extern "C" {
     pub fn kv_set(key: *const u8, key_len: usize, val: *const u8, val_len: usize) -> i32;
     #[link_name = "kv-delete"]
     pub fn kv_delete(key: *const u8, key_len: usize) -> i32;
+    #[link_name = "kv-list"]
+    pub fn kv_list(prefix: *const u8, prefix_len: usize, after: *const u8, after_len: usize, buf: *mut u8, cap: usize) -> i32;
+    #[link_name = "kv-usage"]
+    pub fn kv_usage() -> i64;
 }
