@@ -202,8 +202,8 @@ WACTOR_IMPORT_("demonitor") int demonitor(const char* t, int tl);
 WACTOR_IMPORT_("http-info") int http_info(i64 id, int what, const char* n, int nl, char* buf, int cap);
 WACTOR_IMPORT_("http-set-status") int http_set_status(i64 id, int status);
 WACTOR_IMPORT_("http-set-header") int http_set_header(i64 id, const char* n, int nl, const char* v, int vl);
-// Storage (issue 13): a host without it refuses a module that imports these, and the
-// linker drops every import the guest does not call.
+// Storage (docs/STORAGE.md): the linker drops every import the guest does not call; a
+// module importing kv-set/kv-delete has its outputs held until its writes are durable.
 WACTOR_IMPORT_("kv-get") int kv_get(const char* k, int kl, void* buf, int cap);
 WACTOR_IMPORT_("kv-set") int kv_set(const char* k, int kl, const void* v, int vl);
 WACTOR_IMPORT_("kv-delete") int kv_delete(const char* k, int kl);
