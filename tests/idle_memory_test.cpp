@@ -18,7 +18,7 @@ using namespace std::chrono_literals;
 #endif
 #endif
 
-std::uint64_t heap_in_use() {
+[[maybe_unused]] std::uint64_t heap_in_use() {
   const struct mallinfo2 mi = ::mallinfo2();
   return mi.uordblks + mi.hblkhd;
 }
