@@ -100,6 +100,7 @@ std::unique_ptr<Link> Link::connect(const ClusterOptions& options, LinkHost& hos
   ok = ok && check(natsOptions_SetReconnectWait(opts, 100), "NATS reconnect wait");
   ok = ok && check(natsOptions_UseGlobalMessageDelivery(opts, true), "NATS delivery");
   ok = ok && check(natsOptions_SetDisconnectedCB(opts, &Link::on_disconnected, link.get()), "NATS callbacks");
+  ok = ok && check(natsOptions_SetClosedCB(opts, &Link::on_closed, link.get()), "NATS callbacks");
   ok = ok && check(natsOptions_SetReconnectedCB(opts, &Link::on_reconnected, link.get()), "NATS callbacks");
   ok = ok && check(natsOptions_SetErrorHandler(opts, &Link::on_error, link.get()), "NATS callbacks");
   if (ok && !lo.creds_file.empty()) {
@@ -182,8 +183,21 @@ void Link::close() {
   fixed_subs_.clear();
   std::unique_lock lock(nc_mu_);  // a reply still being sent finishes first; later ones find no connection
   natsConnection_Close(nc_);
+  {
+    // The callbacks queued by the close (disconnected, then closed) still point at this
+    // object: wait for the last one, bounded so that a stuck client cannot hang a stop.
+    std::unique_lock cb(closed_cb_mu_);
+    closed_cb_cv_.wait_for(cb, std::chrono::seconds(5), [&] { return closed_cb_done_; });
+  }
   natsConnection_Destroy(nc_);
   nc_ = nullptr;
+}
+
+void Link::on_closed(natsConnection*, void* closure) {
+  auto* self = static_cast<Link*>(closure);
+  std::lock_guard lock(self->closed_cb_mu_);
+  self->closed_cb_done_ = true;
+  self->closed_cb_cv_.notify_all();
 }
 
 std::int32_t Link::publish(const std::string& subject, const std::string& data) {

@@ -96,6 +96,7 @@ class Link {
  private:
   Link(ClusterOptions options, LinkHost& host, EventFn events);
   static void on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
+  static void on_closed(natsConnection*, void* closure);
   static void on_disconnected(natsConnection*, void* closure);
   static void on_error(natsConnection*, natsSubscription*, natsStatus err, void* closure);
   static void on_reconnected(natsConnection*, void* closure);
@@ -130,6 +131,11 @@ class Link {
   // Delivery to host_ stops at close(): callbacks hold it shared.
   std::shared_mutex life_mu_;
   bool closed_ = false;
+  // nats.c runs the connection's callbacks on its own thread, after natsConnection_Close
+  // returned: close() waits for the last one (closed) before this object may go.
+  std::mutex closed_cb_mu_;
+  std::condition_variable_any closed_cb_cv_;
+  bool closed_cb_done_ = false;
   std::atomic<std::uint64_t> sequence_{0};
   std::mutex wake_mu_;
   std::condition_variable_any wake_cv_;
