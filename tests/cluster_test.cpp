@@ -2,6 +2,11 @@
 // in this process, each with its own NATS connection, on every engine.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <optional>
+
 #include <nats/nats.h>
 
 #include "cluster/link.h"
@@ -53,6 +58,7 @@ class Cluster : public ::testing::TestWithParam<std::string> {
     c.heartbeat = 50ms;
     c.dead_after = 1000ms;
     o.cluster = std::move(c);
+    if (storage_) o.storage = *storage_;
     auto rt = Runtime::create(std::move(o), std::move(specs));
     EXPECT_TRUE(rt.ok()) << (rt.ok() ? "" : rt.error().to_string());
     h->runtime = std::move(rt).value();
@@ -75,6 +81,7 @@ class Cluster : public ::testing::TestWithParam<std::string> {
 
   static test::NatsServer* server_;
   std::vector<std::unique_ptr<Host>> hosts_;
+  std::optional<StorageOptions> storage_;  // for the next host()
 };
 test::NatsServer* Cluster::server_ = nullptr;
 
@@ -306,6 +313,52 @@ TEST_P(Cluster, HostileLatticeMessagesAreCountedRefusals) {
   EXPECT_EQ(a.cluster().late_replies, 1u);
   EXPECT_TRUE(b.collector.logs_matching("^bob: msg from=mallory").empty());
   EXPECT_TRUE(b.collector.logs_matching("^dave: msg").empty());
+}
+
+// A component that writes storage sends and publishes to other hosts only once its writes
+// are durable, like it does on its own host (docs/STORAGE.md): in order, and never the
+// output of a handler whose commit failed.
+TEST_P(Cluster, StorageWritersOutputsCrossHostsOnlyAfterTheCommit) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("wactor-cluster-kv-" + GetParam() + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  storage_ = StorageOptions{(dir / "state.db").string(), false, 12};  // full after a few big values
+  auto kv = ComponentSpec{"writer", test::guest_bytes("kv_probe.wasm"), test::guest_path("kv_probe.wasm"), {}, 0, {},
+                          Capabilities::all(), {}, {}, {}, {}};
+  Host& a = host("host-a", {std::move(kv), probe("plain")});
+  storage_.reset();
+  Host& b = host("host-b", {probe("bob")});
+  b.post("bob", "sub news");
+  ASSERT_FALSE(b.collector.wait_log("^bob: sub rc=0").empty());
+  ASSERT_TRUE(a.runtime->wait_remote("bob", true, 5s));
+  for (int i = 0; i < 50; ++i) a.post("writer", "incr-send n bob");
+  auto got = b.collector.wait_logs_more_than("^bob: msg from=writer ", 49);
+  ASSERT_EQ(got.size(), 50u);
+  for (int i = 0; i < 50; ++i) EXPECT_NE(got[i].find("payload=n=" + std::to_string(i + 1)), std::string::npos) << got[i];
+  // Fill the database until a handler's commit fails: its send and its publish never leave.
+  std::string failed;
+  for (int i = 0; i < 40 && failed.empty(); ++i) {
+    for (const char* cmd : {"big-send", "big-pub"}) {
+      const std::string key = std::string(cmd) + std::to_string(i);
+      a.post("writer", std::string(cmd) + " " + key + " 3000 " + (cmd[4] == 's' ? "bob" : "news"));
+      const auto line = a.collector.wait_log("^writer: " + std::string(cmd) + " " + key + " ");
+      (void)line;
+      ASSERT_TRUE(a.runtime->wait_idle(10s));
+      if (!a.collector.events_matching("^writer: storage-failed: ").empty()) {
+        failed = key;
+        break;
+      }
+    }
+  }
+  ASSERT_FALSE(failed.empty()) << "the database never filled";
+  // A marker on the same connection and subject after the failed handler: once bob has it,
+  // anything the failed handler had put on the wire would have arrived before it.
+  a.post("plain", "send bob marker");
+  a.post("plain", "pub news marker");
+  EXPECT_EQ(b.collector.wait_logs_more_than("^bob: msg from=plain req=0 payload=marker", 1).size(), 2u);
+  EXPECT_TRUE(b.collector.logs_matching("^bob: msg from=writer req=0 payload=" + failed + "$").empty()) << failed;
+  std::filesystem::remove_all(dir);
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, Cluster, ::testing::ValuesIn(test::engine_params()),

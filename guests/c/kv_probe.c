@@ -11,6 +11,8 @@
  *   incr-loop <key>        add 1, then loop forever (fuel or deadline stop)
  *   incr-send <key> <to>   add 1, then send "<key>=<new value>" to <to>
  *   big <key> <n>          set <key> to n bytes 'v': the status
+ *   big-send <key> <n> <to>   set <key> to n bytes, then send "<key>" to <to>: the send's status
+ *   big-pub <key> <n> <topic> set <key> to n bytes, then publish "<key>" on <topic>: publish's result
  *   list <prefix> <after> <cap>  kv-list ("-": empty): "<count>:k1,k2,..." or "#<status>"
  *   usage                  kv-usage
  *   bad                    the imports with bad arguments: "a b c d e f g h" (statuses)
@@ -136,6 +138,15 @@ static int run(const char* p, const char* end, wactor_text* t) {
     char* v = (char*)wactor_scratch(size > 0 ? size : 1);
     for (int i = 0; i < size; ++i) v[i] = 'v';
     wactor_text_i64(t, wactor_kv_set_raw(a, al, v, size));
+  } else if ((n == 8 && wactor_memeq(cmd, "big-send", 8)) || (n == 7 && wactor_memeq(cmd, "big-pub", 7))) {
+    int al = word(&p, end, &a);
+    int size = number(&p, end);
+    int bl = word(&p, end, &b);
+    char* v = (char*)wactor_scratch(size > 0 ? size : 1);
+    for (int i = 0; i < size; ++i) v[i] = 'v';
+    int rc = wactor_kv_set_raw(a, al, v, size);
+    if (rc == 0) rc = n == 8 ? wactor_send_raw(b, bl, a, al) : wactor_publish_raw(b, bl, a, al);
+    wactor_text_i64(t, rc);
   } else if (n == 4 && wactor_memeq(cmd, "list", 4)) {
     int al = word(&p, end, &a);
     int bl = word(&p, end, &b);

@@ -6,6 +6,9 @@
 namespace wactor {
 namespace {
 std::string to_string(std::span<const std::uint8_t> s) { return {reinterpret_cast<const char*>(s.data()), s.size()}; }
+std::span<const std::uint8_t> bytes_of(const std::string& s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
 }  // namespace
 
 actor::Mailbox::Push Runtime::Impl::enqueue(actor::Component& to, actor::Envelope&& e, Placement placement) {
@@ -116,7 +119,21 @@ std::int32_t Runtime::Impl::send(actor::Component& from, std::string_view target
   if (!permitted(from, from.capabilities().send, "send to", target)) return refuse(from, abi::kDenied);
   if (draining_.load(std::memory_order_acquire)) return refuse(from, abi::kNotFound);
   ComponentPtr to = find(target);
-  if (unreachable(to)) return cluster_ ? send_remote(from, target, payload) : refuse(from, abi::kNotFound);
+  if (unreachable(to)) {
+    if (!cluster_) return refuse(from, abi::kNotFound);
+    if (!from.holding()) return send_remote(from, target, payload);
+    // To another host, but also only once what this handler wrote is durable.
+    if (!remote_runs(target)) return refuse(from, abi::kNotFound);
+    if (!from.hold_within(payload.size())) return refuse(from, abi::kQueueFull);
+    hold(from, [this, &from, target = std::string(target), bytes = to_string(payload)](bool durable) {
+      if (!durable) return;
+      if (send_remote(from, target, bytes_of(bytes)) !=
+          abi::kOk) {
+        report(from, "shed", "held message to '" + target + "' refused: no host took it");
+      }
+    });
+    return abi::kOk;
+  }
   actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, from.id(), to_string(payload), {}};
   if (from.holding()) {  // after the commit of what this handler (and its batch) wrote
     if (!from.hold_within(payload.size())) return refuse(from, abi::kQueueFull);
@@ -183,6 +200,23 @@ std::int64_t Runtime::Impl::request(actor::Component& from, std::string_view tar
       return refuse(from, abi::kNotFound);
     }
     // drain() took it: its callback (status 4) is on its way.
+    from.counters().bump(&actor::ComponentCounters::requests_sent);
+    return added.id;
+  }
+  if (remote && from.holding()) {  // leaves for the other host once what this handler wrote is durable
+    hold(from, [this, &from, target = std::string(target), bytes = to_string(payload), id = added.id, timeout,
+                earliest = added.earliest](bool durable) {
+      const std::int32_t rc =
+          durable ? dispatch_remote_request(id, from, target,
+                                            bytes_of(bytes),
+                                            timeout)
+                  : abi::kNotFound;
+      if (rc != abi::kOk) {
+        if (auto r = table_.take(id)) complete(*r, abi::kCallbackTargetDown, {});
+        return;
+      }
+      if (earliest) wake_timer();
+    });
     from.counters().bump(&actor::ComponentCounters::requests_sent);
     return added.id;
   }
@@ -346,7 +380,17 @@ std::int32_t Runtime::Impl::publish(actor::Component& from, std::string_view top
     ++queued;
   }
   from.counters().bump(&actor::ComponentCounters::messages_sent, static_cast<std::uint64_t>(queued));
-  if (cluster_) publish_remote(from, topic, payload);  // other hosts deliver to their own subscribers
+  if (cluster_) {  // other hosts deliver to their own subscribers
+    if (from.holding()) {
+      hold(from, [this, &from, topic = std::string(topic), bytes = to_string(payload)](bool durable) {
+        if (durable) {
+          publish_remote(from, topic, bytes_of(bytes));
+        }
+      });
+    } else {
+      publish_remote(from, topic, payload);
+    }
+  }
   return queued;
 }
 
