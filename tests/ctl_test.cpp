@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -19,6 +18,7 @@
 #include <sstream>
 #include <thread>
 
+#include "process_support.h"
 #include "test_support.h"
 #include "wactor/metrics.h"
 
@@ -43,74 +43,20 @@ struct Outcome {
   std::string out, err;
 };
 
-// A `wactor run <manifest> --listen 127.0.0.1:0` child; the port is read from its stderr.
+// A `wactor run <manifest> --listen 127.0.0.1:0` child; the port is read from its output.
 class Server {
  public:
-  Server(const fs::path& manifest, const fs::path& out, std::vector<std::string> extra) {
-    int fds[2];
-    if (::pipe(fds) != 0) return;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(fd, 1);
-      ::dup2(fds[1], 2);
-      ::close(fds[0]);
-      std::vector<std::string> args{WACTOR_BINARY, "run", manifest.string(), "--listen", "127.0.0.1:0"};
-      args.insert(args.end(), extra.begin(), extra.end());
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(WACTOR_BINARY, argv.data());
-      _exit(127);
-    }
-    ::close(fds[1]);
-    fd_ = fds[0];
-    // Blocks on the pipe (poll with a bound, no sleeps) until the listening line comes.
-    const std::regex re("wactor: listening on (http://127\\.0\\.0\\.1:([0-9]+))\n");
-    std::smatch m;
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-    while (std::chrono::steady_clock::now() < give_up) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 1000) <= 0) continue;
-      char buf[4096];
-      const ssize_t n = ::read(fd_, buf, sizeof buf);
-      if (n <= 0) break;
-      err_.append(buf, static_cast<std::size_t>(n));
-      if (std::regex_search(err_, m, re)) {
-        url_ = m[1];
-        break;
-      }
-    }
-    drain_ = std::thread([this] {
-      char buf[4096];
-      for (ssize_t n; (n = ::read(fd_, buf, sizeof buf)) > 0;) {
-        std::lock_guard lock(mu_);
-        err_.append(buf, static_cast<std::size_t>(n));
-      }
-    });
-  }
-  ~Server() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int st = 0;
-      ::waitpid(pid_, &st, 0);
-    }
-    if (drain_.joinable()) drain_.join();
-    if (fd_ >= 0) ::close(fd_);
+  Server(const fs::path& manifest, std::vector<std::string> extra) {
+    std::vector<std::string> args{WACTOR_BINARY, "run", manifest.string(), "--listen", "127.0.0.1:0"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    if (child_.start(args)) url_ = child_.wait_match("wactor: listening on (http://127\\.0\\.0\\.1:([0-9]+))\n");
   }
   const std::string& url() const { return url_; }
-  std::string err() {
-    std::lock_guard lock(mu_);
-    return err_;
-  }
+  std::string err() { return child_.output(); }
 
  private:
-  pid_t pid_ = -1;
-  int fd_ = -1;
+  test::Child child_;
   std::string url_;
-  std::mutex mu_;
-  std::string err_;
-  std::thread drain_;
 };
 
 class Ctl : public ::testing::TestWithParam<std::string> {
@@ -143,7 +89,7 @@ module = "worker"
   void start(std::vector<std::string> extra = {}) {
     extra.push_back("--engine");
     extra.push_back(GetParam());
-    server = std::make_unique<Server>(dir / "app.toml", dir / "run-out.txt", std::move(extra));
+    server = std::make_unique<Server>(dir / "app.toml", std::move(extra));
     ASSERT_FALSE(server->url().empty()) << server->err();
   }
   // Runs `wactor ctl <args> --host <server>`; env: assignments before the command.

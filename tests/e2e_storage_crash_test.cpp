@@ -1,19 +1,15 @@
 // A `wactor run` child killed with SIGKILL in the middle of storage traffic, then restarted
 // on the same database: every handler whose reply was observed is in the state, and none is
 // half-applied (docs/STORAGE.md, "Durability"). On every engine.
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <thread>
 
 #include "http_client.h"
+#include "process_support.h"
 #include "test_support.h"
 
 namespace wactor {
@@ -21,59 +17,20 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// `wactor run <manifest> --listen 127.0.0.1:0 --engine E`; its URL read from stderr.
-class Child {
- public:
+// `wactor run <manifest> --listen 127.0.0.1:0 --engine E`; its URL read from its output.
+struct Child {
   Child(const fs::path& manifest, const std::string& engine) {
-    int fds[2];
-    if (::pipe(fds) != 0) return;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(fds[1], 2);
-      ::close(fds[0]);
-      const int null = ::open("/dev/null", O_WRONLY);
-      ::dup2(null, 1);
-      execl(WACTOR_BINARY, WACTOR_BINARY, "run", manifest.c_str(), "--listen", "127.0.0.1:0", "--engine",
-            engine.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
+    if (process.start({WACTOR_BINARY, "run", manifest.string(), "--listen", "127.0.0.1:0", "--engine", engine})) {
+      url_ = process.wait_match("wactor: listening on (http://127\\.0\\.0\\.1:[0-9]+)");
     }
-    ::close(fds[1]);
-    fd_ = fds[0];
-    const std::regex re("wactor: listening on (http://127\\.0\\.0\\.1:[0-9]+)");
-    std::smatch m;
-    std::string err;
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-    while (std::chrono::steady_clock::now() < give_up) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 1000) <= 0) continue;
-      char buf[4096];
-      const ssize_t n = ::read(fd_, buf, sizeof buf);
-      if (n <= 0) break;
-      err.append(buf, static_cast<std::size_t>(n));
-      if (std::regex_search(err, m, re)) {
-        url_ = m[1];
-        break;
-      }
-    }
-    EXPECT_FALSE(url_.empty()) << err;
-  }
-  ~Child() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    if (fd_ >= 0) ::close(fd_);
+    EXPECT_FALSE(url_.empty()) << process.output();
   }
   void kill9() {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
+    process.signal(SIGKILL);
+    (void)process.wait_exit();
   }
   const std::string& url() const { return url_; }
-
- private:
-  pid_t pid_ = -1;
-  int fd_ = -1;
+  test::Child process;
   std::string url_;
 };
 
