@@ -223,6 +223,32 @@ TEST_P(Storage, FullDiskRefusesTheBatchAndItsReplies) {
   EXPECT_EQ(ask("a", "get n"), "1");
 }
 
+// send-after from a writing handler is held like a send: the timer starts only once the
+// writes are durable, and a handler whose commit fails leaves no timer behind.
+TEST_P(Storage, SendAfterWaitsForTheCommitAndGoesWithAFailedOne) {
+  auto o = kv_options();
+  o.storage.max_pages = 12;
+  start({kv("a"), probe("b")}, o);
+  std::string failed;
+  for (int i = 0; i < 40 && failed.empty(); ++i) {
+    const std::string key = "t" + std::to_string(i);
+    const std::string r = ask("a", "big-after " + key + " 3000 b");
+    if (r == "status 1") {
+      failed = key;
+    } else {
+      ASSERT_GT(std::stoll(r), 0) << r;
+      EXPECT_FALSE(collector.wait_log("^b: msg from=a req=0 payload=" + key + "$").empty()) << key;
+    }
+  }
+  ASSERT_FALSE(failed.empty()) << "the database never filled";
+  // A later 0 ms timer of the same owner fires after any earlier one would have.
+  EXPECT_GT(std::stoll(ask("a", "after b marker")), 0);
+  EXPECT_FALSE(collector.wait_log("^b: msg from=a req=0 payload=marker$").empty());
+  ASSERT_TRUE(runtime->wait_idle(std::chrono::seconds(10)));
+  EXPECT_TRUE(collector.logs_matching("^b: msg from=a req=0 payload=" + failed + "$").empty()) << failed;
+  EXPECT_EQ(runtime->stats("a")->timers_dropped, 1u);
+}
+
 TEST(StorageManifest, PathSyncAndQuota) {
   const std::string comp = "[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\n";
   auto m = parse_manifest(comp, "dir/app.toml");

@@ -13,6 +13,8 @@
  *   big <key> <n>          set <key> to n bytes 'v': the status
  *   big-send <key> <n> <to>   set <key> to n bytes, then send "<key>" to <to>: the send's status
  *   big-pub <key> <n> <topic> set <key> to n bytes, then publish "<key>" on <topic>: publish's result
+ *   big-after <key> <n> <to>  set <key> to n bytes, then send-after "<key>" to <to> in 0 ms: the timer id
+ *   after <to> <payload>   send-after <payload> to <to> in 0 ms (no write): the timer id
  *   list <prefix> <after> <cap>  kv-list ("-": empty): "<count>:k1,k2,..." or "#<status>"
  *   usage                  kv-usage
  *   bad                    the imports with bad arguments: "a b c d e f g h" (statuses)
@@ -147,6 +149,18 @@ static int run(const char* p, const char* end, wactor_text* t) {
     int rc = wactor_kv_set_raw(a, al, v, size);
     if (rc == 0) rc = n == 8 ? wactor_send_raw(b, bl, a, al) : wactor_publish_raw(b, bl, a, al);
     wactor_text_i64(t, rc);
+  } else if (n == 9 && wactor_memeq(cmd, "big-after", 9)) {
+    int al = word(&p, end, &a);
+    int size = number(&p, end);
+    int bl = word(&p, end, &b);
+    char* v = (char*)wactor_scratch(size > 0 ? size : 1);
+    for (int i = 0; i < size; ++i) v[i] = 'v';
+    int rc = wactor_kv_set_raw(a, al, v, size);
+    wactor_text_i64(t, rc == 0 ? wactor_send_after_raw(b, bl, a, al, 0) : rc);
+  } else if (n == 5 && wactor_memeq(cmd, "after", 5)) {
+    int al = word(&p, end, &a);
+    int bl = word(&p, end, &b);
+    wactor_text_i64(t, wactor_send_after_raw(a, al, b, bl, 0));
   } else if (n == 4 && wactor_memeq(cmd, "list", 4)) {
     int al = word(&p, end, &a);
     int bl = word(&p, end, &b);

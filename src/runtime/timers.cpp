@@ -43,6 +43,16 @@ TimerService::Cancel TimerService::cancel(std::int64_t id, messaging::ComponentI
   return Cancel::kOk;
 }
 
+bool TimerService::arm(std::int64_t id, std::chrono::nanoseconds at, bool& earliest) {
+  std::lock_guard lock(mu_);
+  auto it = timers_.find(id);
+  if (it == timers_.end()) return false;
+  earliest = due_.empty() || at < due_.top().at;
+  it->second.at = at;  // its old entry in due_ is stale now (take_due skips it)
+  due_.push(Due{at, id});
+  return true;
+}
+
 std::vector<Timer> TimerService::take_due(std::chrono::nanoseconds now, std::size_t max) {
   std::vector<Timer> out;
   std::lock_guard lock(mu_);
@@ -50,7 +60,7 @@ std::vector<Timer> TimerService::take_due(std::chrono::nanoseconds now, std::siz
     const Due d = due_.top();
     due_.pop();
     auto it = timers_.find(d.id);
-    if (it == timers_.end()) continue;  // cancelled
+    if (it == timers_.end() || it->second.at != d.at) continue;  // cancelled, or moved by arm()
     out.push_back(std::move(it->second));
     timers_.erase(it);
     forget_owned_locked(out.back());
@@ -76,7 +86,8 @@ std::vector<Timer> TimerService::take_owned_by(messaging::ComponentIndex owner) 
 std::optional<std::chrono::nanoseconds> TimerService::next_due() {
   std::lock_guard lock(mu_);
   while (!due_.empty()) {
-    if (timers_.count(due_.top().id)) return due_.top().at;
+    auto it = timers_.find(due_.top().id);
+    if (it != timers_.end() && it->second.at == due_.top().at) return due_.top().at;
     due_.pop();
   }
   return std::nullopt;

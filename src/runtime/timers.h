@@ -45,6 +45,9 @@ class TimerService {
   enum class Cancel { kOk, kNotFound, kDenied };
   // Removes a send-after timer of `owner`: kNotFound if unknown, fired or cancelled already.
   Cancel cancel(std::int64_t id, messaging::ComponentIndex owner);
+  // Moves a pending timer to `at` (a held send-after, released: docs/STORAGE.md); false if
+  // it is gone (cancelled). `earliest` as for add().
+  bool arm(std::int64_t id, std::chrono::nanoseconds at, bool& earliest);
   // Removes and returns the timers due by `now`, earliest first (at most `max`).
   std::vector<Timer> take_due(std::chrono::nanoseconds now, std::size_t max = SIZE_MAX);
   // Removes and returns every timer of `owner` (it is gone for good).

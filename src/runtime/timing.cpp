@@ -34,11 +34,29 @@ std::int64_t Runtime::Impl::send_after(actor::Component& from, std::string_view 
   runtime::Timer t;
   t.kind = runtime::Timer::Kind::kSendAfter;
   t.owner = from.handle();
-  t.at = clock_->now() + std::chrono::milliseconds(delay_ms);
+  const auto at = clock_->now() + std::chrono::milliseconds(delay_ms);
+  // A storage writer's timer waits for the commit of what the handler wrote, like its sends
+  // (docs/STORAGE.md): parked far ahead (cancellable by its id meanwhile), then armed.
+  const bool held = from.holding();
+  t.at = held ? at + std::chrono::hours(24 * 365) : at;
   t.target = std::string(target);
   t.payload.assign(reinterpret_cast<const char*>(payload.data()), payload.size());
   auto added = timers_.add(std::move(t));
-  if (added.earliest) wake_timer();
+  if (held) {
+    hold(from, [this, &from, id = added.id, at](bool durable) {
+      bool earliest = false;
+      if (durable) {
+        if (timers_.arm(id, at, earliest) && earliest) wake_timer();
+      } else if (timers_.cancel(id, from.handle()) == runtime::TimerService::Cancel::kOk) {
+        host_timers_.give(1);
+        from.timers_pending().fetch_sub(1, std::memory_order_relaxed);
+        from.counters().bump(&actor::ComponentCounters::timers_dropped);
+        finish_one();
+      }
+    });
+  } else if (added.earliest) {
+    wake_timer();
+  }
   from.counters().bump(&actor::ComponentCounters::timers_set);
   return added.id;
 }
