@@ -21,7 +21,7 @@ namespace fs = std::filesystem;
 struct Child {
   Child(const fs::path& manifest, const std::string& engine) {
     if (process.start({WACTOR_BINARY, "run", manifest.string(), "--listen", "127.0.0.1:0", "--engine", engine})) {
-      url_ = process.wait_match("wactor: listening on (http://127\\.0\\.0\\.1:[0-9]+)");
+      url_ = process.wait_match("wactor: listening on (http://127\\.0\\.0\\.1:[0-9]+)\n");
     }
     EXPECT_FALSE(url_.empty()) << process.output();
   }

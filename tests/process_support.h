@@ -72,6 +72,7 @@ class Child {
            out_.find(needle) != std::string::npos;
   }
   // Waits until the output matches `re`; its first group (or whole match), or "" at the timeout.
+  // End `re` with "\n" when it captures a number: the output may arrive half a line at a time.
   std::string wait_match(const std::string& re, std::chrono::milliseconds timeout = std::chrono::seconds(120)) {
     const std::regex pattern(re);
     std::smatch m;
