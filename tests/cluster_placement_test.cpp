@@ -3,10 +3,14 @@
 // engine; and two `wactor run` processes driven through the /v1 API of one of them.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <regex>
 
 #include "cluster/wire.h"
 #include "http/frontend.h"
@@ -336,6 +340,23 @@ TEST(PlacementWire, ControlFramesRoundTripAndHostileOnesAreRefused) {
   EXPECT_NE(refused(reply).find("request id"), std::string::npos);
 }
 
+// A loopback TCP port nobody listens on now (0 if none could be had).
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
 // Two `wactor run` processes: the /v1 API of one spawns on, lists and stops at the other.
 TEST(PlacementProcess, ControlApiOfOneHostDrivesTheOther) {
   test::NatsServer server;
@@ -357,12 +378,11 @@ TEST(PlacementProcess, ControlApiOfOneHostDrivesTheOther) {
   test::Child b, a;
   ASSERT_TRUE(b.start(run((dir / "b.toml").string(), "b-host")));
   ASSERT_TRUE(b.wait_output("joined lattice")) << b.output();
-  ASSERT_TRUE(a.start(run((dir / "a.toml").string(), "a-host", {"--listen", "127.0.0.1:0"})));
-  ASSERT_TRUE(a.wait_output("listening on http://")) << a.output();
-  std::smatch m;
-  const std::string out = a.output();
-  ASSERT_TRUE(std::regex_search(out, m, std::regex("listening on (http://[0-9.]+:[0-9]+)"))) << out;
-  const std::string base = m[1];
+  const int port = free_port();
+  ASSERT_GT(port, 0);
+  const std::string base = "http://127.0.0.1:" + std::to_string(port);
+  ASSERT_TRUE(a.start(run((dir / "a.toml").string(), "a-host", {"--listen", "127.0.0.1:" + std::to_string(port)})));
+  ASSERT_TRUE(a.wait_output("listening on " + base + "\n")) << a.output();
   test::HttpClient client;
   auto r = client.fetch("POST", base + "/v1/components", R"({"id": "kid", "module": "prober", "host": "b-host"})");
   ASSERT_EQ(r.status, 201) << r.body;
