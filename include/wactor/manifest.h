@@ -119,6 +119,7 @@ struct ManifestCluster {
   std::optional<std::int64_t> heartbeat_ms, dead_after_ms;
   std::optional<bool> send_asap;
   std::vector<std::string> accept_from;
+  std::vector<std::string> accept_spawn;  // [[module]] names (patterns) other hosts may spawn from
   bool present = false;  // the manifest has a [cluster] table
 };
 

@@ -109,6 +109,11 @@ struct ComponentSpec {
   std::string engine;
   std::optional<ComponentBudget> budget;  // empty: RuntimeOptions::budget
   std::string module;  // set by the runtime: the [[module]] it was made from, if any
+  // [cluster] Where spawn(ComponentSpec) makes it (docs/CLUSTER.md, "Placement"): empty or
+  // this host's id: here; "any": the least loaded live host with the module; another host's
+  // id: there. Off this host it is made from the [[module]] named by `module` (with
+  // `config`, if not empty): `wasm` must be empty, since bytes never cross hosts.
+  std::string host = {};
 };
 
 // A template components are made from at run time (spawn, activation) or in the manifest.
@@ -170,6 +175,9 @@ struct ClusterOptions {
   // Sender ids (patterns as for send grants) whose messages this host accepts from other
   // hosts; empty: every sender.
   std::vector<std::string> accept_from;
+  // [[module]] names (patterns) other hosts may spawn components from here (docs/CLUSTER.md,
+  // "Placement"); empty: every [[module]]. Bytes never cross hosts: only modules by name.
+  std::vector<std::string> accept_spawn;
 };
 
 struct RuntimeOptions {
@@ -234,7 +242,17 @@ struct ComponentInfo {
   std::string state;   // "running", "restarting", "stopped"
   std::uint64_t pending_requests = 0;  // its own requests awaiting a callback
   ComponentStats stats;
+  std::string host = {};  // [cluster] the host running it (empty without [cluster])
 };
+
+// [cluster] The components of every live host (Runtime::lattice_components).
+struct LatticeComponents {
+  std::vector<ComponentInfo> components;  // this host's first, then each host's in host order
+  std::vector<std::string> missing;       // live hosts that did not answer in time
+  bool truncated = false;                 // more than kMaxLatticeComponents: the rest left out
+};
+inline constexpr std::size_t kMaxLatticeComponents = 100'000;
+inline constexpr std::size_t kMaxComponentsPerHost = 10'000;  // listed per remote host
 
 // Messages from one component (or "$host"/"$http") to another since the start.
 struct Edge {
@@ -327,6 +345,22 @@ class Runtime {
   bool wait_remote(std::string_view id, bool present, std::chrono::milliseconds timeout);
   // [cluster]: this host's id ("" without [cluster]).
   [[nodiscard]] std::string host_id() const;
+  // [cluster] Placement (docs/CLUSTER.md): makes `id` from the [[module]] `module` on `host`:
+  // empty or this host's id: here, as spawn(); "any": the least loaded live host that has
+  // the module (this one included); another host's id: there, asked over NATS (its
+  // accept_spawn applies), waiting up to 2 s for the answer and then until this host knows
+  // the new id (up to 1 s). Errors as spawn(), and kNotFound when the named host is not
+  // live or did not answer. Blocks: not for a worker thread. @threadsafe
+  [[nodiscard]] Status spawn_on(std::string_view host, std::string_view module, std::string_view id,
+                                std::optional<std::string> config = std::nullopt);
+  // [cluster] The control API across hosts: every live host's components (each with its
+  // `host`), asking the others over NATS (up to 2 s; bounded: see LatticeComponents). Without
+  // [cluster]: this host's. Blocks. @threadsafe
+  [[nodiscard]] LatticeComponents lattice_components();
+  // [cluster] component(id) here, else on the host that runs it (asked over NATS). Blocks.
+  [[nodiscard]] Result<ComponentInfo> lattice_component(std::string_view id);
+  // [cluster] stop_component(id) here, else on a host that runs it (asked over NATS). Blocks.
+  [[nodiscard]] Status stop_lattice_component(std::string_view id);
   // The [[module]] names components can be spawned from.
   [[nodiscard]] std::vector<std::string> module_names() const;
   // True once start() has run every manifest component's init. @threadsafe

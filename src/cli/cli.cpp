@@ -331,6 +331,7 @@ int run(const RunOptions& options, std::ostream& err) {
   if (mc.heartbeat_ms) ro.cluster.heartbeat = std::chrono::milliseconds(*mc.heartbeat_ms);
   if (mc.dead_after_ms) ro.cluster.dead_after = std::chrono::milliseconds(*mc.dead_after_ms);
   ro.cluster.accept_from = mc.accept_from;
+  ro.cluster.accept_spawn = mc.accept_spawn;
   ro.cluster.send_asap = mc.send_asap.value_or(false);
   if (ro.cluster.url.empty() && (mc.present || !options.lattice.empty() || !options.host_id.empty())) {
     err << "wactor: [cluster] (or --lattice/--host-id) needs a NATS url: [cluster] url or --nats URL\n";

@@ -30,7 +30,8 @@ constexpr std::string_view kCtlHelp =
     "\n"
     "commands:\n"
     "  list [--json]                       the components: id, module, engine, state, mailbox, handled, errors, restarts\n"
-    "  spawn ID --module M [--config TEXT] make a component from a [[module]]\n"
+    "  spawn ID --module M [--config TEXT] [--on HOST]\n"
+    "                                      make a component from a [[module]] ([cluster]: on HOST, or 'any')\n"
     "  stop ID                             stop a component and remove it\n"
     "  upgrade ID FILE.wasm                hot-upgrade a component to new code\n"
     "  send ID PAYLOAD | send ID --file F  queue a message (from the host)\n"
@@ -54,6 +55,7 @@ struct Args {
   std::string host;
   std::string token_file;
   std::optional<std::string> module, config, file;
+  std::optional<std::string> on;  // spawn: the host ([cluster])
   std::optional<long> timeout_ms;
   bool json = false;
 };
@@ -202,6 +204,9 @@ int print_table(std::ostream& out, std::ostream& err, const std::string& body) {
     return kExitError;
   }
   std::vector<std::vector<std::string>> rows{{"ID", "MODULE", "ENGINE", "STATE", "MAILBOX", "HANDLED", "ERRORS", "RESTARTS"}};
+  // [cluster]: the lattice's components, each with its host.
+  const bool hosts = std::any_of(arr.begin(), arr.end(), [](const auto& c) { return c.is_object() && c.contains("host"); });
+  if (hosts) rows[0].insert(rows[0].begin() + 1, "HOST");
   for (const auto& c : arr) {
     if (!c.is_object()) continue;
     std::string errors = "-";
@@ -212,6 +217,7 @@ int print_table(std::ostream& out, std::ostream& err, const std::string& body) {
     }
     rows.push_back({text(c, "id"), text(c, "module"), text(c, "engine"), text(c, "state"), number(c, "mailbox_depth"),
                     number(c, "messages_handled"), errors, number(c, "restarts")});
+    if (hosts) rows.back().insert(rows.back().begin() + 1, text(c, "host"));
   }
   std::vector<std::size_t> width(rows[0].size(), 0);
   for (const auto& r : rows)
@@ -243,8 +249,9 @@ std::optional<int> parse(const std::vector<std::string_view>& args, Args& a, std
     } else if (s == "--json") {
       a.json = true;
     } else if (s == "--host" || s == "--token-file" || s == "--module" || s == "--config" || s == "--file" ||
-               s == "--timeout-ms") {
+               s == "--timeout-ms" || s == "--on") {
       if (!value(v)) return usage(err, std::string(s) + " needs a value");
+      if (s == "--on") a.on = v;
       if (s == "--host") a.host = v;
       if (s == "--token-file") a.token_file = v;
       if (s == "--module") a.module = v;
@@ -293,6 +300,7 @@ std::optional<int> parse(const std::vector<std::string_view>& args, Args& a, std
   if (a.file && !shape->file) return usage(err, cmd + ": --file does not apply");
   if (a.timeout_ms && !shape->timeout) return usage(err, cmd + ": --timeout-ms does not apply");
   if (cmd == "spawn" && !a.module) return usage(err, "spawn needs --module M");
+  if (a.on && cmd != "spawn") return usage(err, cmd + ": --on does not apply");
   if ((cmd == "send" || cmd == "request") && (a.positional.size() == 2) == a.file.has_value()) {
     return usage(err, cmd + " needs a PAYLOAD or --file F (one of them)");
   }
@@ -357,11 +365,12 @@ int ctl_main(const std::vector<std::string_view>& args, std::ostream& out, std::
   if (cmd == "spawn") {
     nlohmann::json req{{"id", id}, {"module", *a.module}};
     if (a.config) req["config"] = *a.config;
+    if (a.on) req["host"] = *a.on;
     const std::string body = req.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     auto r = client.call("POST", "/v1/components", &body, "application/json", kTotalTimeoutMs);
     if (!r) return kExitError;
     if (r->status != 201) return refused(err, "spawn " + id, *r);
-    out << "spawned " << id << " from module " << *a.module << "\n";
+    out << "spawned " << id << " from module " << *a.module << (a.on ? " on " + *a.on : std::string()) << "\n";
     return kExitOk;
   }
   if (cmd == "stop") {

@@ -254,6 +254,34 @@ std::int32_t Link::to_topic(Frame& f) {
   return publish(prefix_ + "t." + f.target, encode(f));
 }
 
+bool Link::live(std::string_view host) const {
+  std::shared_lock lock(members_mu_);
+  return members_.contains(std::string(host));
+}
+
+std::vector<std::pair<std::string, std::size_t>> Link::loads() const {
+  std::shared_lock lock(members_mu_);
+  std::vector<std::pair<std::string, std::size_t>> out;
+  for (const auto& [h, m] : members_) out.emplace_back(h, m.ids.size());
+  return out;
+}
+
+std::vector<std::string> Link::hosts_running(std::string_view id) const {
+  std::shared_lock lock(members_mu_);
+  std::vector<std::string> out;
+  const std::string key(id);
+  for (const auto& [h, m] : members_) {
+    if (m.ids.contains(key)) out.push_back(h);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void Link::announce_now() {
+  sync_subscriptions();
+  send_heartbeat();
+}
+
 std::vector<std::string> Link::hosts() const {
   std::shared_lock lock(members_mu_);
   std::vector<std::string> out;
@@ -351,12 +379,24 @@ void Link::handle(std::string_view subject, std::string_view data) {
       return;
     }
   }
-  if (f.kind != Kind::kReply && !options_.accept_from.empty()) {
+  // Control frames of the operator's API (no sender) are not a component's: accept_from
+  // does not apply to them (docs/CLUSTER.md, "Control API across hosts").
+  const bool answer = f.kind == Kind::kReply || f.kind == Kind::kControlReply;
+  const bool operator_control = f.kind == Kind::kControl && f.sender.empty();
+  if (!answer && !operator_control && !options_.accept_from.empty()) {
     bool accepted = false;
     for (const auto& p : options_.accept_from) accepted = accepted || messaging::topic_matches(p, f.sender);
     if (!accepted) {
       count(&ClusterCounters::refused_sender);
       event("refused", "sender '" + f.sender + "' (host '" + f.host + "') not accepted (accept_from)");
+      if (f.kind == Kind::kControl) {
+        Frame r;
+        r.kind = Kind::kControlReply;
+        r.request_id = f.request_id;
+        r.status = -2;
+        r.payload = "denied: sender '" + f.sender + "' not accepted by host '" + options_.host_id + "'";
+        (void)to_host(f.host, r);
+      }
       if (f.kind == Kind::kRequest) {
         Frame r;
         r.kind = Kind::kReply;
@@ -376,7 +416,8 @@ void Link::handle(std::string_view subject, std::string_view data) {
     event("refused", "frame from '" + f.host + "' for '" + f.target + "' on another component's subject");
     return;
   }
-  if (f.kind == Kind::kReply && subject != prefix_ + "h." + hex(options_.host_id)) {
+  if ((f.kind == Kind::kReply || f.kind == Kind::kControl || f.kind == Kind::kControlReply) &&
+      subject != prefix_ + "h." + hex(options_.host_id)) {
     count(&ClusterCounters::refused_malformed);
     event("refused", "reply from '" + f.host + "' off this host's reply subject");
     return;
@@ -385,6 +426,8 @@ void Link::handle(std::string_view subject, std::string_view data) {
     case Kind::kSend: host_.on_send(std::move(f)); break;
     case Kind::kRequest: host_.on_request(std::move(f)); break;
     case Kind::kReply: host_.on_reply(std::move(f)); break;
+    case Kind::kControl: host_.on_control(std::move(f)); break;
+    case Kind::kControlReply: host_.on_control_reply(std::move(f)); break;
     case Kind::kPublish:
       if (!messaging::valid_topic(f.target) || subject != prefix_ + "t." + f.target) {
         count(&ClusterCounters::refused_malformed);

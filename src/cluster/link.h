@@ -57,6 +57,10 @@ class LinkHost {
   virtual void on_publish(Frame&& f) = 0;
   // No live host runs these ids any more (their host died, left, or stopped them).
   virtual void on_ids_lost(const std::vector<std::string>& ids) = 0;
+  // Placement and the control API across hosts (src/runtime/placement.cpp): a kControl
+  // from a live member for this host, and the answer to one this host sent.
+  virtual void on_control(Frame&& /*f*/) {}
+  virtual void on_control_reply(Frame&& /*f*/) {}
 };
 
 class Link {
@@ -85,6 +89,15 @@ class Link {
   std::int32_t to_topic(Frame& f);
 
   [[nodiscard]] const std::string& host_id() const { return options_.host_id; }
+  [[nodiscard]] const ClusterOptions& options() const { return options_; }
+  // Placement (docs/CLUSTER.md): is `host` a live member; every live remote host with the
+  // number of components it announced; the live remote hosts announcing `id` (sorted).
+  [[nodiscard]] bool live(std::string_view host) const;
+  [[nodiscard]] std::vector<std::pair<std::string, std::size_t>> loads() const;
+  [[nodiscard]] std::vector<std::string> hosts_running(std::string_view id) const;
+  // Announces this host's components now, on the calling thread (after a spawn a remote
+  // host asked for: the heartbeat goes out before the reply, so the asker knows the id).
+  void announce_now();
   [[nodiscard]] std::vector<std::string> hosts() const;  // live remote hosts
   [[nodiscard]] ClusterStats stats() const;
   void count(std::atomic<std::uint64_t> ClusterCounters::*c) { (counters_.*c).fetch_add(1, std::memory_order_relaxed); }

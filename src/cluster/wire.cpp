@@ -58,6 +58,16 @@ class Reader {
     }
     return true;
   }
+  // True if `s` (already read) is a non-empty id: A-Z a-z 0-9 _ - .
+  static bool id_text(std::string_view s) {
+    if (s.empty() || s.size() > kMaxIdBytes) return false;
+    for (char c : s) {
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                      c == '-' || c == '.';
+      if (!ok) return false;
+    }
+    return true;
+  }
   bool at_end() { return pos_ == b_.size() || fail("trailing bytes"); }
   bool fail(std::string why) {
     if (error_.empty()) error_ = std::move(why);
@@ -109,6 +119,20 @@ std::string encode(const Frame& f) {
       for (const auto& id : f.ids) put_str(out, id);
       break;
     case Kind::kBye:
+      break;
+    case Kind::kControl:
+      put_u8(out, static_cast<std::uint8_t>(f.op));
+      put_u64(out, static_cast<std::uint64_t>(f.request_id));
+      put_str(out, f.sender);
+      put_str(out, f.target);
+      put_str(out, f.module);
+      put_u8(out, f.has_config ? 1 : 0);
+      put_str(out, f.payload);
+      break;
+    case Kind::kControlReply:
+      put_u64(out, static_cast<std::uint64_t>(f.request_id));
+      put_u32(out, static_cast<std::uint32_t>(f.status));
+      put_str(out, f.payload);
       break;
   }
   return out;
@@ -176,6 +200,39 @@ Decoded decode(std::string_view bytes) {
     }
     case static_cast<std::uint8_t>(Kind::kBye):
       f.kind = Kind::kBye;
+      break;
+    case static_cast<std::uint8_t>(Kind::kControl): {
+      f.kind = Kind::kControl;
+      std::uint8_t op = 0, flags = 0;
+      if (!r.u8(op) || !r.u64(u64)) return refused("");
+      if (op < 1 || op > kControlOpLast) return refused("unknown control op " + std::to_string(op));
+      f.op = static_cast<ControlOp>(op);
+      f.request_id = static_cast<std::int64_t>(u64);
+      if (f.request_id <= 0) return refused("bad request id");
+      // The sender (a spawning component) is empty for the operator's control API.
+      if (!r.str(f.sender, kMaxIdBytes, "sender id")) return refused("");
+      if (!f.sender.empty() && !Reader::id_text(f.sender)) return refused("invalid sender id");
+      if (!r.str(f.target, kMaxIdBytes, "target id") || !r.str(f.module, kMaxIdBytes, "module name")) return refused("");
+      const bool wants_target = f.op != ControlOp::kList;
+      if (wants_target != !f.target.empty()) return refused(wants_target ? "empty target id" : "unexpected target id");
+      if (wants_target && !Reader::id_text(f.target)) return refused("invalid target id");
+      const bool spawn = f.op == ControlOp::kSpawn;
+      if (spawn != !f.module.empty()) return refused(spawn ? "empty module name" : "unexpected module name");
+      if (spawn && !Reader::id_text(f.module)) return refused("invalid module name");
+      if (!r.u8(flags)) return refused("");
+      if (flags > 1 || (flags == 1 && !spawn)) return refused("bad control flags");
+      f.has_config = flags == 1;
+      if (!r.str(f.payload, kMaxPayload, "payload")) return refused("");
+      if (!f.has_config && !f.payload.empty()) return refused("payload without config flag");
+      break;
+    }
+    case static_cast<std::uint8_t>(Kind::kControlReply):
+      f.kind = Kind::kControlReply;
+      if (!r.u64(u64) || !r.u32(u32) || !r.str(f.payload, kMaxControlReplyBytes, "payload")) return refused("");
+      f.request_id = static_cast<std::int64_t>(u64);
+      f.status = static_cast<std::int32_t>(u32);
+      if (f.request_id <= 0) return refused("bad request id");
+      if (f.status < -7 || f.status > 0) return refused("bad control status");
       break;
     default:
       return refused("unknown kind " + std::to_string(kind));

@@ -24,7 +24,21 @@ enum class Kind : std::uint8_t {
   kPublish = 4,    // sender publishes payload on topic (target holds the topic)
   kHeartbeat = 5,  // host is alive and runs `ids`
   kBye = 6,        // host leaves (a clean stop): its components are gone now
+  // Placement and the control API across hosts (docs/CLUSTER.md, "Placement"): sent to
+  // one host's subject, answered by a kControlReply to the asking host.
+  kControl = 7,       // op on the receiving host, for request_id
+  kControlReply = 8,  // status (an abi::GuestStatus, -7..0) and payload (JSON or error text)
 };
+
+// What a kControl frame asks of the receiving host.
+enum class ControlOp : std::uint8_t {
+  kList = 1,     // its components (JSON array); target and module empty
+  kInspect = 2,  // component `target` (JSON object)
+  kStop = 3,     // stop component `target`
+  kSpawn = 4,    // make component `target` from its [[module]] `module` (config: payload)
+};
+inline constexpr std::uint8_t kControlOpLast = 4;
+inline constexpr std::size_t kMaxControlReplyBytes = std::size_t{8} << 20;
 
 struct Frame {
   Kind kind = Kind::kSend;
@@ -38,6 +52,9 @@ struct Frame {
   std::uint64_t sequence = 0;    // heartbeat: counts up per host run
   std::uint32_t interval_ms = 0;  // heartbeat: the sender's heartbeat interval
   std::vector<std::string> ids;   // heartbeat: the host's components
+  ControlOp op = ControlOp::kList;  // control: what to do (sender: the spawning component, or empty)
+  std::string module = {};         // control (spawn): the [[module]] name
+  bool has_config = false;         // control (spawn): payload is the config (else the module's)
 };
 
 [[nodiscard]] std::string encode(const Frame& f);

@@ -26,6 +26,18 @@ int status_of(const Error& e) {
   }
 }
 
+// GET /v1/components with [cluster]: the list, and in headers what it lacks.
+Response lattice_response(const LatticeComponents& l) {
+  Response r = json_response(200, components_json(l.components));
+  if (!l.missing.empty()) {
+    std::string hosts;
+    for (const auto& h : l.missing) hosts += (hosts.empty() ? "" : ",") + h;
+    r.headers.emplace_back("X-Wactor-Hosts-Missing", hosts.substr(0, 4096));
+  }
+  if (l.truncated) r.headers.emplace_back("X-Wactor-Truncated", "1");
+  return r;
+}
+
 }  // namespace
 
 std::string components_json(const std::vector<ComponentInfo>& components) {
@@ -33,6 +45,7 @@ std::string components_json(const std::vector<ComponentInfo>& components) {
   for (const auto& c : components) {
     nlohmann::ordered_json j;
     j["id"] = c.id;
+    if (!c.host.empty()) j["host"] = c.host;
     j["module"] = c.module;
     j["engine"] = c.engine;
     j["state"] = c.state;
@@ -63,15 +76,25 @@ void Frontend::control(Request&& req, const Responder& res) {
   const std::string& p = req.path;
   const std::string& m = req.method;
   if (p == "/v1/components") {
-    if (m == "GET") return res.send(json_response(200, components_json(runtime_.components())));
+    if (m == "GET" && runtime_.host_id().empty()) {
+      return res.send(json_response(200, components_json(runtime_.components())));
+    }
+    if (m == "GET") {  // [cluster]: every live host's, asked over NATS (control thread)
+      if (!offload([this, res] { res.send(lattice_response(runtime_.lattice_components())); })) {
+        res.send(error_response(503, "too many control operations waiting"));
+      }
+      return;
+    }
     if (m != "POST") return res.send(error_response(405, "use GET or POST"));
     auto body = parse_spawn_body(req.body);
     if (!body.ok()) return res.send(error_response(400, body.error().message));
     const bool queued = offload([this, res, id = std::move(body->id), module = std::move(body->module),
-                                 config = std::move(body->config)] {
-      const Status st = runtime_.spawn(module, id, config);
+                                 config = std::move(body->config), host = std::move(body->host)] {
+      const Status st = host.empty() ? runtime_.spawn(module, id, config) : runtime_.spawn_on(host, module, id, config);
       if (!st.ok()) return res.send(error_response(status_of(st.error()), st.error().message));
-      res.send(json_response(201, nlohmann::json{{"id", id}, {"module", module}}.dump() + "\n"));
+      nlohmann::json out{{"id", id}, {"module", module}};
+      if (!host.empty()) out["host"] = host;
+      res.send(json_response(201, out.dump() + "\n"));
     });
     if (!queued) res.send(error_response(503, "too many control operations waiting"));
     return;
@@ -97,6 +120,23 @@ void Frontend::component_call(std::string_view id_view, std::string_view action,
   const std::string id(id_view);
   const std::string& m = req.method;
   auto exists = [&] { return runtime_.has_component(id); };
+  // [cluster] A component this host does not have may live on another: asked over NATS.
+  const bool elsewhere = action.empty() && !runtime_.host_id().empty() && !runtime_.component(id);
+  if (elsewhere && (m == "GET" || m == "DELETE")) {
+    const bool queued = offload([this, res, id, get = m == "GET"] {
+      if (get) {
+        auto c = runtime_.lattice_component(id);
+        if (!c.ok()) return res.send(error_response(status_of(c.error()), c.error().message));
+        std::string arr = components_json({*c});
+        return res.send(json_response(200, arr.substr(1, arr.size() - 3) + "\n"));
+      }
+      const Status st = runtime_.stop_lattice_component(id);
+      if (!st.ok()) return res.send(error_response(status_of(st.error()), st.error().message));
+      res.send(Response{204, {}, {}});
+    });
+    if (!queued) res.send(error_response(503, "too many control operations waiting"));
+    return;
+  }
   if (action.empty()) {
     if (m == "GET") {
       auto c = runtime_.component(id);

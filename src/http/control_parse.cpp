@@ -16,7 +16,7 @@ Result<SpawnBody> parse_spawn_body(std::string_view text) {
   nlohmann::json body = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded() || !body.is_object()) return invalid("the body must be a JSON object");
   for (const auto& [k, v] : body.items()) {
-    if (k != "id" && k != "module" && k != "config") return invalid("unknown key '" + k + "'");
+    if (k != "id" && k != "module" && k != "config" && k != "host") return invalid("unknown key '" + k + "'");
     if (!v.is_string()) return invalid("'" + k + "' must be a string");
   }
   if (!body.contains("id") || !body.contains("module")) return invalid("'id' and 'module' are required");
@@ -25,6 +25,10 @@ Result<SpawnBody> parse_spawn_body(std::string_view text) {
   s.module = body["module"].get<std::string>();
   if (body.contains("config")) s.config = body["config"].get<std::string>();
   if (!valid_component_id(s.id)) return invalid("'id' is not a valid component id");
+  if (body.contains("host")) {
+    s.host = body["host"].get<std::string>();
+    if (s.host != "any" && !valid_component_id(s.host)) return invalid("'host' must be \"any\" or a host id");
+  }
   return s;
 }
 

@@ -16,9 +16,10 @@ struct SpawnBody {
   std::string id;
   std::string module;
   std::optional<std::string> config;
+  std::string host;  // [cluster] where: empty (here), "any" or a host id (docs/CLUSTER.md)
 };
-// A JSON object with string `id` and `module` (required) and `config` (optional), no other
-// key, and a valid component id. Errors (kInvalidArgument, answered 400): the message.
+// A JSON object with string `id` and `module` (required), `config` and `host` (optional), no
+// other key, a valid component id, and a host that is "any" or a valid host id. Errors (kInvalidArgument, answered 400): the message.
 [[nodiscard]] Result<SpawnBody> parse_spawn_body(std::string_view body);
 
 // The value of `key` in a query string ("a=1&timeout_ms=20"), if present ("" for "key"

@@ -320,7 +320,7 @@ class Parser {
 
   Status parse_cluster(const toml::table& t, ManifestCluster& c) {
     WACTOR_TRY(only_keys(t, {"url", "lattice", "host_id", "creds_file", "tls_ca_file", "tls_cert_file", "tls_key_file",
-                             "heartbeat_ms", "dead_after_ms", "accept_from", "send_asap"},
+                             "heartbeat_ms", "dead_after_ms", "accept_from", "accept_spawn", "send_asap"},
                          "[cluster]"));
     c.present = true;
     struct Key {
@@ -357,6 +357,7 @@ class Parser {
       return error_at(t.source(), "[cluster] dead_after_ms must be longer than heartbeat_ms");
     }
     WACTOR_TRY(patterns(t, "accept_from", c.accept_from));
+    WACTOR_TRY(patterns(t, "accept_spawn", c.accept_spawn));
     if (const toml::node* asap = t.get("send_asap")) {
       if (!asap->is_boolean()) return error_at(asap->source(), "'send_asap' must be true or false");
       c.send_asap = asap->as_boolean()->get();

@@ -350,6 +350,13 @@ bool Runtime::wait_remote(std::string_view id, bool present, std::chrono::millis
   return impl_->wait_remote(id, present, timeout);
 }
 std::string Runtime::host_id() const { return impl_->host_id(); }
+Status Runtime::spawn_on(std::string_view host, std::string_view module, std::string_view id,
+                         std::optional<std::string> config) {
+  return impl_->spawn_on(host, module, id, std::move(config));
+}
+LatticeComponents Runtime::lattice_components() { return impl_->lattice_components(); }
+Result<ComponentInfo> Runtime::lattice_component(std::string_view id) { return impl_->lattice_component(id); }
+Status Runtime::stop_lattice_component(std::string_view id) { return impl_->stop_lattice_component(id); }
 std::size_t Runtime::max_payload_bytes() const { return impl_->max_payload_bytes(); }
 
 }  // namespace wactor

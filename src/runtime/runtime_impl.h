@@ -21,6 +21,7 @@
 #include "cluster/link.h"
 #include "messaging/correlation_table.h"
 #include "messaging/subscriptions.h"
+#include "runtime/control_calls.h"
 #include "runtime/directory.h"
 #include "runtime/host_requests.h"
 #include "runtime/monitors.h"
@@ -173,6 +174,8 @@ class Runtime::Impl final : public actor::Router {
     void on_reply(cluster::Frame&& f) override;
     void on_publish(cluster::Frame&& f) override;
     void on_ids_lost(const std::vector<std::string>& ids) override;
+    void on_control(cluster::Frame&& f) override;
+    void on_control_reply(cluster::Frame&& f) override;
 
    private:
     Impl& rt_;
@@ -189,6 +192,28 @@ class Runtime::Impl final : public actor::Router {
  public:
   bool wait_remote(std::string_view id, bool present, std::chrono::milliseconds timeout);
   std::string host_id() const;
+  // Placement and the control API across hosts (placement.cpp).
+  Status spawn_on(std::string_view host, std::string_view module, std::string_view id,
+                  std::optional<std::string> config);
+  LatticeComponents lattice_components();
+  Result<ComponentInfo> lattice_component(std::string_view id);
+  Status stop_lattice_component(std::string_view id);
+
+ private:
+  // A spawn placed on `host` ("any", a host id, or this host's): an abi status, with the
+  // reason in `why` when not 0. `from`: the spawning component (nullptr: the host).
+  std::int32_t place_spawn(actor::Component* from, std::string_view host, std::string_view module,
+                           std::string_view id, std::optional<std::string> config, std::string& why);
+  // Spawn "module@host" from a guest (the spawn import's placement form).
+  std::int32_t spawn_placed(actor::Component& from, std::string_view module_at_host, std::string_view id,
+                            std::string_view config);
+  // Sends control frame `f` to `host` and waits for its answer (up to `timeout`, or until
+  // the host leaves): the answer, or why there is none.
+  Result<runtime::ControlCalls::Answer> control_call(const std::string& host, cluster::Frame f,
+                                                     std::chrono::milliseconds timeout);
+  void accept_control(cluster::Frame&& f);
+  void accept_control_reply(cluster::Frame&& f);
+  runtime::ControlCalls control_calls_;
 
  private:
   void accept_send(cluster::Frame&& f);

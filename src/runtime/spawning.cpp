@@ -215,6 +215,8 @@ void Runtime::Impl::keep_state(actor::Component& c, std::string state) {
 
 std::int32_t Runtime::Impl::spawn(actor::Component& from, std::string_view module, std::string_view id,
                                   std::string_view config) {
+  // "module@host": placed on another host (placement.cpp); no module name holds '@'.
+  if (module.find('@') != std::string_view::npos) return spawn_placed(from, module, id, config);
   if (!valid_component_id(id)) return refuse(from, abi::kInvalidArgument);
   const ModuleTemplate* m = find_module(module);
   if (m == nullptr) return refuse(from, abi::kNotFound);
@@ -257,6 +259,16 @@ Status Runtime::Impl::spawn(std::string_view module, std::string_view id, std::o
 }
 
 Status Runtime::Impl::spawn(ComponentSpec spec) {
+  if (!spec.host.empty() && spec.host != host_id()) {  // placed elsewhere: from its [[module]] by name
+    if (spec.module.empty() || !spec.wasm.empty()) {
+      return make_error(ErrorCode::kInvalidArgument, "component '" + spec.id + "' placed on host '" + spec.host +
+                                                         "': name its [[module]] in `module` and leave `wasm` empty "
+                                                         "(bytes never cross hosts)");
+    }
+    std::optional<std::string> config;
+    if (!spec.config.empty()) config = std::move(spec.config);
+    return spawn_on(spec.host, spec.module, spec.id, std::move(config));
+  }
   if (find_live(spec.id)) return make_error(ErrorCode::kAlreadyExists, "component id '" + spec.id + "' is in use");
   if (draining_.load(std::memory_order_acquire)) return make_error(ErrorCode::kFailedPrecondition, "the runtime is stopping");
   return add_component(std::move(spec), /*run_init=*/true);
