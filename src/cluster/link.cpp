@@ -98,6 +98,12 @@ std::unique_ptr<Link> Link::connect(const ClusterOptions& options, LinkHost& hos
   ok = ok && check(natsOptions_SetSendAsap(opts, lo.send_asap), "NATS send-asap");
   ok = ok && check(natsOptions_SetMaxReconnect(opts, -1), "NATS reconnect");
   ok = ok && check(natsOptions_SetReconnectWait(opts, 100), "NATS reconnect wait");
+  // A path that drops packets without closing (a partition) is noticed by unanswered pings:
+  // three intervals, about dead_after (nats.c's default is every 2 minutes). The client then
+  // holds what is sent for the reconnect instead of writing into the void.
+  ok = ok && check(natsOptions_SetPingInterval(opts, std::max<std::int64_t>(50, lo.dead_after.count() / 3)),
+                   "NATS ping interval");
+  ok = ok && check(natsOptions_SetMaxPingsOut(opts, 2), "NATS max pings out");
   ok = ok && check(natsOptions_UseGlobalMessageDelivery(opts, true), "NATS delivery");
   ok = ok && check(natsOptions_SetDisconnectedCB(opts, &Link::on_disconnected, link.get()), "NATS callbacks");
   ok = ok && check(natsOptions_SetClosedCB(opts, &Link::on_closed, link.get()), "NATS callbacks");
@@ -149,6 +155,12 @@ std::unique_ptr<Link> Link::connect(const ClusterOptions& options, LinkHost& hos
   {
     std::shared_lock lock(link->members_mu_);
     link->members_cv_.wait_for(lock, lo.heartbeat, [] { return false; });
+  }
+  // A live host with our id heard our heartbeat and answered with its own: two hosts with
+  // one id would take each other's replies. The newcomer does not start.
+  if (link->impostor_seen_.load(std::memory_order_relaxed)) {
+    error = "host_id '" + lo.host_id + "' is already in use in lattice '" + lo.lattice + "'";
+    return nullptr;
   }
   Link* raw = link.get();
   link->heartbeat_ = std::jthread([raw](std::stop_token st) { raw->heartbeat_loop(st); });
@@ -326,13 +338,24 @@ void Link::on_error(natsConnection*, natsSubscription*, natsStatus err, void* cl
 }
 
 void Link::on_disconnected(natsConnection*, void* closure) {
-  static_cast<Link*>(closure)->count(&ClusterCounters::disconnects);
+  auto* self = static_cast<Link*>(closure);
+  self->count(&ClusterCounters::disconnects);
+  std::shared_lock life(self->life_mu_);
+  if (!self->closed_) self->event("disconnected", self->options_.url);
 }
 
 void Link::on_reconnected(natsConnection*, void* closure) {
   auto* self = static_cast<Link*>(closure);
   self->count(&ClusterCounters::reconnects);
   self->announce_soon();
+  std::shared_lock life(self->life_mu_);
+  if (!self->closed_) self->event("reconnected", self->options_.url);
+}
+
+bool Link::announced_by(const std::string& host, const std::string& id) const {
+  std::shared_lock lock(members_mu_);
+  auto it = members_.find(host);
+  return it != members_.end() && (it->second.ids.contains(id) || it->second.dropped.contains(id));
 }
 
 void Link::handle(std::string_view subject, std::string_view data) {
@@ -346,7 +369,19 @@ void Link::handle(std::string_view subject, std::string_view data) {
     return;
   }
   Frame& f = *decoded.frame;
-  if (f.host == options_.host_id) return;  // our own (no-echo keeps most away)
+  if (f.host == options_.host_id) {
+    // No-echo keeps our own frames away: this is another connection using our id (a second
+    // host started with the same host_id, or a forger). Its replies would cross with ours.
+    count(&ClusterCounters::refused_unknown_host);
+    if (f.kind == Kind::kHeartbeat) {
+      impostor_seen_.store(true, std::memory_order_relaxed);
+      // A newcomer with our id (its first heartbeat) hears at once that the id is taken;
+      // only then, so that two hosts with one id do not answer each other forever.
+      if (f.sequence == 1) announce_soon();
+    }
+    event("refused", "frame from another connection claiming this host's id '" + f.host + "'");
+    return;
+  }
   const bool on_hb = subject == prefix_ + "hb";
   if (f.kind == Kind::kHeartbeat || f.kind == Kind::kBye) {
     if (!on_hb) {
@@ -453,8 +488,10 @@ std::vector<std::string> Link::set_host_ids(const std::string& host, std::vector
   Member& m = it->second;
   m.last_seen = std::chrono::steady_clock::now();
   std::unordered_set<std::string> next(std::make_move_iterator(ids.begin()), std::make_move_iterator(ids.end()));
+  m.dropped.clear();
   for (const auto& id : m.ids) {
     if (alive && next.contains(id)) continue;
+    if (alive) m.dropped.insert(id);
     auto r = runners_.find(id);
     if (r != runners_.end() && --r->second == 0) {
       runners_.erase(r);

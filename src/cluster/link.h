@@ -79,6 +79,9 @@ class Link {
 
   // True if some live remote host announces `id`.
   [[nodiscard]] bool runs(std::string_view id) const;
+  // True if the live member `host` announces `id`, or did until its last heartbeat (a reply
+  // it sent as `id` stopped may arrive just after the heartbeat without it).
+  [[nodiscard]] bool announced_by(const std::string& host, const std::string& id) const;
   // Waits until some live remote host announces `id` (or does not, for `present` false).
   bool wait_runs(std::string_view id, bool present, std::chrono::milliseconds timeout);
   // Sends a kSend/kRequest frame to one host running f.target; a kReply to `host`;
@@ -134,6 +137,7 @@ class Link {
 
   struct Member {
     std::unordered_set<std::string> ids;
+    std::unordered_set<std::string> dropped;  // ids its last heartbeat no longer listed
     std::chrono::steady_clock::time_point last_seen;
   };
   mutable std::shared_mutex members_mu_;
@@ -155,6 +159,7 @@ class Link {
   bool wake_ = false;
   ClusterCounters counters_;
   std::atomic<std::uint32_t> events_left_{1000};
+  std::atomic<bool> impostor_seen_{false};  // a heartbeat with our host id arrived
   std::jthread heartbeat_;
 };
 

@@ -52,14 +52,18 @@ std::string Runtime::Impl::host_id() const { return cluster_ ? cluster_->host_id
 
 bool Runtime::Impl::remote_runs(std::string_view id) const { return cluster_ && cluster_->runs(id); }
 
-std::int32_t Runtime::Impl::send_remote(actor::Component& from, std::string_view target,
-                                        std::span<const std::uint8_t> payload) {
+std::int32_t Runtime::Impl::forward_remote(std::string sender, std::string target, std::string payload) {
   cluster::Frame f;
   f.kind = cluster::Kind::kSend;
-  f.sender = from.id();
-  f.target = std::string(target);
-  f.payload = to_string(payload);
-  const std::int32_t rc = cluster_->to_component(f);
+  f.sender = std::move(sender);
+  f.target = std::move(target);
+  f.payload = std::move(payload);
+  return cluster_->to_component(f);
+}
+
+std::int32_t Runtime::Impl::send_remote(actor::Component& from, std::string_view target,
+                                        std::span<const std::uint8_t> payload) {
+  const std::int32_t rc = forward_remote(from.id(), std::string(target), to_string(payload));
   if (rc != abi::kOk) return refuse(from, rc);
   from.counters().bump(&actor::ComponentCounters::messages_sent);
   return abi::kOk;
@@ -153,6 +157,13 @@ void Runtime::Impl::accept_reply(cluster::Frame&& f) {
                                         "': not pending");
       return;
     }
+  }
+  // ...and only a host that runs it: another member cannot end someone else's request.
+  if (!cluster_->announced_by(f.host, f.target)) {
+    cluster_->count(&cluster::ClusterCounters::late_replies);
+    cluster_->event("refused", "reply to request " + std::to_string(f.request_id) + " from host '" + f.host +
+                                   "', which does not run '" + f.target + "'");
+    return;
   }
   auto taken = table_.take_as_target(f.request_id, runtime::kRemoteTarget);
   if (taken.outcome != messaging::CorrelationTable::Outcome::kOk) {

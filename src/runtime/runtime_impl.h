@@ -183,6 +183,8 @@ class Runtime::Impl final : public actor::Router {
   Status start_cluster();
   void stop_cluster();
   std::int32_t send_remote(actor::Component& from, std::string_view target, std::span<const std::uint8_t> payload);
+  // A kSend frame to a host running `target` (send-after timers too): 0, -1 or -3.
+  std::int32_t forward_remote(std::string sender, std::string target, std::string payload);
   // Hands request `id` (registered with target kRemoteTarget) to the host running `target`.
   std::int32_t dispatch_remote_request(std::int64_t id, actor::Component& from, std::string_view target,
                                        std::span<const std::uint8_t> payload, std::chrono::nanoseconds timeout);

@@ -18,7 +18,8 @@ std::int64_t Runtime::Impl::send_after(actor::Component& from, std::string_view 
   if (!permitted(from, from.capabilities().send, "send to", target)) return refuse(from, abi::kDenied);
   if (draining_.load(std::memory_order_acquire)) return refuse(from, abi::kNotFound);
   ComponentPtr to = find(target);
-  if (unreachable(to)) return refuse(from, abi::kNotFound);
+  // A target on another host is looked up again when the timer fires (remote.cpp).
+  if (unreachable(to) && !remote_runs(target)) return refuse(from, abi::kNotFound);
   const std::uint32_t max = from.budget().max_timers;
   if (max && from.timers_pending().load(std::memory_order_relaxed) >= max) {
     report(from, "budget", "send-after refused: " + std::to_string(max) + " timers already pending");
@@ -120,6 +121,9 @@ void Runtime::Impl::fire(runtime::Timer& t, std::chrono::nanoseconds now, FireCa
       if (!unreachable(to)) {
         actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, c->id(), std::move(t.payload), {}};
         pushed = deliver(to, t.target, std::move(e));
+      } else if (cluster_ && !draining_.load(std::memory_order_acquire) &&
+                 forward_remote(c->id(), t.target, std::move(t.payload)) == abi::kOk) {
+        pushed = actor::Mailbox::Push::kQueued;  // handed to NATS for a host that runs the target
       }
       if (pushed == actor::Mailbox::Push::kFull || pushed == actor::Mailbox::Push::kClosed) {
         c->counters().bump(&actor::ComponentCounters::timers_dropped);
