@@ -83,6 +83,7 @@ struct ComponentStats {
 // X(name, description): what a host's NATS link did (zero without [cluster]).
 #define WACTOR_CLUSTER_COUNTERS(X)                                                            \
   X(frames_sent, "frames this host handed to NATS")                                           \
+  X(batches_sent, "NATS messages that carried several frames (a batch)")                       \
   X(frames_received, "frames this host received from NATS")                                  \
   X(refused_malformed, "lattice messages refused: not a well-formed wactor frame")            \
   X(refused_unknown_host, "frames refused: from a host that is not a live member")            \

@@ -15,6 +15,11 @@ constexpr std::int32_t kOk = 0, kNotFound = -1, kQueueFull = -3;
 // other hosts decide how much arrives.
 constexpr int kPendingMessages = 1 << 20;
 constexpr int kPendingBytes = 256 << 20;
+// How long a fire-and-forget frame may wait for others to the same subject (batch.h).
+constexpr std::chrono::microseconds kBatchWindow{100};
+// Frames per batch to an id several hosts run: NATS picks a replica per message, so small
+// batches keep a burst shared among them.
+constexpr std::size_t kReplicaBatchFrames = 8;
 
 bool valid_lattice(std::string_view l) {
   if (l.empty() || l.size() > 64) return false;
@@ -47,7 +52,11 @@ std::string hex(std::string_view s) {
 }
 
 Link::Link(ClusterOptions options, LinkHost& host, EventFn events)
-    : options_(std::move(options)), host_(host), events_(std::move(events)), prefix_("wactor." + options_.lattice + ".") {}
+    : options_(std::move(options)),
+      host_(host),
+      events_(std::move(events)),
+      prefix_("wactor." + options_.lattice + "."),
+      hb_subject_(prefix_ + "hb") {}
 
 std::unique_ptr<Link> Link::connect(const ClusterOptions& options, LinkHost& host, EventFn events,
                                     std::string& error) {
@@ -95,7 +104,9 @@ std::unique_ptr<Link> Link::connect(const ClusterOptions& options, LinkHost& hos
   ok = ok && check(natsOptions_SetName(opts, ("wactor " + lo.host_id).c_str()), "NATS name");
   ok = ok && check(natsOptions_SetTimeout(opts, 2000), "NATS timeout");
   ok = ok && check(natsOptions_SetNoEcho(opts, true), "NATS no-echo");
-  ok = ok && check(natsOptions_SetSendAsap(opts, lo.send_asap), "NATS send-asap");
+  // Every publish goes to the socket at once: the link batches fire-and-forget frames itself
+  // (batch.h) and requests and replies must not wait for the client's ~1 ms flusher.
+  ok = ok && check(natsOptions_SetSendAsap(opts, true), "NATS send-asap");
   ok = ok && check(natsOptions_SetMaxReconnect(opts, -1), "NATS reconnect");
   ok = ok && check(natsOptions_SetReconnectWait(opts, 100), "NATS reconnect wait");
   // A path that drops packets without closing (a partition) is noticed by unanswered pings:
@@ -131,6 +142,16 @@ std::unique_ptr<Link> Link::connect(const ClusterOptions& options, LinkHost& hos
   }
   natsOptions_Destroy(opts);
   if (!ok) return nullptr;
+  {
+    Batcher::Limits limits;
+    limits.window = kBatchWindow;
+    Link* raw = link.get();
+    link->batcher_ = std::make_unique<Batcher>(
+        lo.host_id, limits,
+        [raw](const std::string& subject, std::string_view data, std::size_t frames) {
+          return raw->publish(subject, data, frames);
+        });
+  }
   auto sub = [&](const std::string& subject) {
     natsSubscription* sp = nullptr;
     if (!check(natsConnection_Subscribe(&sp, link->nc_, subject.c_str(), &Link::on_message, link.get()),
@@ -181,6 +202,7 @@ void Link::close() {
     heartbeat_.join();
   }
   if (nc_ == nullptr) return;
+  if (batcher_) batcher_->stop();  // what is batched goes before the bye
   Frame bye;
   bye.kind = Kind::kBye;
   bye.host = options_.host_id;
@@ -212,18 +234,19 @@ void Link::on_closed(natsConnection*, void* closure) {
   self->closed_cb_cv_.notify_all();
 }
 
-std::int32_t Link::publish(const std::string& subject, const std::string& data) {
+std::int32_t Link::publish(const std::string& subject, std::string_view data, std::size_t frames) {
   std::shared_lock lock(nc_mu_);
   if (nc_ == nullptr) {
-    count(&ClusterCounters::send_failed);
+    counters_.send_failed.fetch_add(frames, std::memory_order_relaxed);
     return kNotFound;
   }
   const natsStatus s = natsConnection_Publish(nc_, subject.c_str(), data.data(), static_cast<int>(data.size()));
   if (s == NATS_OK) {
-    count(&ClusterCounters::frames_sent);
+    counters_.frames_sent.fetch_add(frames, std::memory_order_relaxed);
+    if (frames > 1) count(&ClusterCounters::batches_sent);
     return kOk;
   }
-  count(&ClusterCounters::send_failed);
+  counters_.send_failed.fetch_add(frames, std::memory_order_relaxed);
   return s == NATS_CONNECTION_CLOSED ? kNotFound : kQueueFull;
 }
 
@@ -250,20 +273,30 @@ void Link::event(std::string_view kind, std::string detail) {
   events_(kind, detail);
 }
 
+// Requests and replies go at once (with what was batched before them for the same
+// subject: order per sender and target holds); sends and publishes are batched unless
+// send_asap is set.
 std::int32_t Link::to_component(Frame& f) {
   f.host = options_.host_id;
-  if (!runs(f.target)) return kNotFound;
-  return publish(prefix_ + "c." + hex(f.target), encode(f));
+  std::uint32_t runners = 0;
+  {
+    std::shared_lock lock(members_mu_);
+    auto it = runners_.find(f.target);
+    if (it != runners_.end()) runners = it->second;
+  }
+  if (runners == 0) return kNotFound;
+  const bool now = options_.send_asap || f.kind != Kind::kSend;
+  return batcher_->add(prefix_ + "c." + hex(f.target), encode(f), now, runners > 1 ? kReplicaBatchFrames : 0);
 }
 
 std::int32_t Link::to_host(const std::string& host, Frame& f) {
   f.host = options_.host_id;
-  return publish(prefix_ + "h." + hex(host), encode(f));
+  return batcher_->add(prefix_ + "h." + hex(host), encode(f), true);
 }
 
 std::int32_t Link::to_topic(Frame& f) {
   f.host = options_.host_id;
-  return publish(prefix_ + "t." + f.target, encode(f));
+  return batcher_->add(prefix_ + "t." + f.target, encode(f), options_.send_asap);
 }
 
 bool Link::live(std::string_view host) const {
@@ -358,62 +391,82 @@ bool Link::announced_by(const std::string& host, const std::string& id) const {
   return it != members_.end() && (it->second.ids.contains(id) || it->second.dropped.contains(id));
 }
 
+bool Link::is_subject(std::string_view subject, std::string_view kind, std::string_view id) const {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  if (subject.size() != prefix_.size() + kind.size() + 2 * id.size()) return false;
+  if (subject.substr(0, prefix_.size()) != prefix_ || subject.substr(prefix_.size(), kind.size()) != kind) return false;
+  const char* p = subject.data() + prefix_.size() + kind.size();
+  for (unsigned char c : id) {
+    if (*p++ != kDigits[c >> 4] || *p++ != kDigits[c & 15]) return false;
+  }
+  return true;
+}
+
 void Link::handle(std::string_view subject, std::string_view data) {
   std::shared_lock life(life_mu_);
   if (closed_) return;
-  count(&ClusterCounters::frames_received);
-  auto decoded = decode(data);
-  if (!decoded.frame) {
+  auto message = decode_message(data);
+  if (message.frames.empty()) {
+    count(&ClusterCounters::frames_received);
     count(&ClusterCounters::refused_malformed);
-    event("refused", "malformed frame on " + std::string(subject.substr(0, 200)) + ": " + decoded.error);
+    event("refused", "malformed frame on " + std::string(subject.substr(0, 200)) + ": " + message.error);
     return;
   }
-  Frame& f = *decoded.frame;
-  if (f.host == options_.host_id) {
+  counters_.frames_received.fetch_add(message.frames.size(), std::memory_order_relaxed);
+  const std::string& from = message.frames.front().host;  // a batch's frames share it
+  if (from == options_.host_id) {
     // No-echo keeps our own frames away: this is another connection using our id (a second
     // host started with the same host_id, or a forger). Its replies would cross with ours.
-    count(&ClusterCounters::refused_unknown_host);
-    if (f.kind == Kind::kHeartbeat) {
+    counters_.refused_unknown_host.fetch_add(message.frames.size(), std::memory_order_relaxed);
+    const Frame& f = message.frames.front();
+    if (!message.batch && f.kind == Kind::kHeartbeat) {
       impostor_seen_.store(true, std::memory_order_relaxed);
       // A newcomer with our id (its first heartbeat) hears at once that the id is taken;
       // only then, so that two hosts with one id do not answer each other forever.
       if (f.sequence == 1) announce_soon();
     }
-    event("refused", "frame from another connection claiming this host's id '" + f.host + "'");
+    event("refused", "frame from another connection claiming this host's id '" + from + "'");
     return;
   }
-  const bool on_hb = subject == prefix_ + "hb";
-  if (f.kind == Kind::kHeartbeat || f.kind == Kind::kBye) {
-    if (!on_hb) {
-      count(&ClusterCounters::refused_malformed);
-      event("refused", "membership frame from '" + f.host + "' off the heartbeat subject");
+  const bool on_hb = subject == hb_subject_;
+  if (!message.batch) {
+    Frame& f = message.frames.front();
+    if (f.kind == Kind::kHeartbeat || f.kind == Kind::kBye) {
+      if (!on_hb) {
+        count(&ClusterCounters::refused_malformed);
+        event("refused", "membership frame from '" + f.host + "' off the heartbeat subject");
+        return;
+      }
+      bool is_new = false;
+      {
+        std::shared_lock lock(members_mu_);
+        is_new = f.kind == Kind::kHeartbeat && !members_.contains(f.host);
+      }
+      // A newcomer hears from us before it can receive anything from us: it learns our ids
+      // (and that we are a member) first.
+      if (is_new) send_heartbeat();
+      auto lost = set_host_ids(f.host, std::move(f.ids), f.kind == Kind::kHeartbeat);
+      if (!lost.empty()) host_.on_ids_lost(lost);
       return;
     }
-    bool is_new = false;
-    {
-      std::shared_lock lock(members_mu_);
-      is_new = f.kind == Kind::kHeartbeat && !members_.contains(f.host);
-    }
-    // A newcomer hears from us before it can receive anything from us: it learns our ids
-    // (and that we are a member) first.
-    if (is_new) send_heartbeat();
-    auto lost = set_host_ids(f.host, std::move(f.ids), f.kind == Kind::kHeartbeat);
-    if (!lost.empty()) host_.on_ids_lost(lost);
-    return;
   }
   if (on_hb) {
     count(&ClusterCounters::refused_malformed);
-    event("refused", "data frame from '" + f.host + "' on the heartbeat subject");
+    event("refused", "data frame from '" + from + "' on the heartbeat subject");
     return;
   }
   {
     std::shared_lock lock(members_mu_);
-    if (!members_.contains(f.host)) {
-      count(&ClusterCounters::refused_unknown_host);
-      event("refused", "frame from '" + f.host + "', not a live member");
+    if (!members_.contains(from)) {
+      counters_.refused_unknown_host.fetch_add(message.frames.size(), std::memory_order_relaxed);
+      event("refused", "frame from '" + from + "', not a live member");
       return;
     }
   }
+  for (auto& f : message.frames) dispatch(subject, std::move(f));
+}
+
+void Link::dispatch(std::string_view subject, Frame&& f) {
   // Control frames of the operator's API (no sender) are not a component's: accept_from
   // does not apply to them (docs/CLUSTER.md, "Control API across hosts").
   const bool answer = f.kind == Kind::kReply || f.kind == Kind::kControlReply;
@@ -446,13 +499,13 @@ void Link::handle(std::string_view subject, std::string_view data) {
   }
   // A message or request names its target twice (subject and frame): they must agree, or
   // a frame on one component's subject could reach another.
-  if ((f.kind == Kind::kSend || f.kind == Kind::kRequest) && subject != prefix_ + "c." + hex(f.target)) {
+  if ((f.kind == Kind::kSend || f.kind == Kind::kRequest) && !is_subject(subject, "c.", f.target)) {
     count(&ClusterCounters::refused_malformed);
     event("refused", "frame from '" + f.host + "' for '" + f.target + "' on another component's subject");
     return;
   }
   if ((f.kind == Kind::kReply || f.kind == Kind::kControl || f.kind == Kind::kControlReply) &&
-      subject != prefix_ + "h." + hex(options_.host_id)) {
+      !is_subject(subject, "h.", options_.host_id)) {
     count(&ClusterCounters::refused_malformed);
     event("refused", "reply from '" + f.host + "' off this host's reply subject");
     return;
@@ -568,7 +621,7 @@ void Link::send_heartbeat() {
       hb.ids.push_back(id);
     }
   }
-  (void)publish(prefix_ + "hb", encode(hb));
+  (void)publish(hb_subject_, encode(hb));
 }
 
 void Link::heartbeat_loop(std::stop_token stop) {

@@ -28,6 +28,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "cluster/batch.h"
 #include "cluster/wire.h"
 #include "wactor/metrics.h"
 #include "wactor/runtime.h"
@@ -117,18 +118,25 @@ class Link {
   static void on_error(natsConnection*, natsSubscription*, natsStatus err, void* closure);
   static void on_reconnected(natsConnection*, void* closure);
   void handle(std::string_view subject, std::string_view data);
+  // One data frame (send, request, reply, publish) of a live member, checked, to host_.
+  void dispatch(std::string_view subject, Frame&& f);
+  // True if subject is prefix_ + kind + hex(id) (no allocation: this runs per frame).
+  [[nodiscard]] bool is_subject(std::string_view subject, std::string_view kind, std::string_view id) const;
   void heartbeat_loop(std::stop_token stop);
   void sync_subscriptions();
   void send_heartbeat();
   void expire_hosts();
   // Replaces what `host` runs; returns the ids no live host runs any more.
   std::vector<std::string> set_host_ids(const std::string& host, std::vector<std::string> ids, bool alive);
-  std::int32_t publish(const std::string& subject, const std::string& data);
+  std::int32_t publish(const std::string& subject, std::string_view data, std::size_t frames = 1);
 
   ClusterOptions options_;
   LinkHost& host_;
   EventFn events_;
   std::string prefix_;  // "wactor.<lattice>."
+  std::string hb_subject_;  // prefix_ + "hb"
+  // Frames to components, hosts and topics go through it (batch.h); heartbeats do not.
+  std::unique_ptr<Batcher> batcher_;
   std::shared_mutex nc_mu_;  // publish() shares it; close() takes it to destroy the connection
   natsConnection* nc_ = nullptr;
   std::vector<natsSubscription*> fixed_subs_;  // host, hb, topics
