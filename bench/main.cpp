@@ -148,6 +148,7 @@ int run(int argc, char** argv) {
     living_benchmarks(e, s, rows);
     if (s.wants("languages")) language_benchmarks(e, s, rows);
     storage_benchmarks(e, s, rows);
+    storage_jetstream_benchmarks(e, s, rows);
     cluster_benchmarks(e, s, rows);
   }
   if (s.wants("languages")) language_sizes(rows);

@@ -45,6 +45,7 @@ void runtime_benchmarks(const std::string& engine, const Settings& s, const Base
 void peer_benchmarks(const Settings& s, std::vector<Row>& rows);
 // Key-value storage: committed kv-set handlers, kv-get, raw SQLite beside them.
 void storage_benchmarks(const std::string& engine, const Settings& s, std::vector<Row>& rows);
+void storage_jetstream_benchmarks(const std::string& engine, const Settings& s, std::vector<Row>& rows);
 // Actors that come and go: spawn from a guest, churn, pending timers, upgrade pause.
 void living_benchmarks(const std::string& engine, const Settings& s, std::vector<Row>& rows);
 // Per guest language (bench/guest_languages.h): throughput and round trip, and binary sizes.

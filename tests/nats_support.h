@@ -38,7 +38,12 @@ class NatsServer {
     if (pid_ == 0) {
       dup2(fds[1], 2);
       dup2(fds[1], 1);
-      execlp("nats-server", "nats-server", "-a", "127.0.0.1", "-p", p.c_str(), static_cast<char*>(nullptr));
+      std::vector<const char*> argv = {"nats-server", "-a", "127.0.0.1", "-p", p.c_str()};
+      if (!store_dir_.empty()) {
+        argv.insert(argv.end(), {"-js", "-sd", store_dir_.c_str()});
+      }
+      argv.push_back(nullptr);
+      execvp("nats-server", const_cast<char* const*>(argv.data()));
       _exit(127);
     }
     close(fds[1]);
@@ -56,6 +61,8 @@ class NatsServer {
     cv_.wait_for(lock, std::chrono::seconds(10), [&] { return ready_ || ended_; });
     return ready_;
   }
+  // JetStream on, its files in `dir` (before start()).
+  void enable_jetstream(std::string dir) { store_dir_ = std::move(dir); }
   // SIGTERM and wait for it to exit.
   void stop() {
     if (pid_ > 0) {
@@ -95,6 +102,7 @@ class NatsServer {
 
   pid_t pid_ = -1;
   int port_ = 0;
+  std::string store_dir_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool ready_ = false, ended_ = false;

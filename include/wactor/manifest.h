@@ -110,6 +110,8 @@ struct ManifestHttp {
 struct ManifestStorage {
   std::string path;  // resolved against the manifest's directory; default "state.db" beside it
   bool full_sync = false;  // sync = "full" (default "normal")
+  std::string backend;     // "sqlite" (default) or "jetstream" (needs [cluster])
+  int replicas = 1;        // of the JetStream bucket, if created by this host
 };
 
 // [cluster]: join a lattice of hosts over NATS (docs/CLUSTER.md). Files resolved against

@@ -156,6 +156,11 @@ struct StorageOptions {
   bool full_sync = false;
   // Caps the database at that many 4 KiB pages (0: no cap): simulates a full disk in tests.
   std::uint64_t max_pages = 0;
+  // "jetstream": the lattice's JetStream key-value bucket over the [cluster] connection
+  // settings (cluster.url, cluster.lattice, credentials, TLS) instead of the SQLite file;
+  // empty or "sqlite": the file at `path` (docs/STORAGE.md, "JetStream backend").
+  std::string backend;
+  int jetstream_replicas = 1;  // of the bucket, if this host creates it
 };
 
 // [cluster]: join a lattice of hosts over NATS (docs/CLUSTER.md). Empty url: no cluster,

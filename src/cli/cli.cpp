@@ -320,6 +320,8 @@ int run(const RunOptions& options, std::ostream& err) {
   if (mr.max_components) ro.max_components = *mr.max_components;
   ro.storage.path = manifest->storage.path;  // opened only if a module imports kv-*
   ro.storage.full_sync = manifest->storage.full_sync;
+  ro.storage.backend = manifest->storage.backend;
+  ro.storage.jetstream_replicas = manifest->storage.replicas;
   const ManifestCluster& mc = manifest->cluster;
   ro.cluster.url = !options.nats.empty() ? options.nats : mc.url.value_or("");
   if (!options.lattice.empty() || mc.lattice) ro.cluster.lattice = !options.lattice.empty() ? options.lattice : *mc.lattice;

@@ -275,7 +275,7 @@ class Parser {
   }
 
   Status parse_storage(const toml::table& t, ManifestStorage& st) {
-    WACTOR_TRY(only_keys(t, {"path", "sync"}, "[storage]"));
+    WACTOR_TRY(only_keys(t, {"path", "sync", "backend", "replicas"}, "[storage]"));
     auto path = string_key(t, "path", false, "[storage]");
     if (!path.ok()) return std::move(path).take_error();
     if (*path) {
@@ -290,6 +290,17 @@ class Parser {
       }
       st.full_sync = **sync == "full";
     }
+    auto backend = string_key(t, "backend", false, "[storage]");
+    if (!backend.ok()) return std::move(backend).take_error();
+    if (*backend) {
+      if (**backend != "sqlite" && **backend != "jetstream") {
+        return error_at(t.get("backend")->source(), "[storage] backend must be \"sqlite\" or \"jetstream\"");
+      }
+      st.backend = **backend;
+    }
+    auto replicas = int_key(t, "replicas", 1, 5);
+    if (!replicas.ok()) return std::move(replicas).take_error();
+    if (*replicas) st.replicas = static_cast<int>(**replicas);
     return {};
   }
 

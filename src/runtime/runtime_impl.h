@@ -152,6 +152,7 @@ class Runtime::Impl final : public actor::Router {
   // The storage committer, opened on first use by a component whose module imports kv-*
   // (nullptr when RuntimeOptions::storage.path is empty).
   Result<storage::GroupCommitter*> storage_for(const engine::Module& module);
+  Result<std::unique_ptr<storage::Store>> open_jetstream_store();
   // Ends a request taken from the table: queues the requester's callback.
   void complete(const messaging::PendingRequest& r, std::int32_t status, std::string payload);
   void finish_one() { finish(1); }

@@ -8,6 +8,7 @@
 #include "instrument/metering.h"
 #include "messaging/topic.h"
 #include "runtime/runtime_impl.h"
+#include "storage/jetstream_store.h"
 
 namespace wactor {
 namespace {
@@ -71,6 +72,22 @@ actor::ComponentSetup Runtime::Impl::setup_from(const ComponentSpec& spec, std::
   return s;
 }
 
+Result<std::unique_ptr<storage::Store>> Runtime::Impl::open_jetstream_store() {
+  const ClusterOptions& c = options_.cluster;
+  if (c.url.empty()) {
+    return make_error(ErrorCode::kInvalidArgument, "storage backend \"jetstream\" needs a NATS url ([cluster] url)");
+  }
+  storage::JetStreamOptions o;
+  o.url = c.url;
+  o.lattice = c.lattice;
+  o.creds_file = c.creds_file;
+  o.tls_ca_file = c.tls_ca_file;
+  o.tls_cert_file = c.tls_cert_file;
+  o.tls_key_file = c.tls_key_file;
+  o.replicas = options_.storage.jetstream_replicas;
+  return storage::open_jetstream(o);
+}
+
 Result<storage::GroupCommitter*> Runtime::Impl::storage_for(const engine::Module& module) {
   std::lock_guard lock(storage_mu_);
   if (committer_) return committer_.get();
@@ -78,12 +95,15 @@ Result<storage::GroupCommitter*> Runtime::Impl::storage_for(const engine::Module
   for (const auto& imp : module.info().imports) {
     uses = uses || (imp.module == abi::kImportModule && imp.name.starts_with("kv-"));
   }
-  if (!uses || options_.storage.path.empty()) return static_cast<storage::GroupCommitter*>(nullptr);
-  storage::SqliteOptions o;
-  o.path = options_.storage.path;
-  o.synchronous = options_.storage.full_sync ? storage::Synchronous::kFull : storage::Synchronous::kNormal;
-  o.max_pages = options_.storage.max_pages;
-  auto opened = storage::open_sqlite(o);
+  const bool jetstream = options_.storage.backend == "jetstream";
+  if (!uses || (!jetstream && options_.storage.path.empty())) return static_cast<storage::GroupCommitter*>(nullptr);
+  auto opened = jetstream ? open_jetstream_store() : [&] {
+    storage::SqliteOptions o;
+    o.path = options_.storage.path;
+    o.synchronous = options_.storage.full_sync ? storage::Synchronous::kFull : storage::Synchronous::kNormal;
+    o.max_pages = options_.storage.max_pages;
+    return storage::open_sqlite(o);
+  }();
   if (!opened.ok()) return std::move(opened).take_error();
   store_ = std::move(opened).value();
   committer_ = std::make_unique<storage::GroupCommitter>(*store_);

@@ -19,7 +19,9 @@ namespace wactor::storage {
 class Space {
  public:
   Space(GroupCommitter& committer, std::string space, std::uint64_t quota_bytes)
-      : committer_(committer), space_(std::move(space)), quota_(quota_bytes) {}
+      : committer_(committer), space_(std::move(space)), quota_(quota_bytes) {
+    committer_.store().open_space(space_);
+  }
 
   // A handler call starts: what an earlier call left unaccepted is discarded.
   void begin_call();

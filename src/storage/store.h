@@ -46,6 +46,9 @@ class Store {
   [[nodiscard]] virtual Result<std::uint64_t> usage(std::string_view space) = 0;
   // Applies every set atomically (all or none) and durably (docs/STORAGE.md, "Durability").
   [[nodiscard]] virtual Status commit(std::span<const WriteSet> sets) = 0;
+  // A component with this space starts on this host: forget what is cached of the space (it
+  // may have run on another host meanwhile).
+  virtual void open_space(std::string_view space) { (void)space; }
 };
 
 enum class Synchronous : std::uint8_t {
