@@ -137,7 +137,7 @@ using LogSink = std::function<void(std::string_view component, std::int32_t leve
 // "unhealthy", "restarted", "restart-failed", "escalated", "stopped", "shutdown-failed",
 // "dropped", "bad-log-call", "orphaned-reply", "shed", "budget", "interrupted", "host-error",
 // "restart-scheduled", "init-failed", "upgraded", "upgrade-failed", "passivated",
-// "activated".
+// "activated", "spawn-refused" (a spawn placed on another host, docs/CLUSTER.md).
 // Called from worker and timer threads. `detail` may hold guest-chosen text: sinks that
 // print it must escape it (escape_event_text).
 struct RuntimeEvent {
