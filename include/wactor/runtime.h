@@ -164,8 +164,9 @@ struct ClusterOptions {
   std::string tls_cert_file, tls_key_file;  // client certificate
   std::chrono::milliseconds heartbeat{250};
   std::chrono::milliseconds dead_after{1'500};  // no heartbeat for this long: the host is gone
-  // Hand every frame to the socket at once (NATS SendAsap): lower request latency, far
-  // lower bulk throughput. Default: the client batches (flushes within ~1 ms).
+  // No batching of sends and publishes: each frame goes at once (lower latency, lower bulk
+  // throughput). Default: batched per subject for up to 100 us (docs/CLUSTER.md, "Batching").
+  // Requests and replies always go at once.
   bool send_asap = false;
   // Sender ids (patterns as for send grants) whose messages this host accepts from other
   // hosts; empty: every sender.
