@@ -137,7 +137,7 @@ using LogSink = std::function<void(std::string_view component, std::int32_t leve
 // "unhealthy", "restarted", "restart-failed", "escalated", "stopped", "shutdown-failed",
 // "dropped", "bad-log-call", "orphaned-reply", "shed", "budget", "interrupted", "host-error",
 // "restart-scheduled", "init-failed", "upgraded", "upgrade-failed", "passivated",
-// "activated".
+// "activated", "spawn-refused" (a spawn placed on another host, docs/CLUSTER.md).
 // Called from worker and timer threads. `detail` may hold guest-chosen text: sinks that
 // print it must escape it (escape_event_text).
 struct RuntimeEvent {
@@ -174,8 +174,9 @@ struct ClusterOptions {
   std::string tls_cert_file, tls_key_file;  // client certificate
   std::chrono::milliseconds heartbeat{250};
   std::chrono::milliseconds dead_after{1'500};  // no heartbeat for this long: the host is gone
-  // Hand every frame to the socket at once (NATS SendAsap): lower request latency, far
-  // lower bulk throughput. Default: the client batches (flushes within ~1 ms).
+  // No batching of sends and publishes: each frame goes at once (lower latency, lower bulk
+  // throughput). Default: batched per subject for up to 100 us (docs/CLUSTER.md, "Batching").
+  // Requests and replies always go at once.
   bool send_asap = false;
   // Sender ids (patterns as for send grants) whose messages this host accepts from other
   // hosts; empty: every sender.
