@@ -397,6 +397,16 @@ TEST(PlacementProcess, ControlApiOfOneHostDrivesTheOther) {
   r = client.fetch("DELETE", base + "/v1/components/kid");
   EXPECT_EQ(r.status, 204) << r.body;
   EXPECT_TRUE(b.wait_output("stop of 'kid' asked by host 'a-host'")) << b.output();
+  // wactor ctl: spawn --on, and the list's HOST column.
+  test::Child spawn, list;
+  ASSERT_TRUE(spawn.start({WACTOR_BINARY, "ctl", "spawn", "kid2", "--module", "prober", "--on", "b-host", "--host", base}));
+  EXPECT_EQ(spawn.wait_exit(), 0) << spawn.output();
+  EXPECT_TRUE(spawn.wait_output("spawned kid2 from module prober on b-host\n")) << spawn.output();
+  EXPECT_TRUE(b.wait_output("kid2 INFO init")) << b.output();
+  ASSERT_TRUE(list.start({WACTOR_BINARY, "ctl", "list", "--host", base}));
+  EXPECT_EQ(list.wait_exit(), 0) << list.output();
+  EXPECT_TRUE(list.wait_output("ID     HOST")) << list.output();
+  EXPECT_TRUE(list.wait_output("kid2   b-host")) << list.output();
   a.signal(SIGTERM);
   b.signal(SIGTERM);
   EXPECT_TRUE(WIFEXITED(a.wait_exit()));

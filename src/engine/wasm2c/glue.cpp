@@ -1,6 +1,7 @@
 #include "engine/wasm2c/glue.h"
 
 #include "engine/wasm2c/rename.h"
+#include "instrument/metering.h"
 
 #include <sstream>
 
@@ -159,6 +160,12 @@ Result<std::string> generate_glue(const ModuleInfo& info, std::string_view origi
     }
     const std::string symbol = "Z_" + module_symbol + "Z_" + mangle(import_name(i));
     const Signature& s = imp.sig;
+    // The fuel refill runs once per slice: kept out of line (and off the hot path), so that
+    // a function's metering check stays small and the C compiler can still inline calls
+    // to it (recursive ones included: the fuel counter then stays in a register across them).
+    if (imp.module == instrument::kInternalModule && imp.name == instrument::kRefillImport) {
+      c << "__attribute__((noinline, cold)) ";
+    }
     c << (s.results.empty() ? std::string("void") : std::string(c_type(s.results[0]))) << " " << symbol
       << "(struct Z_" << module_symbol << "_instance_t* ctx";
     for (std::size_t p = 0; p < s.params.size(); ++p) c << ", " << c_type(s.params[p]) << " p" << p;
