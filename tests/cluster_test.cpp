@@ -323,7 +323,9 @@ TEST_P(Cluster, StorageWritersOutputsCrossHostsOnlyAfterTheCommit) {
                    ("wactor-cluster-kv-" + GetParam() + "-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
-  storage_ = StorageOptions{(dir / "state.db").string(), false, 12};  // full after a few big values
+  storage_ = StorageOptions{};
+  storage_->path = (dir / "state.db").string();
+  storage_->max_pages = 12;  // full after a few big values
   auto kv = ComponentSpec{"writer", test::guest_bytes("kv_probe.wasm"), test::guest_path("kv_probe.wasm"), {}, 0, {},
                           Capabilities::all(), {}, {}, {}, {}};
   Host& a = host("host-a", {std::move(kv), probe("plain")});

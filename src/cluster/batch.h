@@ -22,7 +22,7 @@
 
 namespace wactor::cluster {
 
-inline constexpr std::uint8_t kBatchKind = 7;
+inline constexpr std::uint8_t kBatchKind = 9;  // after the frame kinds of wire.h (1..8)
 inline constexpr std::size_t kMaxBatchFrames = 4096;      // frames in one batch, at most
 inline constexpr std::size_t kMaxBatchBytes = 64 << 10;    // a batch is sent once it would grow past this
 

@@ -28,6 +28,7 @@ enum class Kind : std::uint8_t {
   // one host's subject, answered by a kControlReply to the asking host.
   kControl = 7,       // op on the receiving host, for request_id
   kControlReply = 8,  // status (an abi::GuestStatus, -7..0) and payload (JSON or error text)
+  // 9 is a batch of frames (cluster/batch.h): never a Frame's kind.
 };
 
 // What a kControl frame asks of the receiving host.
