@@ -141,6 +141,8 @@ Runnable* Scheduler::take_injected(Worker& w) {
 Runnable* Scheduler::steal(Worker& w, std::chrono::steady_clock::time_point now) {
   // Start at a different victim each time, so thieves spread over the workers.
   const unsigned start = w.index + 1 + w.tick % workers_;
+  const bool look_at_next = now - w.next_looked >= kNextStealAfter / 4;
+  if (look_at_next) w.next_looked = now;
   for (unsigned k = 0; k < workers_; ++k) {
     const unsigned v = (start + k) % workers_;
     if (v == w.index) continue;
@@ -166,6 +168,9 @@ Runnable* Scheduler::steal(Worker& w, std::chrono::steady_clock::time_point now)
     }
     // Its next runnable waits for the end of its batch; take it only when that batch has
     // run for kNextStealAfter (seen by this worker: the same batch number since then).
+    // Looked at a few times per kNextStealAfter, not at every turn: the owner writes these
+    // lines once per batch, and each look by another core makes its next write a miss.
+    if (!look_at_next) continue;
     const std::uint64_t b = o.batches.load(std::memory_order_acquire);
     if (b != w.seen_batches[v]) {
       w.seen_batches[v] = b;

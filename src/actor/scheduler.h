@@ -56,6 +56,7 @@ class Scheduler {
     // Owner only: what this worker last saw of each other worker (see steal()).
     alignas(64) std::vector<std::uint64_t> seen_batches;
     std::vector<std::chrono::steady_clock::time_point> seen_at;
+    std::chrono::steady_clock::time_point next_looked{};  // when steal() last looked at next slots
     unsigned index = 0;
     std::uint32_t tick = 0;
     unsigned next_runs = 0;  // batches taken from `next` in a row
