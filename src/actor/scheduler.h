@@ -1,7 +1,7 @@
 // A fixed pool of owned worker threads shared by all actors. Each worker has its own run
 // queue and a one-entry "next" slot; threads that are not workers feed a shared injection
 // queue; idle workers steal, spin a little, then park. Nothing on the way from a send to a
-// run is shared by all workers (docs/SCHEDULER.md).
+// run is shared by all workers (docs/BENCHMARKS.md, "Scaling").
 #pragma once
 
 #include <atomic>
