@@ -32,6 +32,7 @@ constexpr const char* kUsage =
     "  --only       comma-separated groups: calls,compute,throughput,rtt,spawn,pending,queued,living,timers,storage,cluster,\n"
     "               languages (the bench guest per guest language, and binary sizes),\n"
     "               throughput16 (only the 16 B one-pair run: bench/collapse.sh),\n"
+    "               scaling (1, 2, 16, 64 workers, many pairs; only when named),\n"
     "               peers (CAF and Erlang beside aot on throughput,rtt,pending,queued; engines default to aot)\n"
     "  --workers N  worker threads of each runtime, and of the peers (default 2)\n"
     "  --no-peers   do not run CAF and Erlang (they run by default, or with --only peers)\n"
@@ -150,6 +151,7 @@ int run(int argc, char** argv) {
     storage_benchmarks(e, s, rows);
     storage_jetstream_benchmarks(e, s, rows);
     cluster_benchmarks(e, s, rows);
+    if (s.only.count("scaling") != 0) scaling_benchmarks(e, s, rows);
   }
   if (s.wants("languages")) language_sizes(rows);
   if (s.wants("peers")) peer_benchmarks(s, rows);

@@ -17,7 +17,7 @@ struct Settings {
   std::size_t pending = 100'000;
   int fib_n = 30;
   unsigned workers = 2;
-  std::set<std::string> only;  // scenario groups to run (empty: all): calls compute throughput rtt spawn pending queued living timers storage cluster languages peers
+  std::set<std::string> only;  // scenario groups to run (empty: all): calls compute throughput rtt spawn pending queued living timers storage cluster languages peers scaling
   [[nodiscard]] bool wants(const std::string& group) const { return only.empty() || only.count(group) != 0; }
 };
 
@@ -51,6 +51,8 @@ void living_benchmarks(const std::string& engine, const Settings& s, std::vector
 // Per guest language (bench/guest_languages.h): throughput and round trip, and binary sizes.
 void language_benchmarks(const std::string& engine, const Settings& s, std::vector<Row>& rows);
 void language_sizes(std::vector<Row>& rows);
+// Throughput and request rates on 1, 2, 16 and 64 workers (only with --only scaling).
+void scaling_benchmarks(const std::string& engine, const Settings& s, std::vector<Row>& rows);
 // Across hosts over a nats-server it starts, beside raw nats.c (docs/CLUSTER.md).
 void cluster_benchmarks(const std::string& engine, const Settings& s, std::vector<Row>& rows);
 

@@ -1,66 +1,269 @@
 #include "actor/scheduler.h"
 
-#include <chrono>
-
-#include "actor/spin_lock.h"
+#include <algorithm>
 
 namespace wactor::actor {
+namespace {
 
-Scheduler::Scheduler(unsigned workers) : workers_(workers == 0 ? 1 : workers) {}
+// Which scheduler's worker this thread is, if any, and whether it is inside a batch. It only
+// decides where a scheduled runnable is queued (next slot or injection queue), never what
+// runs: a placement hint, like CAF's and Tokio's "current worker".
+struct Current {
+  const void* scheduler = nullptr;
+  unsigned index = 0;
+  bool in_batch = false;
+};
+thread_local Current t_current;
+
+unsigned hardware_threads() { return std::max(1u, std::thread::hardware_concurrency()); }
+
+}  // namespace
+
+Scheduler::Scheduler(unsigned workers)
+    : workers_(workers == 0 ? 1 : workers),
+      // Half the cores may search at once: more spinners only take CPU from workers with work.
+      max_spinning_(std::max(1u, std::min(workers_, hardware_threads()) / 2)),
+      oversubscribed_(workers_ > hardware_threads()) {
+  w_.reserve(workers_);
+  for (unsigned i = 0; i < workers_; ++i) {
+    auto w = std::make_unique<Worker>();
+    w->index = i;
+    w->seen_batches.assign(workers_, 0);
+    w->seen_at.assign(workers_, std::chrono::steady_clock::time_point{});
+    w_.push_back(std::move(w));
+  }
+}
 
 Scheduler::~Scheduler() { stop(); }
 
 void Scheduler::start() {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(park_mu_);
   if (!threads_.empty()) return;
   stopping_.store(false);
-  for (unsigned i = 0; i < workers_; ++i) threads_.emplace_back([this] { work(); });
+  wakeups_ = 0;
+  for (unsigned i = 0; i < workers_; ++i) threads_.emplace_back([this, i] { work(i); });
 }
 
 void Scheduler::stop() {
   {
-    std::lock_guard lock(mu_);
-    stopping_.store(true);  // under the lock: a worker about to wait sees it
+    std::lock_guard lock(park_mu_);
+    stopping_.store(true);  // under the lock: a worker about to park sees it
   }
-  cv_.notify_all();
+  park_cv_.notify_all();
   threads_.clear();  // jthread joins
 }
 
 void Scheduler::schedule(Runnable* r) {
-  bool wake;
-  {
-    std::lock_guard lock(mu_);
-    queue_.push_back(r);
-    queued_.store(queue_.size(), std::memory_order_release);
-    wake = sleeping_ > 0;
+  const Current& c = t_current;
+  if (c.scheduler == this && c.in_batch) {
+    // Woken by a running batch: it runs here next (its messages are in this core's cache),
+    // and whatever was in the slot goes to the run queue where idle workers can steal it.
+    Worker& w = *w_[c.index];
+    if (Runnable* prev = w.next.exchange(r, std::memory_order_acq_rel)) {
+      push_local(w, prev);
+    } else {
+      wake_one_if_none_searching();  // someone must watch in case this batch runs long
+    }
+    return;
   }
-  if (wake) cv_.notify_one();  // a spinning worker needs no wake-up (and no system call)
+  {
+    std::lock_guard lock(inject_mu_);
+    inject_.push_back(r);
+    injected_.store(inject_.size(), std::memory_order_release);
+  }
+  wake_one_if_none_searching();
 }
 
-void Scheduler::work() {
+void Scheduler::push_local(Worker& w, Runnable* r) {
+  std::size_t n;
+  {
+    std::lock_guard lock(w.mu);
+    w.queue.push_back(r);
+    n = w.queue.size();
+    w.size.store(n, std::memory_order_release);
+  }
+  // The owner takes one next; anything beyond that is for a thief.
+  if (n >= 2 || w.next.load(std::memory_order_relaxed) != nullptr) wake_one_if_none_searching();
+}
+
+void Scheduler::wake_one_if_none_searching() {
+  // Pairs with the fence in search(): either the parking worker sees the work just queued,
+  // or this sees it parking.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (spinning_.load(std::memory_order_relaxed) != 0 || sleeping_.load(std::memory_order_relaxed) == 0) return;
+  {
+    std::lock_guard lock(park_mu_);
+    if (wakeups_ >= sleeping_.load(std::memory_order_relaxed)) return;
+    ++wakeups_;
+  }
+  park_cv_.notify_one();
+}
+
+bool Scheduler::try_start_spinning() {
+  unsigned s = spinning_.load(std::memory_order_relaxed);
+  while (s < max_spinning_) {
+    if (spinning_.compare_exchange_weak(s, s + 1, std::memory_order_seq_cst)) return true;
+  }
+  return false;
+}
+
+bool Scheduler::visible_work(bool count_next) const {
+  if (injected_.load(std::memory_order_relaxed) != 0) return true;
+  for (const auto& w : w_) {
+    if (w->size.load(std::memory_order_relaxed) != 0) return true;
+    if (count_next && w->next.load(std::memory_order_relaxed) != nullptr) return true;
+  }
+  return false;
+}
+
+Runnable* Scheduler::take_injected(Worker& w) {
+  Runnable* batch[32];
+  std::size_t n = 0;
+  {
+    std::lock_guard lock(inject_mu_);
+    // A fair share, so that one worker does not take everything a burst injected.
+    const std::size_t share = std::min<std::size_t>(std::size(batch), inject_.size() / workers_ + 1);
+    for (; n < share && !inject_.empty(); ++n) {
+      batch[n] = inject_.front();
+      inject_.pop_front();
+    }
+    injected_.store(inject_.size(), std::memory_order_release);
+  }
+  if (n == 0) return nullptr;
+  if (n > 1) {
+    std::lock_guard lock(w.mu);
+    w.queue.insert(w.queue.end(), batch + 1, batch + n);
+    w.size.store(w.queue.size(), std::memory_order_release);
+  }
+  return batch[0];
+}
+
+Runnable* Scheduler::steal(Worker& w, std::chrono::steady_clock::time_point now) {
+  // Start at a different victim each time, so thieves spread over the workers.
+  const unsigned start = w.index + 1 + w.tick % workers_;
+  const bool look_at_next = now - w.next_looked >= kNextStealAfter / 4;
+  if (look_at_next) w.next_looked = now;
+  for (unsigned k = 0; k < workers_; ++k) {
+    const unsigned v = (start + k) % workers_;
+    if (v == w.index) continue;
+    Worker& o = *w_[v];
+    if (o.size.load(std::memory_order_relaxed) != 0) {
+      Runnable* batch[32];
+      std::size_t n = 0;
+      {
+        std::lock_guard lock(o.mu);
+        const std::size_t half = std::min<std::size_t>(std::size(batch), (o.queue.size() + 1) / 2);
+        for (; n < half; ++n) {
+          batch[n] = o.queue.front();
+          o.queue.pop_front();
+        }
+        o.size.store(o.queue.size(), std::memory_order_release);
+      }
+      if (n > 1) {
+        std::lock_guard lock(w.mu);
+        w.queue.insert(w.queue.end(), batch + 1, batch + n);
+        w.size.store(w.queue.size(), std::memory_order_release);
+      }
+      if (n > 0) return batch[0];
+    }
+    // Its next runnable waits for the end of its batch; take it only when that batch has
+    // run for kNextStealAfter (seen by this worker: the same batch number since then).
+    // Looked at a few times per kNextStealAfter, not at every turn: the owner writes these
+    // lines once per batch, and each look by another core makes its next write a miss.
+    if (!look_at_next) continue;
+    const std::uint64_t b = o.batches.load(std::memory_order_acquire);
+    if (b != w.seen_batches[v]) {
+      w.seen_batches[v] = b;
+      w.seen_at[v] = now;
+      continue;
+    }
+    if (o.next.load(std::memory_order_relaxed) == nullptr || now - w.seen_at[v] < kNextStealAfter) continue;
+    if (Runnable* r = o.next.exchange(nullptr, std::memory_order_acq_rel)) return r;
+  }
+  return nullptr;
+}
+
+Runnable* Scheduler::next_local(Worker& w) {
+  ++w.tick;
+  if (w.tick % kInjectEvery == 0 && injected_.load(std::memory_order_relaxed) != 0) {
+    // Now and then the injection queue goes first, so local work cannot starve it.
+    if (Runnable* r = take_injected(w)) {
+      if (w.size.load(std::memory_order_relaxed) > 1) wake_one_if_none_searching();
+      return r;
+    }
+  }
+  Runnable* r = w.next.load(std::memory_order_relaxed) ? w.next.exchange(nullptr, std::memory_order_acq_rel) : nullptr;
+  // Two runnables waking each other would keep the run queue waiting: after kMaxNextRuns
+  // in a row, the next runnable goes behind it.
+  if (r && (++w.next_runs <= kMaxNextRuns || w.size.load(std::memory_order_relaxed) == 0)) return r;
+  if (r == nullptr && w.size.load(std::memory_order_relaxed) == 0) return nullptr;
+  std::lock_guard lock(w.mu);
+  if (r) w.queue.push_back(r);
+  w.next_runs = 0;
+  if (w.queue.empty()) return nullptr;
+  r = w.queue.front();
+  w.queue.pop_front();
+  w.size.store(w.queue.size(), std::memory_order_release);
+  return r;
+}
+
+Runnable* Scheduler::search(Worker& w) {
   for (;;) {
-    Runnable* r = nullptr;
-    // Out of work: watch the queue for a moment before sleeping, so that a busy runtime
-    // hands work between threads without a futex wake per message.
-    if (queued_.load(std::memory_order_acquire) == 0) {
-      const auto until = std::chrono::steady_clock::now() + kSpinBeforeSleep;
-      while (queued_.load(std::memory_order_acquire) == 0 && !stopping_.load(std::memory_order_relaxed) &&
-             std::chrono::steady_clock::now() < until) {
+    if (stopping_.load(std::memory_order_acquire)) return nullptr;
+    const bool spinning = try_start_spinning();
+    auto now = std::chrono::steady_clock::now();
+    const auto until = now + kSpinBeforeSleep;
+    for (;;) {
+      Runnable* r = injected_.load(std::memory_order_relaxed) != 0 ? take_injected(w) : nullptr;
+      if (r == nullptr) r = steal(w, now);
+      if (r != nullptr) {
+        if (spinning) spinning_.fetch_sub(1, std::memory_order_seq_cst);
+        // Found more than it runs now: another worker may help.
+        if (w.size.load(std::memory_order_relaxed) != 0 || injected_.load(std::memory_order_relaxed) != 0) {
+          wake_one_if_none_searching();
+        }
+        return r;
+      }
+      if (!spinning || now >= until || stopping_.load(std::memory_order_relaxed)) break;
+      if (oversubscribed_) {
+        std::this_thread::yield();  // a worker with work may be waiting for this core
+      } else {
         for (int i = 0; i < 16; ++i) cpu_relax();
       }
+      now = std::chrono::steady_clock::now();
     }
-    {
-      std::unique_lock lock(mu_);
-      ++sleeping_;
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      --sleeping_;
-      if (stopping_) return;
-      r = queue_.front();
-      queue_.pop_front();
-      queued_.store(queue_.size(), std::memory_order_release);
+    if (spinning) spinning_.fetch_sub(1, std::memory_order_seq_cst);
+    std::unique_lock lock(park_mu_);
+    sleeping_.fetch_add(1, std::memory_order_seq_cst);
+    std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with wake_one_if_none_searching
+    // A next runnable waits for its worker's batch to end; someone must keep watching it in
+    // case that batch runs long: the last searcher does.
+    const bool count_next = spinning_.load(std::memory_order_relaxed) == 0;
+    if (stopping_.load(std::memory_order_relaxed) || visible_work(count_next)) {
+      sleeping_.fetch_sub(1, std::memory_order_seq_cst);
+      continue;
     }
-    if (r->run_batch()) schedule(r);
+    park_cv_.wait(lock, [&] { return stopping_.load(std::memory_order_relaxed) || wakeups_ > 0; });
+    if (wakeups_ > 0) --wakeups_;
+    sleeping_.fetch_sub(1, std::memory_order_seq_cst);
   }
+}
+
+void Scheduler::work(unsigned index) {
+  t_current = Current{this, index, false};
+  Worker& w = *w_[index];
+  while (!stopping_.load(std::memory_order_acquire)) {
+    Runnable* r = next_local(w);
+    if (r == nullptr) r = search(w);
+    if (r == nullptr) break;
+    w.batches.store(w.batches.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+    t_current.in_batch = true;
+    const bool more = r->run_batch();
+    t_current.in_batch = false;
+    // Batch used up with work left: behind what else waits here (fairness).
+    if (more) push_local(w, r);
+  }
+  t_current = Current{};
 }
 
 }  // namespace wactor::actor

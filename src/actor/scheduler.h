@@ -1,13 +1,20 @@
-// A fixed pool of owned worker threads shared by all actors, fed by one run queue.
+// A fixed pool of owned worker threads shared by all actors. Each worker has its own run
+// queue and a one-entry "next" slot; threads that are not workers feed a shared injection
+// queue; idle workers steal, spin a little, then park. Nothing on the way from a send to a
+// run is shared by all workers (docs/BENCHMARKS.md, "Scaling").
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include "actor/spin_lock.h"
 
 namespace wactor::actor {
 
@@ -28,20 +35,65 @@ class Scheduler {
   void start();
   // Stops taking work and joins the workers; queued runnables are left unrun.
   void stop();
-  // Enqueues a runnable (it must not already be queued or running). @threadsafe
+  // Enqueues a runnable (it must not already be queued or running). Called by one of this
+  // scheduler's workers during a batch, it goes to that worker's next slot: it runs on the
+  // same thread once the batch ends, unless the batch runs long and an idle worker takes
+  // it. From any other thread it goes to the injection queue. @threadsafe
   void schedule(Runnable* r);
   unsigned workers() const { return workers_; }
+  // Workers parked now (for tests and metrics). @threadsafe
+  unsigned parked() const { return sleeping_.load(std::memory_order_acquire); }
 
  private:
-  void work();
+  struct alignas(64) Worker {
+    // Written by the owner once per batch and per schedule; read by idle workers.
+    std::atomic<Runnable*> next{nullptr};
+    std::atomic<std::uint64_t> batches{0};
+    // The run queue: the owner pushes at the back; the owner and thieves take at the front.
+    alignas(64) SpinLock mu;
+    std::deque<Runnable*> queue;
+    std::atomic<std::size_t> size{0};  // queue.size(), readable without the lock
+    // Owner only: what this worker last saw of each other worker (see steal()).
+    alignas(64) std::vector<std::uint64_t> seen_batches;
+    std::vector<std::chrono::steady_clock::time_point> seen_at;
+    std::chrono::steady_clock::time_point next_looked{};  // when steal() last looked at next slots
+    unsigned index = 0;
+    std::uint32_t tick = 0;
+    unsigned next_runs = 0;  // batches taken from `next` in a row
+  };
+
+  void work(unsigned index);
+  Runnable* next_local(Worker& w);
+  Runnable* search(Worker& w);
+  Runnable* take_injected(Worker& w);
+  Runnable* steal(Worker& w, std::chrono::steady_clock::time_point now);
+  void push_local(Worker& w, Runnable* r);
+  bool visible_work(bool count_next) const;
+  void wake_one_if_none_searching();
+  bool try_start_spinning();
+
+  // A worker may take another's `next` runnable once that worker's batch ran this long.
+  static constexpr std::chrono::microseconds kNextStealAfter{10};
   static constexpr std::chrono::microseconds kSpinBeforeSleep{50};
+  static constexpr unsigned kMaxNextRuns = 8;     // then the run queue goes first (fairness)
+  static constexpr std::uint32_t kInjectEvery = 61;  // ticks between looks at the injection queue
+
   const unsigned workers_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Runnable*> queue_;
-  std::atomic<std::size_t> queued_{0};  // queue_.size(), readable without the lock
-  unsigned sleeping_ = 0;               // workers waiting on cv_
-  std::atomic<bool> stopping_{false};  // written under mu_; read while spinning without it
+  const unsigned max_spinning_;
+  const bool oversubscribed_;  // more workers than cores: searchers yield instead of spinning
+  std::vector<std::unique_ptr<Worker>> w_;
+
+  alignas(64) SpinLock inject_mu_;
+  std::deque<Runnable*> inject_;
+  std::atomic<std::size_t> injected_{0};  // inject_.size()
+
+  alignas(64) std::atomic<unsigned> spinning_{0};  // workers searching for work
+  std::atomic<unsigned> sleeping_{0};              // workers parked (or about to)
+  std::atomic<bool> stopping_{false};
+
+  std::mutex park_mu_;
+  std::condition_variable park_cv_;
+  unsigned wakeups_ = 0;  // under park_mu_: parked workers told to look again
   std::vector<std::jthread> threads_;
 };
 

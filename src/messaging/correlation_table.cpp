@@ -1,89 +1,110 @@
 #include "messaging/correlation_table.h"
 
+#include <algorithm>
+
 namespace wactor::messaging {
 
 CorrelationTable::Added CorrelationTable::add(ComponentIndex requester, ComponentIndex target,
                                               std::chrono::nanoseconds deadline, std::chrono::nanoseconds started) {
-  std::lock_guard lock(mu_);
-  const std::int64_t id = next_id_++;
-  pending_.emplace(id, PendingRequest{id, requester, target, deadline, started, false});
-  const bool earliest = deadlines_.empty() || deadline < deadlines_.top().at;
-  deadlines_.push(Deadline{deadline, id});
-  if (deadlines_.size() > 1024 && deadlines_.size() > 2 * pending_.size()) compact_locked();
+  // One requester's requests share a shard (and its lock); requesters spread over the shards.
+  const auto index = static_cast<std::size_t>((requester * 0x9E3779B97F4A7C15ull) >> (64 - kShardBits));
+  Shard& s = shards_[index];
+  std::lock_guard lock(s.mu);
+  const std::int64_t id = static_cast<std::int64_t>((static_cast<std::uint64_t>(s.next_seq++) << kShardBits) | index);
+  s.pending.emplace(id, PendingRequest{id, requester, target, deadline, started, false});
+  // Earliest of its shard: the timer waits for the earliest of all, so this may wake it for
+  // nothing (never the reverse: a deadline later than its shard's earliest is not the first).
+  const bool earliest = s.deadlines.empty() || deadline < s.deadlines.top().at;
+  s.deadlines.push(Deadline{deadline, id});
+  if (s.deadlines.size() > 1024 && s.deadlines.size() > 2 * s.pending.size()) s.compact_locked();
   return {id, earliest};
 }
 
 CorrelationTable::Taken CorrelationTable::take_as_target(std::int64_t id, ComponentIndex responder) {
-  std::lock_guard lock(mu_);
-  auto it = pending_.find(id);
-  if (it == pending_.end()) return {};
+  Shard& s = shard(id);
+  std::lock_guard lock(s.mu);
+  auto it = s.pending.find(id);
+  if (it == s.pending.end()) return {};
   if (it->second.target != responder) return {Outcome::kDenied, it->second};
   Taken t{Outcome::kOk, it->second};
-  pending_.erase(it);
+  s.pending.erase(it);
   return t;
 }
 
 CorrelationTable::Taken CorrelationTable::take_as_requester(std::int64_t id, ComponentIndex requester) {
-  std::lock_guard lock(mu_);
-  auto it = pending_.find(id);
-  if (it == pending_.end()) return {};
+  Shard& s = shard(id);
+  std::lock_guard lock(s.mu);
+  auto it = s.pending.find(id);
+  if (it == s.pending.end()) return {};
   if (it->second.requester != requester) return {Outcome::kDenied, it->second};
   Taken t{Outcome::kOk, it->second};
-  pending_.erase(it);
+  s.pending.erase(it);
   return t;
 }
 
 std::optional<PendingRequest> CorrelationTable::take(std::int64_t id) {
-  std::lock_guard lock(mu_);
-  auto it = pending_.find(id);
-  if (it == pending_.end()) return std::nullopt;
+  Shard& s = shard(id);
+  std::lock_guard lock(s.mu);
+  auto it = s.pending.find(id);
+  if (it == s.pending.end()) return std::nullopt;
   PendingRequest r = it->second;
-  pending_.erase(it);
+  s.pending.erase(it);
   return r;
 }
 
 std::optional<ComponentIndex> CorrelationTable::target_of(std::int64_t id) const {
-  std::lock_guard lock(mu_);
-  auto it = pending_.find(id);
-  if (it == pending_.end()) return std::nullopt;
+  const Shard& s = shard(id);
+  std::lock_guard lock(s.mu);
+  auto it = s.pending.find(id);
+  if (it == s.pending.end()) return std::nullopt;
   return it->second.target;
 }
 
 void CorrelationTable::retarget(std::int64_t id, ComponentIndex target) {
-  std::lock_guard lock(mu_);
-  auto it = pending_.find(id);
-  if (it != pending_.end()) it->second.target = target;
+  Shard& s = shard(id);
+  std::lock_guard lock(s.mu);
+  auto it = s.pending.find(id);
+  if (it != s.pending.end()) it->second.target = target;
 }
 
 void CorrelationTable::mark_received(std::int64_t id) {
-  std::lock_guard lock(mu_);
-  auto it = pending_.find(id);
-  if (it != pending_.end()) it->second.received = true;
+  Shard& s = shard(id);
+  std::lock_guard lock(s.mu);
+  auto it = s.pending.find(id);
+  if (it != s.pending.end()) it->second.received = true;
 }
 
 std::vector<PendingRequest> CorrelationTable::take_expired(std::chrono::nanoseconds now) {
   std::vector<PendingRequest> out;
-  std::lock_guard lock(mu_);
-  while (!deadlines_.empty() && deadlines_.top().at <= now) {
-    const Deadline d = deadlines_.top();
-    deadlines_.pop();
-    auto it = pending_.find(d.id);
-    if (it == pending_.end() || it->second.deadline != d.at) continue;  // already finished
-    out.push_back(it->second);
-    pending_.erase(it);
+  for (Shard& s : shards_) {
+    std::lock_guard lock(s.mu);
+    while (!s.deadlines.empty() && s.deadlines.top().at <= now) {
+      const Deadline d = s.deadlines.top();
+      s.deadlines.pop();
+      auto it = s.pending.find(d.id);
+      if (it == s.pending.end() || it->second.deadline != d.at) continue;  // already finished
+      out.push_back(it->second);
+      s.pending.erase(it);
+    }
   }
+  // In deadline order across the shards, as one table would give them.
+  std::stable_sort(out.begin(), out.end(), [](const PendingRequest& a, const PendingRequest& b) {
+    return a.deadline < b.deadline;
+  });
   return out;
 }
 
 std::vector<PendingRequest> CorrelationTable::take_received_by(ComponentIndex target) {
   std::vector<PendingRequest> out;
-  std::lock_guard lock(mu_);
-  for (auto it = pending_.begin(); it != pending_.end();) {
-    if (it->second.target == target && it->second.received) {
-      out.push_back(it->second);
-      it = pending_.erase(it);
-    } else {
-      ++it;
+  for (Shard& s : shards_) {
+    std::lock_guard lock(s.mu);
+    for (auto it = s.pending.begin(); it != s.pending.end();) {
+      if (it->second.target == target && it->second.received) {
+        out.push_back(it->second);
+        it = s.pending.erase(it);
+      } else {
+        ++it;
+      }
     }
   }
   return out;
@@ -91,34 +112,48 @@ std::vector<PendingRequest> CorrelationTable::take_received_by(ComponentIndex ta
 
 std::vector<PendingRequest> CorrelationTable::take_all() {
   std::vector<PendingRequest> out;
-  std::lock_guard lock(mu_);
-  out.reserve(pending_.size());
-  for (auto& [id, r] : pending_) out.push_back(r);
-  pending_.clear();
-  deadlines_ = {};
+  for (Shard& s : shards_) {
+    std::lock_guard lock(s.mu);
+    for (auto& [id, r] : s.pending) out.push_back(r);
+    s.pending.clear();
+    s.deadlines = {};
+  }
   return out;
 }
 
 std::optional<std::chrono::nanoseconds> CorrelationTable::next_deadline() {
-  std::lock_guard lock(mu_);
-  while (!deadlines_.empty()) {
-    auto it = pending_.find(deadlines_.top().id);
-    if (it != pending_.end() && it->second.deadline == deadlines_.top().at) return deadlines_.top().at;
-    deadlines_.pop();
+  std::optional<std::chrono::nanoseconds> next;
+  for (Shard& s : shards_) {
+    std::lock_guard lock(s.mu);
+    const auto d = s.next_deadline_locked();
+    if (d && (!next || *d < *next)) next = d;
+  }
+  return next;
+}
+
+std::size_t CorrelationTable::size() const {
+  std::size_t n = 0;
+  for (const Shard& s : shards_) {
+    std::lock_guard lock(s.mu);
+    n += s.pending.size();
+  }
+  return n;
+}
+
+std::optional<std::chrono::nanoseconds> CorrelationTable::Shard::next_deadline_locked() {
+  while (!deadlines.empty()) {
+    auto it = pending.find(deadlines.top().id);
+    if (it != pending.end() && it->second.deadline == deadlines.top().at) return deadlines.top().at;
+    deadlines.pop();
   }
   return std::nullopt;
 }
 
-std::size_t CorrelationTable::size() const {
-  std::lock_guard lock(mu_);
-  return pending_.size();
-}
-
-void CorrelationTable::compact_locked() {
+void CorrelationTable::Shard::compact_locked() {
   std::vector<Deadline> live;
-  live.reserve(pending_.size());
-  for (const auto& [id, r] : pending_) live.push_back(Deadline{r.deadline, id});
-  deadlines_ = decltype(deadlines_)(std::greater<>(), std::move(live));
+  live.reserve(pending.size());
+  for (const auto& [id, r] : pending) live.push_back(Deadline{r.deadline, id});
+  deadlines = decltype(deadlines)(std::greater<>(), std::move(live));
 }
 
 }  // namespace wactor::messaging

@@ -1,10 +1,12 @@
 // Pending requests: who asked whom, until when. Every entry leaves exactly once — answered,
 // timed out, cancelled or failed — and whoever removes it owns the requester's callback.
-// @threadsafe
+// Sharded by requester (the shard is in the id's low bits), so workers making and answering
+// requests do not all wait for one lock. @threadsafe
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <array>
 #include <mutex>
 #include <optional>
 #include <queue>
@@ -28,7 +30,9 @@ class CorrelationTable {
  public:
   struct Added {
     std::int64_t id;
-    bool earliest;  // its deadline is now the earliest: a timer waiting for later must wake up
+    // Its deadline may now be the earliest: a timer waiting for later must wake up. Never
+    // false when it is the earliest; may be true when it is not (a wake-up for nothing).
+    bool earliest;
   };
   // Registers a request before it is delivered, so a fast reply always finds it.
   Added add(ComponentIndex requester, ComponentIndex target, std::chrono::nanoseconds deadline,
@@ -66,12 +70,20 @@ class CorrelationTable {
     std::int64_t id;
     bool operator>(const Deadline& o) const { return at > o.at; }
   };
-  void compact_locked();
-  mutable std::mutex mu_;
-  std::int64_t next_id_ = 1;
-  std::unordered_map<std::int64_t, PendingRequest> pending_;
-  // Min-heap with lazy deletion; rebuilt when mostly stale so finished requests cost no memory.
-  std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
+  struct alignas(64) Shard {
+    void compact_locked();
+    std::optional<std::chrono::nanoseconds> next_deadline_locked();
+    mutable std::mutex mu;
+    std::int64_t next_seq = 1;
+    std::unordered_map<std::int64_t, PendingRequest> pending;
+    // Min-heap with lazy deletion; rebuilt when mostly stale so finished requests cost no memory.
+    std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines;
+  };
+  static constexpr int kShardBits = 6;
+  static constexpr std::size_t kShards = std::size_t{1} << kShardBits;
+  Shard& shard(std::int64_t id) { return shards_[static_cast<std::uint64_t>(id) & (kShards - 1)]; }
+  const Shard& shard(std::int64_t id) const { return shards_[static_cast<std::uint64_t>(id) & (kShards - 1)]; }
+  std::array<Shard, kShards> shards_;
 };
 
 }  // namespace wactor::messaging
