@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <climits>
 #include <span>
+#include <utility>
 
 #include "instrument/memory_guard.h"
 #include "instrument/metering.h"
@@ -165,8 +166,9 @@ void Component::arm(std::chrono::milliseconds deadline) {
   events_left_.store(budget_.max_events_per_call ? budget_.max_events_per_call : UINT32_MAX,
                      std::memory_order_relaxed);
   // One clock read per guest call serves the deadline and the handler_time histogram (the
-  // previous call of this batch ends where this one starts).
-  const auto now = router_.now();
+  // previous call of this batch ends where this one starts); the first message of a batch
+  // reuses the batch's own read (taken just before: the deadline can only start earlier).
+  const auto now = clock_hint_.count() >= 0 ? std::exchange(clock_hint_, std::chrono::nanoseconds(-1)) : router_.now();
   if (call_started_.count() >= 0) counters_.handler_time.record(static_cast<std::uint64_t>((now - call_started_).count()));
   call_started_ = now;
   deadline_at_ = deadline.count() ? now + deadline : std::chrono::nanoseconds::max();
@@ -421,7 +423,9 @@ void Component::stop_instance() {
 bool Component::run_batch() {
   batch_.clear();
   if (!mailbox_.take(batch_, kBatch)) return false;  // idle: the mailbox cleared the scheduled flag
-  const auto t0 = std::chrono::steady_clock::now();
+  // Two clock reads per batch besides one per guest call after the first: the runtime's
+  // clock serves handler_ns, handler_time, the first call's deadline and last activity.
+  const auto t0 = router_.now();
   hold_outputs();
   call_started_ = std::chrono::nanoseconds(-1);  // guest calls made outside a batch are not timed
   std::size_t done = 0;
@@ -431,6 +435,9 @@ bool Component::run_batch() {
     batch_next_ = done;
     // What the host does on its own (health polls, idle checks) is not activity.
     active = active || (e.kind != Envelope::Kind::kHealth && e.kind != Envelope::Kind::kPassivate);
+    // Only a message or a callback arms a guest call at once; control envelopes (an instance
+    // to make first) read the clock themselves.
+    if (done == 1 && (e.kind == Envelope::Kind::kMessage || e.kind == Envelope::Kind::kCallback)) clock_hint_ = t0;
     try {
       handle(e);
     } catch (const std::exception& ex) {  // the crash boundary: a host failure fails one call
@@ -438,6 +445,7 @@ bool Component::run_batch() {
     } catch (...) {
       host_error(e, "unknown exception");
     }
+    clock_hint_ = std::chrono::nanoseconds(-1);  // unused when the envelope armed nothing
     // A control envelope arrived, or the component now waits for a restart: what this
     // batch still holds goes back to the mailbox, behind the control envelopes.
     if (done < batch_.size() && (restart_pending_ || mailbox_.urgent())) {
@@ -446,13 +454,13 @@ bool Component::run_batch() {
     }
   }
   if (holding_ || (kv_ && kv_->pending())) settle();  // a component without storage pays one test
-  counters_.bump(&ComponentCounters::handler_ns,
-                 static_cast<std::uint64_t>((std::chrono::steady_clock::now() - t0).count()));
+  const auto end = router_.now();
+  counters_.bump(&ComponentCounters::handler_ns, static_cast<std::uint64_t>(std::max<std::int64_t>(0, (end - t0).count())));
   if (call_started_.count() >= 0) {
-    counters_.handler_time.record(static_cast<std::uint64_t>((router_.now() - call_started_).count()));
+    counters_.handler_time.record(static_cast<std::uint64_t>((end - call_started_).count()));
     call_started_ = std::chrono::nanoseconds(-1);
   }
-  if (active && passivate_after_.count() > 0) last_active_ns_.store(router_.now().count(), std::memory_order_release);
+  if (active && passivate_after_.count() > 0) last_active_ns_.store(end.count(), std::memory_order_release);
   router_.envelopes_done(done);
   batch_.clear();
   // Batch used up: run again later if anything is left (fairness between components).

@@ -364,6 +364,7 @@ class Component final : public Runnable, private abi::GuestHost {
   ComponentCounters counters_;
   Edges edges_;
   std::chrono::nanoseconds call_started_{-1};  // the guest call armed last in this batch (handler_time)
+  std::chrono::nanoseconds clock_hint_{-1};    // run_batch's clock read, for the first arm() of its batch
   std::vector<Envelope> batch_;  // envelopes taken from the mailbox, being handled
   std::size_t batch_next_ = 0;   // the next of batch_ to handle
   std::unique_ptr<engine::Instance> instance_;

@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "actor/payload.h"
+
 namespace wactor::actor {
 
 struct Envelope {
@@ -21,7 +23,7 @@ struct Envelope {
   std::int32_t status = 0;      // callbacks: abi::CallbackStatus
   std::int64_t request_id = 0;  // messages: 0 for fire-and-forget; callbacks: the request answered
   std::string sender;           // a component id, "$host" or "$down"
-  std::string payload;
+  Payload payload;  // inline up to Payload::kInline bytes
   std::string topic;  // messages from publish: the topic; otherwise empty
   std::int64_t at_ns = 0;   // kRestart: when to start (runtime clock)
   std::uint64_t token = 0;  // kStart: which scheduled restart this is

@@ -5,12 +5,12 @@
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
-#include <deque>
 #include <iterator>
 #include <mutex>
 #include <vector>
 
 #include "actor/envelope.h"
+#include "actor/ring.h"
 #include "actor/spin_lock.h"
 #include "sandbox/allowance.h"
 
@@ -92,13 +92,14 @@ class Mailbox {
       return false;
     }
     const std::size_t n = std::min(max, queue_.size());
-    auto end = queue_.begin() + static_cast<std::ptrdiff_t>(n);
     std::uint64_t w = 0;
-    for (auto it = queue_.begin(); it != end; ++it) w += weight(*it);
+    for (std::size_t i = 0; i < n; ++i) {
+      out.push_back(queue_.pop_front());
+      w += weight(out.back());
+    }
+    queue_.trim();
     bytes_ -= w;
     if (host_bytes_) host_bytes_->give(w);
-    out.insert(out.end(), std::make_move_iterator(queue_.begin()), std::make_move_iterator(end));
-    queue_.erase(queue_.begin(), end);
     front_since_take_ = 0;
     urgent_.store(false, std::memory_order_relaxed);
     return true;
@@ -112,10 +113,9 @@ class Mailbox {
   // everything except what was queued at the front since they were taken.
   void give_back(std::vector<Envelope>& taken, std::size_t from) {
     std::lock_guard lock(mu_);
-    const auto at = queue_.begin() + static_cast<std::ptrdiff_t>(std::min(front_since_take_, queue_.size()));
+    const std::size_t at = std::min(front_since_take_, queue_.size());
     for (std::size_t i = from; i < taken.size(); ++i) add_bytes(weight(taken[i]));
-    queue_.insert(at, std::make_move_iterator(taken.begin() + static_cast<std::ptrdiff_t>(from)),
-                  std::make_move_iterator(taken.end()));
+    queue_.insert(at, taken.begin() + static_cast<std::ptrdiff_t>(from), taken.end());
     taken.resize(from);
   }
 
@@ -176,8 +176,8 @@ class Mailbox {
   const std::uint64_t max_bytes_;
   sandbox::Allowance* const host_bytes_;
   std::uint64_t bytes_ = 0;  // weight() of everything queued
-  mutable SpinLock mu_;  // held for a few deque operations at a time
-  std::deque<Envelope> queue_;
+  mutable SpinLock mu_;  // held for a few queue operations at a time
+  Ring<Envelope> queue_;  // allocates only to grow (or to free a large emptied buffer)
   std::size_t high_water_ = 0;
   bool scheduled_ = false;
   bool paused_ = false;

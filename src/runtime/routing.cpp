@@ -134,7 +134,7 @@ std::int32_t Runtime::Impl::send(actor::Component& from, std::string_view target
     });
     return abi::kOk;
   }
-  actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, from.id(), to_string(payload), {}};
+  actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, from.id(), actor::Payload(payload), {}};
   if (from.holding()) {  // after the commit of what this handler (and its batch) wrote
     if (!from.hold_within(payload.size())) return refuse(from, abi::kQueueFull);
     hold(from, [this, &from, to, target = std::string(target), e = std::move(e)](bool durable) mutable {
@@ -235,7 +235,7 @@ std::int64_t Runtime::Impl::request(actor::Component& from, std::string_view tar
     from.counters().bump(&actor::ComponentCounters::requests_sent);
     return added.id;
   }
-  actor::Envelope e{actor::Envelope::Kind::kMessage, 0, added.id, from.id(), to_string(payload), {}};
+  actor::Envelope e{actor::Envelope::Kind::kMessage, 0, added.id, from.id(), actor::Payload(payload), {}};
   if (from.holding()) {  // delivered after the commit; a request that cannot be still gets its callback
     hold(from, [this, &from, to, target = std::string(target), e = std::move(e), id = added.id,
                 earliest = added.earliest](bool durable) mutable {
@@ -351,7 +351,7 @@ std::int32_t Runtime::Impl::publish(actor::Component& from, std::string_view top
     ComponentPtr to_ptr = directory_.at(handle);
     if (!to_ptr || to_ptr->down()) continue;
     actor::Component& to = *to_ptr;
-    actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, from.id(), to_string(payload), std::string(topic)};
+    actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, from.id(), actor::Payload(payload), std::string(topic)};
     if (from.holding()) {
       if (!from.hold_within(payload.size())) {
         report(from, "shed", "published message on '" + std::string(topic) + "' refused: held outputs over budget");
@@ -407,7 +407,7 @@ std::int32_t Runtime::Impl::broadcast(actor::Component& from, std::span<const st
     bool granted = false;  // only the recipients its send grants cover
     for (const auto& g : from.capabilities().send) granted = granted || messaging::topic_matches(g, to->id());
     if (!granted) return;
-    actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, from.id(), to_string(payload), {}};
+    actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, from.id(), actor::Payload(payload), {}};
     if (from.holding()) {
       if (!from.hold_within(payload.size())) {
         report(from, "shed", "broadcast to '" + to->id() + "' refused: held outputs over budget");
