@@ -82,7 +82,9 @@ TEST(Ring, MatchesADequeUnderRandomOperations) {
       const std::size_t at = ref.empty() ? 0 : rng() % (ref.size() + 1);
       std::vector<std::string> in;
       for (std::size_t i = rng() % 40; i > 0; --i) in.push_back(std::to_string(next++));
-      ref.insert(ref.begin() + static_cast<std::ptrdiff_t>(at), in.begin(), in.end());
+      // Debian 12's libstdc++ deque, asked to insert an empty range in its middle, was seen
+      // to leave an empty string there: the reference only inserts something.
+      if (!in.empty()) ref.insert(ref.begin() + static_cast<std::ptrdiff_t>(at), in.begin(), in.end());
       ring.insert(at, in.begin(), in.end());
     } else {
       while (!ref.empty()) {
