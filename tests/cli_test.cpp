@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -19,6 +20,16 @@
 
 namespace wactor {
 namespace {
+
+// The ids of the requests `who` logged ("<who> INFO request id=N"), in order.
+std::vector<std::string> request_ids(const std::string& out, const std::string& who) {
+  std::vector<std::string> ids;
+  const std::regex re(who + " INFO request id=([0-9]+)\n");
+  for (auto it = std::sregex_iterator(out.begin(), out.end(), re); it != std::sregex_iterator(); ++it) {
+    ids.push_back((*it)[1]);
+  }
+  return ids;
+}
 
 namespace fs = std::filesystem;
 
@@ -108,9 +119,17 @@ payload = "request b 0 hi there"
   EXPECT_EQ(wactor("run " + m + " --engine v8").status, 2);
   auto interp = wactor("run " + m + " --engine interp --until-idle --max-seconds 30");
   EXPECT_EQ(interp.status, 0) << interp.out;
-  EXPECT_NE(interp.out.find("a INFO callback id=1 status=0 payload=echo:hi there"), std::string::npos) << interp.out;
-  EXPECT_NE(r.out.find("b INFO msg from=a req=1 payload=hi there\n"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("a INFO callback id=1 status=0 payload=echo:hi there\n"), std::string::npos) << r.out;
+  // Request ids are opaque (the correlation table's shard is in their low bits).
+  const auto interp_id = request_ids(interp.out, "a");
+  ASSERT_EQ(interp_id.size(), 1u) << interp.out;
+  EXPECT_NE(interp.out.find("a INFO callback id=" + interp_id[0] + " status=0 payload=echo:hi there"),
+            std::string::npos)
+      << interp.out;
+  const auto id = request_ids(r.out, "a");
+  ASSERT_EQ(id.size(), 1u) << r.out;
+  EXPECT_NE(r.out.find("b INFO msg from=a req=" + id[0] + " payload=hi there\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("a INFO callback id=" + id[0] + " status=0 payload=echo:hi there\n"), std::string::npos)
+      << r.out;
   EXPECT_LT(r.out.find("a INFO init"), r.out.find("msg from=$host")) << r.out;
 }
 
@@ -307,7 +326,11 @@ payload = "burst 20000 c data"
   // Wait until both requests were received and the burst is flowing, then ask it to stop.
   for (int i = 0; i < 1000; ++i) {
     const auto text = read_out();
-    if (std::count(text.begin(), text.end(), '\n') > 50 && text.find("b INFO msg from=a req=2") != std::string::npos) break;
+    const auto ids = request_ids(text, "a");
+    if (std::count(text.begin(), text.end(), '\n') > 50 && ids.size() == 2 &&
+        text.find("b INFO msg from=a req=" + ids[1] + " ") != std::string::npos) {
+      break;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   ASSERT_EQ(kill(pid, SIGTERM), 0);
@@ -316,8 +339,10 @@ payload = "burst 20000 c data"
   const auto text = read_out();
   ASSERT_TRUE(WIFEXITED(status)) << text.substr(0, 2000);
   EXPECT_EQ(WEXITSTATUS(status), 0) << text.substr(text.size() > 2000 ? text.size() - 2000 : 0);
-  EXPECT_NE(text.find("a INFO callback id=1 status=4 payload=\n"), std::string::npos);
-  EXPECT_NE(text.find("a INFO callback id=2 status=4 payload=\n"), std::string::npos);
+  const auto ids = request_ids(text, "a");
+  ASSERT_EQ(ids.size(), 2u);
+  EXPECT_NE(text.find("a INFO callback id=" + ids[0] + " status=4 payload=\n"), std::string::npos);
+  EXPECT_NE(text.find("a INFO callback id=" + ids[1] + " status=4 payload=\n"), std::string::npos);
 }
 
 // Starts `wactor run <manifest>` with its output in <dir>/out.txt.

@@ -13,6 +13,7 @@
 
 #include "cluster/batch.h"
 #include "cluster/link.h"
+#include "cluster_support.h"
 #include "nats_support.h"
 #include "test_support.h"
 
@@ -163,59 +164,14 @@ TEST(ClusterBatcher, AFrameCapPerAddAndStopSendsWhatIsLeft) {
   EXPECT_EQ(sink.messages[2].second.frames.back().payload, "19");
 }
 
-class ClusterBatch : public ::testing::TestWithParam<std::string> {
+using Host = test::ClusterHost;
+
+class ClusterBatch : public test::ClusterHosts {
  protected:
-  static void SetUpTestSuite() {
-    server_ = new test::NatsServer();
-    ASSERT_TRUE(server_->start()) << "nats-server did not start";
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-  struct Host {
-    test::Collector collector;
-    std::unique_ptr<Runtime> runtime;
-    ClusterStats cluster() const { return runtime->metrics().cluster; }
-  };
   Host& host(const std::string& id, const std::string& component) {
-    auto h = std::make_unique<Host>();
-    RuntimeOptions o;
-    o.engine = GetParam();
-    o.workers = 2;
-    o.log = h->collector.log_sink();
-    o.events = h->collector.event_sink();
-    o.mailbox_capacity = 100000;
-    o.cluster.url = server_->url();
-    o.cluster.lattice = lattice();
-    o.cluster.host_id = id;
-    o.cluster.heartbeat = 50ms;
-    o.cluster.dead_after = 1000ms;
-    ComponentSpec spec{component, test::guest_bytes("probe.wasm"), test::guest_path("probe.wasm"), {}, 0, {},
-                       Capabilities::all(), {}, {}, {}, {}};
-    auto rt = Runtime::create(std::move(o), {std::move(spec)});
-    EXPECT_TRUE(rt.ok()) << (rt.ok() ? "" : rt.error().to_string());
-    h->runtime = std::move(rt).value();
-    auto st = h->runtime->start();
-    EXPECT_TRUE(st.ok()) << (st.ok() ? "" : st.error().to_string());
-    hosts_.push_back(std::move(h));
-    return *hosts_.back();
+    return ClusterHosts::host(id, {probe(component)});
   }
-  std::string lattice() const {
-    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    for (auto& ch : name) {
-      if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-    }
-    return "batch_" + name;
-  }
-  void TearDown() override {
-    for (auto& h : hosts_) h->runtime->stop(2s);
-    hosts_.clear();
-  }
-  static test::NatsServer* server_;
-  std::vector<std::unique_ptr<Host>> hosts_;
 };
-test::NatsServer* ClusterBatch::server_ = nullptr;
 
 // A burst larger than one batch, then a send and a request: bob sees them in that order, and
 // the burst went in several batches.

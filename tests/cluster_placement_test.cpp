@@ -15,6 +15,7 @@
 #include "cluster/wire.h"
 #include "http/frontend.h"
 #include "http_client.h"
+#include "cluster_support.h"
 #include "nats_support.h"
 #include "test_support.h"
 
@@ -25,26 +26,10 @@ using namespace std::chrono_literals;
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 
-struct Host {
-  test::Collector collector;
-  std::unique_ptr<Runtime> runtime;
-  void post(const std::string& to, const std::string& payload) { ASSERT_EQ(runtime->post(to, payload), 0); }
-};
+using Host = test::ClusterHost;
 
-class Placement : public ::testing::TestWithParam<std::string> {
+class Placement : public test::ClusterHosts {
  protected:
-  static void SetUpTestSuite() {
-    server_ = new test::NatsServer();
-    ASSERT_TRUE(server_->start()) << "nats-server did not start";
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-  static ComponentSpec probe(const std::string& id, Capabilities caps = Capabilities::all()) {
-    return ComponentSpec{id, test::guest_bytes("probe.wasm"), test::guest_path("probe.wasm"), {}, 0, {},
-                         std::move(caps), {}, {}, {}, {}};
-  }
   // The [[module]] "prober" (the probe guest, every grant).
   static ModuleSpec prober() {
     ModuleSpec m;
@@ -54,41 +39,9 @@ class Placement : public ::testing::TestWithParam<std::string> {
   }
   Host& host(const std::string& id, std::vector<ComponentSpec> specs, std::vector<ModuleSpec> modules = {},
              ClusterOptions c = {}) {
-    auto h = std::make_unique<Host>();
-    RuntimeOptions o;
-    o.engine = GetParam();
-    o.workers = 2;
-    o.log = h->collector.log_sink();
-    o.events = h->collector.event_sink();
-    c.url = server_->url();
-    c.lattice = lattice();
-    c.host_id = id;
-    c.heartbeat = 50ms;
-    c.dead_after = 1000ms;
-    o.cluster = std::move(c);
-    auto rt = Runtime::create(std::move(o), std::move(specs), {}, std::move(modules));
-    EXPECT_TRUE(rt.ok()) << (rt.ok() ? "" : rt.error().to_string());
-    h->runtime = std::move(rt).value();
-    auto st = h->runtime->start();
-    EXPECT_TRUE(st.ok()) << (st.ok() ? "" : st.error().to_string());
-    hosts_.push_back(std::move(h));
-    return *hosts_.back();
+    return ClusterHosts::host(id, std::move(specs), std::move(c), {}, std::move(modules));
   }
-  std::string lattice() const {
-    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    for (auto& ch : name) {
-      if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-    }
-    return "place_" + name;
-  }
-  void TearDown() override {
-    for (auto& h : hosts_) h->runtime->stop(2s);
-    hosts_.clear();
-  }
-  static test::NatsServer* server_;
-  std::vector<std::unique_ptr<Host>> hosts_;
 };
-test::NatsServer* Placement::server_ = nullptr;
 
 TEST_P(Placement, GuestSpawnsOnANamedHostThenMessagesIt) {
   Host& a = host("host-a", {probe("alice")});

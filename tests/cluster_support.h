@@ -220,12 +220,12 @@ class ClusterHosts : public ::testing::TestWithParam<std::string> {
     return o;
   }
   ClusterHost& host(const std::string& id, std::vector<ComponentSpec> specs, ClusterOptions c = {},
-                    const std::function<void(RuntimeOptions&)>& more = {}) {
+                    const std::function<void(RuntimeOptions&)>& more = {}, std::vector<ModuleSpec> modules = {}) {
     auto h = std::make_unique<ClusterHost>();
     c.host_id = id;
     RuntimeOptions o = options(*h, std::move(c));
     if (more) more(o);
-    auto rt = Runtime::create(std::move(o), std::move(specs));
+    auto rt = Runtime::create(std::move(o), std::move(specs), {}, std::move(modules));
     EXPECT_TRUE(rt.ok()) << (rt.ok() ? "" : rt.error().to_string());
     h->runtime = std::move(rt).value();
     auto st = h->runtime->start();

@@ -11,6 +11,7 @@
 
 #include "cluster/link.h"
 #include "cluster/wire.h"
+#include "cluster_support.h"
 #include "nats_support.h"
 #include "test_support.h"
 
@@ -20,70 +21,20 @@ namespace {
 using namespace std::chrono_literals;
 using test::field;
 
-struct Host {
-  test::Collector collector;
-  std::unique_ptr<Runtime> runtime;
-  void post(const std::string& to, const std::string& payload) { ASSERT_EQ(runtime->post(to, payload), 0); }
-  ClusterStats cluster() const { return runtime->metrics().cluster; }
-};
+using Host = test::ClusterHost;
 
-class Cluster : public ::testing::TestWithParam<std::string> {
+class Cluster : public test::ClusterHosts {
  protected:
-  static void SetUpTestSuite() {
-    server_ = new test::NatsServer();
-    ASSERT_TRUE(server_->start()) << "nats-server did not start";
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-
-  ComponentSpec probe(const std::string& id, Capabilities caps = Capabilities::all()) {
-    return ComponentSpec{id, test::guest_bytes("probe.wasm"), test::guest_path("probe.wasm"), {}, 0, {},
-                         std::move(caps), {}, {}, {}, {}};
-  }
-  // A host on lattice `lattice_` (unique per test) running `specs`.
+  // A host on this test's lattice, over `url` (default: the suite's nats-server).
   Host& host(const std::string& id, std::vector<ComponentSpec> specs, ClusterOptions c = {},
              const std::string& url = {}) {
-    auto h = std::make_unique<Host>();
-    RuntimeOptions o;
-    o.engine = GetParam();
-    o.workers = 2;
-    o.log = h->collector.log_sink();
-    o.events = h->collector.event_sink();
-    o.mailbox_capacity = 100000;
-    c.url = url.empty() ? server_->url() : url;
-    c.lattice = lattice();
-    c.host_id = id;
-    c.heartbeat = 50ms;
-    c.dead_after = 1000ms;
-    o.cluster = std::move(c);
-    if (storage_) o.storage = *storage_;
-    auto rt = Runtime::create(std::move(o), std::move(specs));
-    EXPECT_TRUE(rt.ok()) << (rt.ok() ? "" : rt.error().to_string());
-    h->runtime = std::move(rt).value();
-    auto st = h->runtime->start();
-    EXPECT_TRUE(st.ok()) << (st.ok() ? "" : st.error().to_string());
-    hosts_.push_back(std::move(h));
-    return *hosts_.back();
+    if (!url.empty()) c.url = url;
+    return ClusterHosts::host(id, std::move(specs), std::move(c), [this](RuntimeOptions& o) {
+      if (storage_) o.storage = *storage_;
+    });
   }
-  std::string lattice() const {
-    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    for (auto& ch : name) {
-      if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-    }
-    return name;
-  }
-  void TearDown() override {
-    for (auto& h : hosts_) h->runtime->stop(2s);
-    hosts_.clear();
-  }
-
-  static test::NatsServer* server_;
-  std::vector<std::unique_ptr<Host>> hosts_;
   std::optional<StorageOptions> storage_;  // for the next host()
 };
-test::NatsServer* Cluster::server_ = nullptr;
 
 TEST_P(Cluster, SendCrossesHostsInOrderWithTheSendersId) {
   Host& a = host("host-a", {probe("alice")});
