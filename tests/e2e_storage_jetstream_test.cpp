@@ -319,6 +319,7 @@ TEST_F(JetStreamBackend, AStaleHostIsFencedOffAndRecoversOnReopen) {
   EXPECT_EQ(k->value_or("none"), "second");  // nothing of the fenced commit
   first->open_space("c");  // the component starts again here
   ASSERT_TRUE(first->commit(three).ok());
+  second->open_space("c");  // and then on the second host again: it reads what first wrote
   k = second->get("c", "k");
   ASSERT_TRUE(k.ok());
   EXPECT_EQ(k->value_or("none"), "third");

@@ -126,6 +126,7 @@ class JetStreamStore final : public Store {
   explicit JetStreamStore(JetStreamOptions o) : o_(std::move(o)), bucket_(jetstream_bucket(o_.lattice)) {}
   ~JetStreamStore() override {
     if (kv_) kvStore_Destroy(kv_);
+    if (pub_js_) jsCtx_Destroy(pub_js_);
     if (js_) jsCtx_Destroy(js_);
     if (nc_) {
       natsConnection_Close(nc_);
@@ -159,6 +160,9 @@ class JetStreamStore final : public Store {
     jsOptions_Init(&jo);
     jo.Wait = static_cast<int64_t>(o_.timeout.count());
     if ((s = natsConnection_JetStream(&js_, nc_, &jo)) != NATS_OK) return fail("JetStream context", s);
+    jo.PublishAsync.AckHandler = &JetStreamStore::on_ack;
+    jo.PublishAsync.AckHandlerClosure = this;
+    if ((s = natsConnection_JetStream(&pub_js_, nc_, &jo)) != NATS_OK) return fail("JetStream context", s);
     s = js_KeyValue(&kv_, js_, bucket_.c_str());
     if (s == NATS_NOT_FOUND) {
       kvConfig c;
@@ -176,12 +180,23 @@ class JetStreamStore final : public Store {
 
   Result<std::optional<std::string>> get(std::string_view space, std::string_view key) override {
     WACTOR_TRY(ensure(space));
+    {
+      std::lock_guard lock(mu_);
+      auto sp = spaces_.find(space);
+      if (sp != spaces_.end()) {
+        if (auto it = sp->second.cache.find(key); it != sp->second.cache.end()) return it->second;
+      }
+    }
     Entry e;
     const natsStatus s = kvStore_Get(&e.e, kv_, key_name(space, key).c_str());
-    if (s == NATS_NOT_FOUND) return std::optional<std::string>();
-    if (s != NATS_OK) return fail("read", s);
-    return std::optional<std::string>(e.value());
+    if (s != NATS_OK && s != NATS_NOT_FOUND) return fail("read", s);
+    std::optional<std::string> value;
+    if (s == NATS_OK) value = e.value();
+    std::lock_guard lock(mu_);
+    if (auto sp = spaces_.find(space); sp != spaces_.end()) remember(sp->second, key, value);
+    return value;
   }
+
 
   Result<std::vector<std::string>> keys(std::string_view space, std::string_view prefix, std::string_view after,
                                         std::size_t limit) override {
@@ -204,21 +219,149 @@ class JetStreamStore final : public Store {
 
   // Each set atomically (its record); not the sets together: the group committer retries a
   // failed group set by set, and committing a set twice writes the same values again.
+  // Pipelined: every set's record is published at once and their acknowledgements awaited
+  // together, then every committed set's keys likewise (two round trips per group).
   Status commit(std::span<const WriteSet> sets) override {
-    for (const auto& set : sets) WACTOR_TRY(commit_one(set));
+    struct Pending {
+      const WriteSet* set;
+      std::string record, subject;
+      std::uint64_t last = 0, revision = 0;
+      std::optional<Error> error;
+    };
+    std::lock_guard one_at_a_time(commit_mu_);
+    std::vector<Pending> pending;
+    for (const auto& set : sets) {
+      if (set.writes.empty()) continue;
+      WACTOR_TRY(ensure(set.space));
+      Pending p{&set, encode(set.writes), subject(record_name(set.space)), 0, 0, std::nullopt};
+      {
+        std::lock_guard lock(mu_);
+        p.last = spaces_[set.space].revision;
+      }
+      pending.push_back(std::move(p));
+    }
+    if (pending.empty()) return {};
+    {
+      std::lock_guard lock(ack_mu_);
+      acks_.clear();
+    }
+    // The records: the commit point of each set.
+    for (auto& p : pending) {
+      jsPubOptions po;
+      jsPubOptions_Init(&po);
+      po.MaxWait = static_cast<int64_t>(o_.timeout.count());
+      if (p.last) po.ExpectLastSubjectSeq = p.last;
+      else po.ExpectNoMessage = true;
+      const natsStatus s = js_PublishAsync(pub_js_, p.subject.c_str(), p.record.data(), static_cast<int>(p.record.size()), &po);
+      if (s != NATS_OK) p.error = fail("commit of '" + p.set->space + "'", s);
+    }
+    js_PublishAsyncComplete(pub_js_, nullptr);  // every publish has a MaxWait: each ends in an ack or an error
+    for (auto& p : pending) {
+      if (p.error) continue;
+      auto ack = take_ack(p.subject);
+      if (ack.ok) {
+        p.revision = ack.sequence;
+        continue;
+      }
+      // The acknowledgement may be what was lost: read the record back.
+      const std::string name = record_name(p.set->space);
+      Entry now;
+      const bool read = kvStore_Get(&now.e, kv_, name.c_str()) == NATS_OK;
+      if (read && kvEntry_Revision(now.e) > p.last && now.value() == p.record) {
+        p.revision = kvEntry_Revision(now.e);
+        continue;
+      }
+      const bool other = read && kvEntry_Revision(now.e) != p.last;
+      p.error = make_error(ErrorCode::kIo, "storage: JetStream bucket '" + bucket_ + "' at " + o_.url + ": commit of '" +
+                                               p.set->space + "'" +
+                                               (other ? " (written by another host meanwhile)" : "") + ": " + ack.text);
+    }
+    // The keys of the committed sets. A key not written now is written by the roll forward
+    // before the space's next read here (its record is durable).
+    std::map<std::string, std::string> key_space;  // subject -> space
+    for (auto& p : pending) {
+      std::lock_guard lock(mu_);
+      if (p.error) {
+        if (auto it = spaces_.find(p.set->space); it != spaces_.end()) {  // read again (and rolled forward) at the next access
+          drop_cache(it->second);
+          spaces_.erase(it);
+        }
+      } else {
+        SpaceState& st = spaces_[p.set->space];
+        st.revision = p.revision;
+        st.dirty = false;
+        for (const auto& w : p.set->writes) remember(st, w.key, w.value);
+      }
+    }
+    for (auto& p : pending) {
+      if (p.error) continue;
+      for (const auto& w : p.set->writes) {
+        const std::string subj = subject(key_name(p.set->space, w.key));
+        key_space[subj] = p.set->space;
+        natsMsg* m = nullptr;
+        natsStatus s = natsMsg_Create(&m, subj.c_str(), nullptr, w.value ? w.value->data() : nullptr,
+                                      w.value ? static_cast<int>(w.value->size()) : 0);
+        if (s == NATS_OK && !w.value) s = natsMsgHeader_Set(m, "KV-Operation", "DEL");
+        jsPubOptions po;
+        jsPubOptions_Init(&po);
+        po.MaxWait = static_cast<int64_t>(o_.timeout.count());
+        if (s == NATS_OK) s = js_PublishMsgAsync(pub_js_, &m, &po);
+        natsMsg_Destroy(m);
+        if (s != NATS_OK) mark_dirty(p.set->space);
+      }
+    }
+    js_PublishAsyncComplete(pub_js_, nullptr);
+    {
+      std::lock_guard lock(ack_mu_);
+      for (const auto& [subj, ack] : acks_) {
+        if (!ack.ok) {
+          if (auto it = key_space.find(subj); it != key_space.end()) mark_dirty(it->second);
+        }
+      }
+      acks_.clear();
+    }
+    for (const auto& p : pending) {
+      if (p.error) return *p.error;
+    }
     return {};
   }
 
   void open_space(std::string_view space) override {
     std::lock_guard lock(mu_);
-    if (auto it = spaces_.find(space); it != spaces_.end()) spaces_.erase(it);
+    if (auto it = spaces_.find(space); it != spaces_.end()) {
+      drop_cache(it->second);
+      spaces_.erase(it);
+    }
   }
 
  private:
   struct SpaceState {
     std::uint64_t revision = 0;  // of the transaction record this host wrote or read last (0: none)
     bool dirty = false;          // a record's keys may not all be written: roll forward first
+    // Values read or committed here (nullopt: no such key). Valid while this host is the
+    // space's only writer, which the revision check enforces: a fenced commit drops it, and
+    // so does open_space (the component may have run elsewhere meanwhile).
+    std::map<std::string, std::optional<std::string>, std::less<>> cache;
   };
+  static constexpr std::size_t kCacheBytes = 64u << 20;  // over this (all spaces): start over
+
+  // With mu_ held.
+  void drop_cache(SpaceState& st) {
+    for (const auto& [k, v] : st.cache) cache_bytes_ -= std::min(cache_bytes_, k.size() + (v ? v->size() : 0) + 64);
+    st.cache.clear();
+  }
+  // With mu_ held.
+  void remember(SpaceState& st, std::string_view key, const std::optional<std::string>& value) {
+    const std::size_t add = key.size() + (value ? value->size() : 0) + 64;
+    if (cache_bytes_ + add > kCacheBytes) {
+      for (auto& [name, other] : spaces_) other.cache.clear();
+      cache_bytes_ = 0;
+    }
+    auto [it, fresh] = st.cache.try_emplace(std::string(key));
+    if (!fresh) cache_bytes_ -= std::min(cache_bytes_, key.size() + (it->second ? it->second->size() : 0) + 64);
+    it->second = value;
+    cache_bytes_ += add;
+  }
 
   std::string base(std::string_view space) const { return "c." + hex(space); }
   std::string key_name(std::string_view space, std::string_view key) const { return base(space) + ".k." + hex(key); }
@@ -257,7 +400,10 @@ class JetStreamStore final : public Store {
       return fail("read", s);
     }
     std::lock_guard lock(mu_);
-    spaces_[std::string(space)] = SpaceState{revision, false};
+    SpaceState& st = spaces_[std::string(space)];
+    drop_cache(st);
+    st.revision = revision;
+    st.dirty = false;
     return {};
   }
 
@@ -271,46 +417,42 @@ class JetStreamStore final : public Store {
     return {};
   }
 
-  Status commit_one(const WriteSet& set) {
-    if (set.writes.empty()) return {};
-    WACTOR_TRY(ensure(set.space));
-    std::uint64_t last = 0;
+  void mark_dirty(const std::string& space) {
+    std::lock_guard lock(mu_);
+    if (auto it = spaces_.find(space); it != spaces_.end()) it->second.dirty = true;
+  }
+
+  // The subject a key of the bucket is stored under.
+  std::string subject(const std::string& key) const { return "$KV." + bucket_ + "." + key; }
+
+  struct Ack {
+    bool ok = false;
+    std::uint64_t sequence = 0;
+    std::string text = "no acknowledgement";
+  };
+  Ack take_ack(const std::string& subj) {
+    std::lock_guard lock(ack_mu_);
+    auto it = acks_.find(subj);
+    if (it == acks_.end()) return {};
+    Ack a = std::move(it->second);
+    acks_.erase(it);
+    return a;
+  }
+  // nats.c's thread, before js_PublishAsyncComplete returns for this publish.
+  static void on_ack(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure) {
+    auto* self = static_cast<JetStreamStore*>(closure);
+    Ack a;
+    if (pa && !pae) {
+      a.ok = true;
+      a.sequence = pa->Sequence;
+    } else if (pae) {
+      a.text = pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err);
+    }
     {
-      std::lock_guard lock(mu_);
-      last = spaces_[set.space].revision;
+      std::lock_guard lock(self->ack_mu_);
+      self->acks_[natsMsg_GetSubject(msg)] = std::move(a);
     }
-    const std::string record = encode(set.writes);
-    const std::string name = record_name(set.space);
-    const int len = static_cast<int>(record.size());
-    std::uint64_t revision = 0;
-    const natsStatus s = last == 0 ? kvStore_Create(&revision, kv_, name.c_str(), record.data(), len)
-                                   : kvStore_Update(&revision, kv_, name.c_str(), record.data(), len, last);
-    if (s != NATS_OK) {
-      // The acknowledgement may be what was lost: read the record back.
-      Entry now;
-      const bool read = kvStore_Get(&now.e, kv_, name.c_str()) == NATS_OK;
-      if (read && kvEntry_Revision(now.e) > last && now.value() == record) {
-        revision = kvEntry_Revision(now.e);
-      } else {
-        {
-          std::lock_guard lock(mu_);
-          spaces_.erase(set.space);  // read again (and rolled forward) at the next access
-        }
-        const bool other = read && kvEntry_Revision(now.e) != last;
-        return fail("commit of '" + set.space + "'" + (other ? " (written by another host meanwhile)" : ""), s);
-      }
-    }
-    {
-      std::lock_guard lock(mu_);
-      spaces_[set.space] = SpaceState{revision, false};
-    }
-    // Durable from here on: a key that cannot be written now is written by the roll forward
-    // before the next read.
-    if (!apply(set.space, set.writes).ok()) {
-      std::lock_guard lock(mu_);
-      spaces_[set.space].dirty = true;
-    }
-    return {};
+    natsMsg_Destroy(msg);
   }
 
   // Calls f(key, entry) for every live key of the space (values only if !meta_only).
@@ -349,8 +491,13 @@ class JetStreamStore final : public Store {
   natsConnection* nc_ = nullptr;
   jsCtx* js_ = nullptr;
   kvStore* kv_ = nullptr;
+  jsCtx* pub_js_ = nullptr;  // the commits' asynchronous publishes (one commit at a time)
+  std::mutex commit_mu_;
+  std::mutex ack_mu_;
+  std::map<std::string, Ack> acks_;  // subject -> how its publish ended
   std::mutex mu_;
   std::map<std::string, SpaceState, std::less<>> spaces_;
+  std::size_t cache_bytes_ = 0;
 };
 
 }  // namespace
