@@ -24,9 +24,7 @@ class ClusterExactlyOnce : public test::ClusterHosts {};
 enum class Kind { kEcho, kFail, kTrap, kDefer, kSpin, kCancelNow };
 
 TEST_P(ClusterExactlyOnce, EveryRequestAcrossHostsEndsInExactlyOneCallback) {
-  const char* env = std::getenv("WACTOR_SEED");
-  const unsigned seed = env ? static_cast<unsigned>(std::stoul(env)) : std::random_device{}();
-  std::printf("ClusterExactlyOnce: WACTOR_SEED=%u\n", seed);
+  const unsigned seed = test::seed();
   SCOPED_TRACE("WACTOR_SEED=" + std::to_string(seed));
   std::mt19937 rng(seed);
   auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };

@@ -37,9 +37,7 @@ struct Sent {
 };
 
 TEST_P(ExactlyOnceStorage, EveryRequestEndsOnceAndTheStateHasExactlyTheObservedWrites) {
-  const char* env = std::getenv("WACTOR_SEED");
-  const unsigned seed = env ? static_cast<unsigned>(std::stoul(env)) : std::random_device{}();
-  std::cout << "WACTOR_SEED=" << seed << "\n";
+  const unsigned seed = test::seed();
   SCOPED_TRACE("WACTOR_SEED=" + std::to_string(seed));
   std::mt19937 rng(seed);
   auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };

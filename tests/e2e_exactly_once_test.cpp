@@ -22,8 +22,7 @@ class ExactlyOnce : public test::EngineRuntimeTest {};
 enum class Kind { kEcho, kFail, kTrap, kDefer, kSpin, kCancelNow };
 
 TEST_P(ExactlyOnce, EveryRequestEndsInExactlyOneCallback) {
-  const char* env = std::getenv("WACTOR_SEED");
-  const unsigned seed = env ? static_cast<unsigned>(std::stoul(env)) : std::random_device{}();
+  const unsigned seed = test::seed();
   SCOPED_TRACE("WACTOR_SEED=" + std::to_string(seed));
   std::mt19937 rng(seed);
   auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };

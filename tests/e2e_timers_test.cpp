@@ -225,8 +225,7 @@ TEST_P(Timers, CancelTimerStatuses) {
 // Real clock: timers due within a few milliseconds, each cancelled by its owner as soon as
 // its id is known. Every timer is delivered or cancelled (rc 0), never both, never neither.
 TEST_P(Timers, CancelRacingTheFiringGivesExactlyOneOutcome) {
-  const char* env = std::getenv("WACTOR_SEED");
-  const unsigned seed = env ? static_cast<unsigned>(std::stoul(env)) : std::random_device{}();
+  const unsigned seed = test::seed();
   SCOPED_TRACE("WACTOR_SEED=" + std::to_string(seed));
   std::mt19937 rng(seed);
   start({probe("a0"), probe("a1"), probe("b")});

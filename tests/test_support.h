@@ -11,6 +11,9 @@
 #include <mutex>
 #include <memory>
 #include <regex>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -24,6 +27,15 @@ inline long long field(const std::string& line, const std::string& key) {
   std::smatch m;
   if (std::regex_search(line, m, std::regex(key + "=(-?[0-9]+)"))) return std::stoll(m[1]);
   return -999;
+}
+
+// The seed of a randomized test: WACTOR_SEED if set, else a fresh one; printed either way
+// (the test also puts it in a SCOPED_TRACE so that a failure names it).
+inline unsigned seed() {
+  const char* env = std::getenv("WACTOR_SEED");
+  const unsigned s = env ? static_cast<unsigned>(std::stoul(env)) : std::random_device{}();
+  std::printf("%s: WACTOR_SEED=%u\n", ::testing::UnitTest::GetInstance()->current_test_info()->name(), s);
+  return s;
 }
 
 inline std::string guest_path(const std::string& name) { return std::string(WACTOR_GUEST_DIR) + "/" + name; }
