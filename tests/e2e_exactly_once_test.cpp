@@ -27,7 +27,7 @@ TEST_P(ExactlyOnce, EveryRequestEndsInExactlyOneCallback) {
   std::mt19937 rng(seed);
   auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
 
-  constexpr int kRequesters = 4, kResponders = 4, kRounds = 10, kPerRound = 200;
+  constexpr int kRequesters = 4, kResponders = 4, kRounds = test::kSanitized ? 4 : 10, kPerRound = 200;
   auto o = options();
   o.clock = &clock;
   o.default_timeout = std::chrono::hours(1);

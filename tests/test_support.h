@@ -29,6 +29,23 @@ inline long long field(const std::string& line, const std::string& key) {
   return -999;
 }
 
+// Built with ASan/UBSan or TSan (5-20x slower): randomized tests run fewer rounds there. The
+// races and memory errors the sanitizers look for show in a few rounds; the release build runs
+// them all.
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define WACTOR_TEST_SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define WACTOR_TEST_SANITIZED 1
+#endif
+#ifdef WACTOR_TEST_SANITIZED
+inline constexpr bool kSanitized = true;
+#else
+inline constexpr bool kSanitized = false;
+#endif
+
 // The seed of a randomized test: WACTOR_SEED if set, else a fresh one; printed either way
 // (the test also puts it in a SCOPED_TRACE so that a failure names it).
 inline unsigned seed() {
