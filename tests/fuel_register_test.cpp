@@ -410,5 +410,37 @@ TEST_P(FuelRegister, TheCallersR15SurvivesAGuestCall) {
 INSTANTIATE_TEST_SUITE_P(Engines, FuelRegister, ::testing::ValuesIn(configs()),
                          [](const auto& info) { return info.param; });
 
+// The same through the runtime: components with different fuel budgets take turns on one
+// worker thread, each stopped by its own budget and no other.
+class FuelRegisterRuntime : public test::EngineRuntimeTest {};
+
+TEST_P(FuelRegisterRuntime, ComponentsWithDifferentBudgetsAlternateOnOneWorker) {
+  using namespace std::chrono_literals;
+  auto o = options();
+  o.workers = 1;
+  auto small = probe("small");
+  small.limits = {200'000, 0ms, 0};
+  auto big = probe("big");
+  big.limits = {50'000'000, 0ms, 0};
+  start({probe("alice"), small, big}, std::move(o));
+  for (int i = 0; i < 4; ++i) {
+    post("alice", "request small 0 spin 1000000");  // ~1 M units: over small's budget
+    post("alice", "request big 0 spin 1000000");    // within big's
+    post("alice", "request small 0 spin 10000");    // within small's
+  }
+  ASSERT_TRUE(runtime->wait_idle(120s));
+  EXPECT_EQ(collector.logs_matching("^alice: callback id=[0-9]+ status=1 payload=trap: .*fuel budget of 200000 exhausted")
+                .size(),
+            4u)
+      << testing::PrintToString(collector.logs());
+  EXPECT_EQ(collector.logs_matching("^alice: callback id=[0-9]+ status=0 payload=echo:spin 1000000$").size(), 4u);
+  EXPECT_EQ(collector.logs_matching("^alice: callback id=[0-9]+ status=0 payload=echo:spin 10000$").size(), 4u);
+  EXPECT_EQ(stats("small").traps, 4u);
+  EXPECT_EQ(stats("big").traps, 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, FuelRegisterRuntime, ::testing::ValuesIn(test::engine_params()),
+                         [](const auto& info) { return info.param; });
+
 }  // namespace
 }  // namespace wactor::engine
