@@ -10,8 +10,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <cstring>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 
 #include "engine/wabt/module_reader.h"
@@ -314,6 +314,16 @@ class AotInstance final : public Instance {
     return {memory_->data, memory_->size};
   }
 
+  std::optional<aot::RawCall> raw_call(ExportIndex fn) const {
+    if (fn >= funcs_.size()) return std::nullopt;
+    aot::RawCall raw;
+    raw.call = compiled_->lib->call;
+    raw.box = box_;
+    raw.trampoline = funcs_[fn].fn;
+    raw.stack_limit = stack_limit();
+    return raw;
+  }
+
  private:
   struct Resolved {
     Trampoline fn;
@@ -410,7 +420,8 @@ std::vector<bool> mutable_i64_globals(const wabt::interp::ModuleDesc& desc) {
 
 class AotEngine final : public Engine {
  public:
-  explicit AotEngine(aot::Toolchain tools) : tools_(std::move(tools)) {}
+  AotEngine(aot::Toolchain tools, bool fuel_in_register)
+      : tools_(std::move(tools)), fuel_in_register_(fuel_in_register) {}
   std::string_view name() const override { return "aot"; }
 
   Result<std::shared_ptr<const Module>> load(std::span<const std::uint8_t> bytes, std::string_view origin,
@@ -442,14 +453,17 @@ class AotEngine final : public Engine {
         return std::shared_ptr<const Module>(std::make_shared<AotModule>(std::move(compiled)));
       }
     }
-    auto glue = aot::generate_glue(compiled->info, origin);
-    if (!glue.ok()) return std::move(glue).take_error();
     bool metered = false;
     // Metered: it imports the fuel refill (other wactor-internal imports, such as the memory
     // guard's, do not stop a loop).
     for (const auto& i : compiled->info.imports) {
       metered = metered || (i.module == instrument::kInternalModule && i.name == instrument::kRefillImport);
     }
+    // The fuel counter in r15 while guest code runs (gcc, x86-64, metered module).
+    std::string fuel_getter;
+    if (fuel_in_register_ && metered) fuel_getter = aot::fuel_export_symbol(compiled->info).value_or("");
+    auto glue = aot::generate_glue(compiled->info, origin, !fuel_getter.empty());
+    if (!glue.ok()) return std::move(glue).take_error();
     // No guest-chosen name reaches wasm2c (rename.h); the glue binds by import/export index.
     auto renamed = aot::rename_for_wasm2c(bytes);
     if (!renamed.ok()) return make_error(renamed.error().code, std::string(origin) + ": " + renamed.error().message);
@@ -459,33 +473,53 @@ class AotEngine final : public Engine {
     budget.timeout = std::chrono::milliseconds(std::max<std::uint64_t>(options.compile_timeout_ms, 1));
     budget.memory_bytes = options.compile_memory_bytes;
     budget.max_frame_bytes = std::min<std::uint64_t>(options.max_frame_bytes, kMaxFrameBytes);
-    auto object = aot::obtain_object(tools_, clamped, *glue, origin, metered, budget);
+    auto object = aot::obtain_object(tools_, clamped, *glue, origin, metered, budget, fuel_getter);
     if (!object.ok()) return std::move(object).take_error();
     auto lib = Library::open(object->path, object->bytes);
     if (!lib.ok() && object->hit) {
       // A damaged cache entry: compile it again.
       aot::evict(object->path);
-      object = aot::obtain_object(tools_, clamped, *glue, origin, metered, budget);
+      object = aot::obtain_object(tools_, clamped, *glue, origin, metered, budget, fuel_getter);
       if (!object.ok()) return std::move(object).take_error();
       lib = Library::open(object->path, object->bytes);
     }
     if (!lib.ok()) return make_error(lib.error().code, std::string(origin) + ": " + lib.error().message);
     (object->hit ? g_hits : g_compiled).fetch_add(1, std::memory_order_relaxed);
     compiled->lib = std::move(lib).value();
-    compiled->report = aot::ObjectReport{object->path, object->hit};
+    compiled->report = aot::ObjectReport{object->path, object->hit, !fuel_getter.empty()};
     return std::shared_ptr<const Module>(std::make_shared<AotModule>(std::move(compiled)));
   }
 
  private:
   aot::Toolchain tools_;
+  bool fuel_in_register_;
 };
+
+// A global register variable is a gcc extension (clang has none for r15), and r15 is
+// x86-64's: elsewhere the counter stays in the instance.
+bool fuel_register_supported(const aot::Toolchain& tools) {
+#if defined(__x86_64__)
+  return !tools.clang;
+#else
+  (void)tools;
+  return false;
+#endif
+}
 
 }  // namespace
 
-Result<std::unique_ptr<Engine>> make_aot_engine() {
+Result<std::unique_ptr<Engine>> make_aot_engine(const aot::EngineOptions& options) {
   auto tools = aot::find_toolchain();
   if (!tools.ok()) return std::move(tools).take_error();
-  return std::unique_ptr<Engine>(std::make_unique<AotEngine>(std::move(tools).value()));
+  const bool in_register = options.fuel_in_register && fuel_register_supported(*tools);
+  return std::unique_ptr<Engine>(std::make_unique<AotEngine>(std::move(tools).value(), in_register));
+}
+
+Result<std::unique_ptr<Engine>> make_aot_engine() {
+  aot::EngineOptions options;
+  const char* fuel = std::getenv("WACTOR_AOT_FUEL");
+  if (fuel && std::string_view(fuel) == "memory") options.fuel_in_register = false;
+  return make_aot_engine(options);
 }
 
 bool aot_available() { return aot::find_toolchain().ok(); }
@@ -496,6 +530,12 @@ std::optional<ObjectReport> object_report(const Module& module) {
   const auto* m = dynamic_cast<const AotModule*>(&module);
   if (!m || m->compiled().report.path.empty()) return std::nullopt;
   return m->compiled().report;
+}
+
+std::optional<RawCall> raw_call(Instance& instance, ExportIndex fn) {
+  const auto* inst = dynamic_cast<const AotInstance*>(&instance);
+  if (!inst) return std::nullopt;
+  return inst->raw_call(fn);
 }
 
 CacheCounters cache_counters() {

@@ -244,8 +244,42 @@ Result<std::string> cache_dir() {
                     "no cache directory for compiled modules: set WACTOR_CACHE_DIR, XDG_CACHE_HOME or HOME");
 }
 
+Result<std::string> fuel_to_register(std::string_view generated, std::string_view fuel_getter) {
+  // wasm2c 1.0.32 writes an exported global's getter as
+  //   u64* <getter>(Z_m_instance_t* instance) {\n  return &instance-><field>;\n}
+  const std::string head = " " + std::string(fuel_getter) + "(Z_m_instance_t* instance) {\n  return &instance->";
+  const std::size_t at = generated.find(head);
+  if (fuel_getter.empty() || at == std::string_view::npos) {
+    return make_error(ErrorCode::kInternal, "aot: the fuel global's getter is not in wasm2c's output");
+  }
+  const auto ident = [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_';
+  };
+  std::size_t end = at + head.size();
+  while (end < generated.size() && ident(generated[end])) ++end;
+  const std::string access = "instance->" + std::string(generated.substr(at + head.size(), end - at - head.size()));
+  if (end == at + head.size() || end >= generated.size() || generated[end] != ';') {
+    return make_error(ErrorCode::kInternal, "aot: cannot read the fuel global's field from wasm2c's output");
+  }
+  std::string out;
+  out.reserve(generated.size());
+  std::size_t from = 0;
+  for (std::size_t pos = generated.find(access); pos != std::string_view::npos; pos = generated.find(access, pos + 1)) {
+    const std::size_t after = pos + access.size();
+    if (after < generated.size() && ident(generated[after])) continue;  // a longer name
+    if (pos > 0 && (ident(generated[pos - 1]) || generated[pos - 1] == '>')) continue;  // not `instance` itself
+    if (pos > 0 && generated[pos - 1] == '&') continue;  // the getter's address: stays in memory
+    out.append(generated.substr(from, pos - from));
+    out += "wactor_fuel";
+    from = after;
+  }
+  out.append(generated.substr(from));
+  return out;
+}
+
 Result<CachedObject> obtain_object(const Toolchain& tools, std::span<const std::uint8_t> wasm, std::string_view glue,
-                                   std::string_view origin, bool metered, const CompileBudget& budget) {
+                                   std::string_view origin, bool metered, const CompileBudget& budget,
+                                   std::string_view fuel_getter) {
   std::vector<std::string> flags = kCFlags;
   for (auto& f : frame_flags(tools.clang, budget.max_frame_bytes)) flags.push_back(std::move(f));
   if (!metered) flags.emplace_back(kUnmeteredFlag);
@@ -286,6 +320,13 @@ Result<CachedObject> obtain_object(const Toolchain& tools, std::span<const std::
   const ProcessLimits limits{budget.timeout, budget.memory_bytes};
   WACTOR_TRY(run_limited({tools.wasm2c, tmp.path() + "/module.wasm", "-n", std::string(kWasm2cModuleName), "-o", base + ".c"},
                          tmp.path() + "/wasm2c.log", where + ": wasm2c", limits));
+  if (!fuel_getter.empty()) {
+    std::vector<std::uint8_t> generated = read_all(base + ".c");
+    auto rewritten = fuel_to_register(
+        std::string_view(reinterpret_cast<const char*>(generated.data()), generated.size()), fuel_getter);
+    if (!rewritten.ok()) return make_error(rewritten.error().code, where + ": " + rewritten.error().message);
+    WACTOR_TRY(write_text(base + ".c", *rewritten));
+  }
   std::vector<std::string> cc{tools.cc};
   cc.insert(cc.end(), flags.begin(), flags.end());
   const std::string built = tmp.path() + "/module.so";

@@ -46,9 +46,17 @@ struct CompileBudget {
 // each file is the object followed by its HMAC-SHA256 under the key in <cache>/aot.key
 // (outside <cache>/aot); a file that fails verification is a miss, compiled and replaced. `metered`: the
 // module carries wactor's metering (see object_cache.cpp on what that changes).
+// `fuel_getter`: non-empty when the glue keeps the fuel counter in a register (glue.h):
+// the symbol of the fuel global's getter, and wasm2c's output goes through fuel_to_register.
 [[nodiscard]] Result<CachedObject> obtain_object(const Toolchain& tools, std::span<const std::uint8_t> wasm,
                                                  std::string_view glue, std::string_view origin, bool metered,
-                                                 const CompileBudget& budget);
+                                                 const CompileBudget& budget, std::string_view fuel_getter = {});
+
+// wasm2c's C for the module with every access to the fuel global (`instance-><field>`, the
+// field read from the getter `fuel_getter` that wasm2c generates for its export) turned into
+// the glue's register variable `wactor_fuel`; the getter alone keeps the field (the host
+// reads and sets the counter there between calls). kInternal if the getter is not found.
+[[nodiscard]] Result<std::string> fuel_to_register(std::string_view generated, std::string_view fuel_getter);
 
 // Removes a cached object that failed to load, so the next obtain_object recompiles it.
 void evict(const std::string& path);

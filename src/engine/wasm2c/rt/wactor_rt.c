@@ -77,12 +77,25 @@ const char* wasm_rt_strerror(wasm_rt_trap_t trap) {
   return "unknown trap";
 }
 
+#ifdef WACTOR_FUEL_REGISTER
+/* The glue's: where the instance keeps its fuel counter while no guest code runs. */
+static uint64_t* wactor_fuel_field(void* box);
+#endif
+
 /* Runs fn(box, args, results) with a trap guard: returns 0, or the trap code after a trap
  * (the instance's stack limit restored). Nests: a host call may call another instance.
- * `stack_limit`: the lowest native stack address guest code may use on this thread. */
+ * `stack_limit`: the lowest native stack address guest code may use on this thread.
+ * With WACTOR_FUEL_REGISTER (the glue's wactor_fuel, r15): the counter is loaded from the
+ * instance here and stored back on both exits; the caller's r15 (callee-saved in the C ABI,
+ * and never saved by a function of this object, where r15 is reserved) is kept on the stack
+ * and put back. __builtin_longjmp leaves r15 alone, so after a trap it holds the counter as
+ * the trapping code left it. */
 WACTOR_EXPORT int wactor_call(void* box, wactor_trampoline fn, const wactor_val* args, wactor_val* results,
                               const void* stack_limit) {
   wactor_header* header = (wactor_header*)box;
+#ifdef WACTOR_FUEL_REGISTER
+  volatile uint64_t caller_r15 = wactor_fuel;
+#endif
   wactor_thread_state* ts = wactor_thread();
   void* buf[5];
   void** prev = ts->unwind_target;
@@ -91,10 +104,21 @@ WACTOR_EXPORT int wactor_call(void* box, wactor_trampoline fn, const wactor_val*
   if (__builtin_setjmp(buf)) {
     ts->unwind_target = prev;
     header->stack_limit = prev_limit;
+#ifdef WACTOR_FUEL_REGISTER
+    *wactor_fuel_field(box) = wactor_fuel;
+    wactor_fuel = caller_r15;
+#endif
     return ts->trap_code;
   }
   ts->unwind_target = buf;
+#ifdef WACTOR_FUEL_REGISTER
+  wactor_fuel = *wactor_fuel_field(box);
+#endif
   fn(box, args, results);
+#ifdef WACTOR_FUEL_REGISTER
+  *wactor_fuel_field(box) = wactor_fuel;
+  wactor_fuel = caller_r15;
+#endif
   ts->unwind_target = prev;
   header->stack_limit = prev_limit;
   return 0;
