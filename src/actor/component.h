@@ -374,8 +374,10 @@ class Component final : public Runnable, private abi::GuestHost {
   std::optional<abi::GuestExports> exports_;
   std::int64_t current_request_ = 0;
   std::string_view current_topic_;
-  std::atomic<bool> down_{false};
-  std::atomic<bool> health_queued_{false};
+  // Read by every sender on every send: on a line of its own, away from what the worker
+  // writes per message (current_request_, current_topic_ above).
+  alignas(64) std::atomic<bool> down_{false};
+  alignas(64) std::atomic<bool> health_queued_{false};
   // Identifies the latest scheduled restart (written by the worker, read by the timer).
   std::atomic<std::uint64_t> restart_token_{0};
   std::atomic<bool> restart_pending_{false};  // read by the control API (restarting())
