@@ -54,12 +54,12 @@ TEST(BufferPool, BuffersFreedOnTheReceiverComeBackToTheSender) {
   std::vector<char*> sent;
   std::size_t cap = 0;
   for (int i = 0; i < 16; ++i) sent.push_back(BufferPool::acquire(1024, &cap));
+  BufferPool::flush_thread();  // this thread's cache is empty: what it takes next comes from the shared list
   std::thread receiver([&] {
     for (char* p : sent) BufferPool::release(p, cap);
-    BufferPool::flush_thread();
+    BufferPool::flush_thread();  // the receiver's buffers are the shared list's last
   });
   receiver.join();
-  BufferPool::flush_thread();  // this thread's own cache is empty: what it takes comes from the receiver
   std::set<char*> before(sent.begin(), sent.end());
   std::vector<char*> again;
   for (int i = 0; i < 16; ++i) again.push_back(BufferPool::acquire(1024, &cap));
