@@ -63,7 +63,7 @@ __attribute__((noinline)) int native_fib(int n) { return n < 2 ? n : native_fib(
 Baselines measure_baselines(const Settings& s) {
   Baselines b;
   for (std::size_t size : {16u, 1024u, 65536u}) {
-    if (size != 16 && !s.wants("throughput")) continue;  // --only throughput16 needs 16 B alone
+    if (size != 16 && !s.wants("throughput") && !(size == 1024 && s.only.count("throughput1k") != 0)) continue;  // --only throughput16/1k: one size
     const std::size_t n = messages_for(s, size);
     b.handoff_msgs_per_s[size] = median_of(s.reps, [&] { return queue_handoff(n, size); });
   }

@@ -57,7 +57,8 @@ void runtime_benchmarks(const std::string& engine, const Settings& s, const Base
 
   // Fire-and-forget throughput, one pair, by payload size.
   for (std::size_t size : {16u, 1024u, 65536u}) {
-    if (!s.wants("throughput") && !(size == 16 && s.only.count("throughput16") != 0)) break;
+    const bool alone = (size == 16 && s.only.count("throughput16") != 0) || (size == 1024 && s.only.count("throughput1k") != 0);
+    if (!s.wants("throughput") && !alone) continue;
     const std::size_t n = messages_for(s, size);
     const double rate = median_of(s.reps, [&] { return throughput(engine, s, bench, 1, n, size); });
     std::string target;

@@ -20,6 +20,7 @@
 #include "actor/restart_window.h"
 #include "actor/router.h"
 #include "actor/scheduler.h"
+#include "actor/send_cache.h"
 #include "sandbox/allowance.h"
 #include "storage/space.h"
 #include "wactor/engine.h"
@@ -173,6 +174,7 @@ class Component final : public Runnable, private abi::GuestHost {
   Mailbox& mailbox() { return mailbox_; }
   ComponentCounters& counters() { return counters_; }
   Edges& edges() { return edges_; }
+  SendCache& send_cache() { return send_cache_; }
   bool can_receive_callbacks() const { return has_callback_.load(std::memory_order_acquire); }
   bool has_health() const { return has_health_.load(std::memory_order_acquire); }
   // The restart a kStart must carry to be current; older ones are dropped. @threadsafe
@@ -363,6 +365,7 @@ class Component final : public Runnable, private abi::GuestHost {
   Mailbox mailbox_;
   ComponentCounters counters_;
   Edges edges_;
+  SendCache send_cache_;
   std::chrono::nanoseconds call_started_{-1};  // the guest call armed last in this batch (handler_time)
   std::chrono::nanoseconds clock_hint_{-1};    // run_batch's clock read, for the first arm() of its batch
   std::vector<Envelope> batch_;  // envelopes taken from the mailbox, being handled
@@ -371,8 +374,10 @@ class Component final : public Runnable, private abi::GuestHost {
   std::optional<abi::GuestExports> exports_;
   std::int64_t current_request_ = 0;
   std::string_view current_topic_;
-  std::atomic<bool> down_{false};
-  std::atomic<bool> health_queued_{false};
+  // Read by every sender on every send: on a line of its own, away from what the worker
+  // writes per message (current_request_, current_topic_ above).
+  alignas(64) std::atomic<bool> down_{false};
+  alignas(64) std::atomic<bool> health_queued_{false};
   // Identifies the latest scheduled restart (written by the worker, read by the timer).
   std::atomic<std::uint64_t> restart_token_{0};
   std::atomic<bool> restart_pending_{false};  // read by the control API (restarting())

@@ -101,7 +101,7 @@ class Mailbox {
     bytes_ -= w;
     if (host_bytes_) host_bytes_->give(w);
     front_since_take_ = 0;
-    urgent_.store(false, std::memory_order_relaxed);
+    if (urgent_.load(std::memory_order_relaxed)) urgent_.store(false, std::memory_order_relaxed);
     return true;
   }
 
@@ -183,7 +183,8 @@ class Mailbox {
   bool paused_ = false;
   bool closed_ = false;
   std::size_t front_since_take_ = 0;
-  std::atomic<bool> urgent_{false};
+  // Read by the worker after every message: not on the line every push writes.
+  alignas(64) std::atomic<bool> urgent_{false};
 };
 
 }  // namespace wactor::actor

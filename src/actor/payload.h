@@ -1,5 +1,7 @@
 // A message's bytes: up to kInline bytes stored in place (no allocation, nothing freed on
-// another thread), larger ones in a std::string moved in or allocated once.
+// another thread); larger copies in a recycled buffer (actor/buffer_pool.h: freeing it on the
+// receiver's thread does not contend with the sender's allocator); a std::string moved in is
+// kept as it is.
 #pragma once
 
 #include <cstddef>
@@ -11,14 +13,16 @@
 #include <string_view>
 #include <utility>
 
+#include "actor/buffer_pool.h"
+
 namespace wactor::actor {
 
 class Payload {
  public:
   static constexpr std::size_t kInline = 48;
 
-  Payload() noexcept : size_(0), inline_(true) {}
-  // Copies: inline when small enough.
+  Payload() noexcept : size_(0), kind_(Kind::kInline) {}
+  // Copies: inline when small enough, else into a pooled buffer.
   explicit Payload(std::span<const std::uint8_t> bytes) { init(reinterpret_cast<const char*>(bytes.data()), bytes.size()); }
   explicit Payload(std::string_view s) { init(s.data(), s.size()); }
   Payload(const std::string& s) { init(s.data(), s.size()); }  // NOLINT: implicit, like the std::string it replaced
@@ -29,21 +33,19 @@ class Payload {
     if (s.size() <= kInline) {
       init(s.data(), s.size());
     } else {
-      inline_ = false;
+      kind_ = Kind::kString;
       size_ = 0;
       new (&big_) std::string(std::move(s));
     }
   }
   Payload(Payload&& o) noexcept { steal(o); }
   Payload(const Payload& o) {
-    if (o.inline_) {
-      inline_ = true;
-      size_ = o.size_;
-      std::memcpy(small_, o.small_, o.size_);
-    } else {
-      inline_ = false;
+    if (o.kind_ == Kind::kString) {
+      kind_ = Kind::kString;
       size_ = 0;
       new (&big_) std::string(o.big_);
+    } else {
+      init(o.data(), o.size());
     }
   }
   Payload& operator=(Payload&& o) noexcept {
@@ -62,9 +64,11 @@ class Payload {
   }
   ~Payload() { destroy(); }
 
-  std::size_t size() const noexcept { return inline_ ? size_ : big_.size(); }
+  std::size_t size() const noexcept { return kind_ == Kind::kString ? big_.size() : size_; }
   bool empty() const noexcept { return size() == 0; }
-  const char* data() const noexcept { return inline_ ? small_ : big_.data(); }
+  const char* data() const noexcept {
+    return kind_ == Kind::kInline ? small_ : kind_ == Kind::kPooled ? pooled_.data : big_.data();
+  }
   std::string_view view() const noexcept { return {data(), size()}; }
   operator std::string_view() const noexcept { return view(); }  // NOLINT
   std::span<const std::uint8_t> bytes() const noexcept {
@@ -72,47 +76,63 @@ class Payload {
   }
   // The bytes as a std::string (moved out when held as one).
   std::string take() && {
-    if (inline_) return std::string(small_, size_);
-    return std::move(big_);
+    if (kind_ == Kind::kString) return std::move(big_);
+    return std::string(data(), size());
   }
-  bool is_inline() const noexcept { return inline_; }
+  bool is_inline() const noexcept { return kind_ == Kind::kInline; }
+  bool is_pooled() const noexcept { return kind_ == Kind::kPooled; }
 
   friend bool operator==(const Payload& a, std::string_view b) noexcept { return a.view() == b; }
 
  private:
+  enum class Kind : std::uint8_t { kInline, kPooled, kString };
+
   void init(const char* p, std::size_t n) {
+    size_ = static_cast<std::uint32_t>(n);
     if (n <= kInline) {
-      inline_ = true;
-      size_ = static_cast<std::uint32_t>(n);
+      kind_ = Kind::kInline;
       if (n) std::memcpy(small_, p, n);
-    } else {
-      inline_ = false;
+    } else if (n > UINT32_MAX) {
+      kind_ = Kind::kString;
       size_ = 0;
       new (&big_) std::string(p, n);
+    } else {
+      kind_ = Kind::kPooled;
+      pooled_.data = BufferPool::acquire(n, &pooled_.capacity);
+      std::memcpy(pooled_.data, p, n);
     }
   }
   void steal(Payload& o) noexcept {
-    inline_ = o.inline_;
-    if (o.inline_) {
-      size_ = o.size_;
-      std::memcpy(small_, o.small_, o.size_);
-    } else {
-      size_ = 0;
-      new (&big_) std::string(std::move(o.big_));
+    kind_ = o.kind_;
+    size_ = o.size_;
+    switch (o.kind_) {
+      case Kind::kInline: std::memcpy(small_, o.small_, o.size_); break;
+      case Kind::kPooled:
+        pooled_ = o.pooled_;
+        o.kind_ = Kind::kInline;  // the buffer is ours now
+        o.size_ = 0;
+        break;
+      case Kind::kString: new (&big_) std::string(std::move(o.big_)); break;
     }
   }
   void destroy() noexcept {
-    if (!inline_) big_.~basic_string();
-    inline_ = true;
+    if (kind_ == Kind::kString) big_.~basic_string();
+    if (kind_ == Kind::kPooled) BufferPool::release(pooled_.data, pooled_.capacity);
+    kind_ = Kind::kInline;
     size_ = 0;
   }
 
+  struct Pooled {
+    char* data;
+    std::size_t capacity;
+  };
   union {
     char small_[kInline];
     std::string big_;
+    Pooled pooled_;
   };
-  std::uint32_t size_;  // inline only
-  bool inline_;
+  std::uint32_t size_;  // inline and pooled
+  Kind kind_;
 };
 
 }  // namespace wactor::actor

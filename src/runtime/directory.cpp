@@ -54,6 +54,7 @@ bool Directory::publish(Handle h, const std::string& id, ComponentPtr c) {
   {
     std::lock_guard lock(sh.mu);
     if (!sh.by_id.emplace(id, c).second) return false;
+    epoch_.fetch_add(1, std::memory_order_acq_rel);
   }
   Slot* s = slot(slot_of(h));
   std::lock_guard lock(s->mu);
@@ -95,7 +96,10 @@ void Directory::close(Handle h, const std::string& id) {
     Shard& sh = shard(id);
     std::lock_guard lock(sh.mu);
     auto it = sh.by_id.find(id);
-    if (it != sh.by_id.end() && it->second && it->second->handle() == h) sh.by_id.erase(it);
+    if (it != sh.by_id.end() && it->second && it->second->handle() == h) {
+      sh.by_id.erase(it);
+      epoch_.fetch_add(1, std::memory_order_acq_rel);
+    }
   }
   Slot* s = slot(slot_of(h));
   if (s == nullptr) return;

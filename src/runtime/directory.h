@@ -46,6 +46,9 @@ class Directory {
   // The live component, or nullptr.
   [[nodiscard]] ComponentPtr find(std::string_view id) const;
   [[nodiscard]] ComponentPtr at(Handle h) const;
+  // Bumped after every change of what find() returns (publish, close): a find() result
+  // taken when epoch() read E is still what find() returns while epoch() reads E.
+  [[nodiscard]] std::uint64_t epoch() const { return epoch_.load(std::memory_order_acquire); }
   // Removes the component: its id is free from now on and its handle finds nothing. The
   // object itself is kept until no one uses it any more (sweep()).
   void close(Handle h, const std::string& id);
@@ -82,6 +85,8 @@ class Directory {
 
   const std::uint64_t limit_;
   std::atomic<std::uint64_t> live_{0};
+  alignas(64) std::atomic<std::uint64_t> epoch_{1};  // read by every send: its own cache line
+  char epoch_pad_[64 - sizeof(std::atomic<std::uint64_t>)] = {};
   std::unique_ptr<std::atomic<Slot*>[]> chunks_;
   std::uint32_t chunk_count_;
   mutable std::mutex alloc_mu_;  // open/abandon/close: the free slots and new chunks

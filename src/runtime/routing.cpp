@@ -118,7 +118,7 @@ std::int32_t Runtime::Impl::send(actor::Component& from, std::string_view target
   if (payload.size() > options_.max_payload_bytes) return refuse(from, abi::kTooLarge);
   if (!permitted(from, from.capabilities().send, "send to", target)) return refuse(from, abi::kDenied);
   if (draining_.load(std::memory_order_acquire)) return refuse(from, abi::kNotFound);
-  ComponentPtr to = find(target);
+  ComponentPtr to = find_for(from, target);
   if (unreachable(to)) {
     if (!cluster_) return refuse(from, abi::kNotFound);
     if (!from.holding()) return send_remote(from, target, payload);
@@ -168,7 +168,7 @@ std::int64_t Runtime::Impl::request(actor::Component& from, std::string_view tar
   if (!from.can_receive_callbacks()) return refuse(from, abi::kInvalidArgument);
   if (!permitted(from, from.capabilities().request, "request to", target)) return refuse(from, abi::kDenied);
   if (draining_.load(std::memory_order_acquire)) return refuse(from, abi::kNotFound);
-  ComponentPtr to = find(target);
+  ComponentPtr to = find_for(from, target);
   // Not here: on another host, if one runs it (remote.cpp).
   const bool remote = unreachable(to) && remote_runs(target);
   if (unreachable(to) && !remote) return refuse(from, abi::kNotFound);

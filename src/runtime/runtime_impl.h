@@ -126,6 +126,8 @@ class Runtime::Impl final : public actor::Router {
   using ComponentPtr = runtime::ComponentPtr;
   // The live component `id`; for an id some module activates, made on demand.
   ComponentPtr find(std::string_view id);
+  // find() for a send or request of `from`: through its SendCache (runtime/send_cache.cpp).
+  ComponentPtr find_for(actor::Component& from, std::string_view id);
   ComponentPtr find_live(std::string_view id) const { return directory_.find(id); }
   // No such component, or down for good: messages to it are refused. One passivating (down,
   // its mailbox closed) is not: deliver() finds the next instance.
