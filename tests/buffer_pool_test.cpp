@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include <sanitizer/asan_interface.h>
+
 #include "actor/buffer_pool.h"
 #include "actor/mailbox.h"
 #include "actor/payload.h"
@@ -47,6 +49,24 @@ TEST(BufferPool, AReleasedBufferIsReusedOnTheSameThread) {
   EXPECT_EQ(p, q);
   BufferPool::release(q, cap);
 }
+
+// Under ASan a pooled buffer is poisoned between its release and its next acquire, so a
+// payload read after its release is still reported (the pool would otherwise hide it).
+#if defined(__SANITIZE_ADDRESS__) || (defined(__has_feature) && __has_feature(address_sanitizer))
+TEST(BufferPool, AReleasedBufferIsPoisonedUntilHandedOutAgain) {
+  std::size_t cap = 0;
+  char* p = BufferPool::acquire(1000, &cap);
+  std::memset(p, 'x', cap);
+  BufferPool::release(p, cap);
+  EXPECT_TRUE(__asan_address_is_poisoned(p));
+  EXPECT_TRUE(__asan_address_is_poisoned(p + cap - 1));
+  char* q = BufferPool::acquire(1000, &cap);
+  ASSERT_EQ(q, p);  // this thread's cache gives it back
+  EXPECT_FALSE(__asan_address_is_poisoned(q));
+  EXPECT_FALSE(__asan_address_is_poisoned(q + cap - 1));
+  BufferPool::release(q, cap);
+}
+#endif
 
 TEST(BufferPool, BuffersFreedOnTheReceiverComeBackToTheSender) {
   // The message path: one thread acquires, another releases (after a flush of its cache,
