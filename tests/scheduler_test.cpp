@@ -85,6 +85,31 @@ TEST(Scheduler, IdleWorkersParkAndWakeForNewWork) {
   EXPECT_TRUE(eventually([&] { return s.parked() == 4; }));
 }
 
+// Idle workers park and stay parked: counted, not timed. Each parked worker is one park in
+// the counters; with nothing to run, no worker wakes or searches again.
+TEST(Scheduler, IdleWorkersStayParkedAndTheCountersSayWhy) {
+  Scheduler s(2);
+  s.start();
+  std::atomic<int> total{0};
+  Counted a(4, &total);
+  s.schedule(&a);  // from outside: the injection queue, one wake
+  ASSERT_TRUE(eventually([&] { return total.load() == 4 && s.parked() == 2; }));
+  const SchedulerStats idle = s.stats();
+  EXPECT_EQ(idle.injected, 1u);
+  EXPECT_EQ(idle.batches, 4u);
+  EXPECT_EQ(idle.drained, 1u);
+  EXPECT_GE(idle.parks, 2u);
+  // Many looks later, still parked and nothing counted: no worker woke to search.
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_EQ(s.parked(), 2u);
+    std::this_thread::yield();
+  }
+  const SchedulerStats later = s.stats();
+  EXPECT_EQ(later.parks, idle.parks);
+  EXPECT_EQ(later.spin_found, idle.spin_found);
+  EXPECT_EQ(later.wakes, idle.wakes);
+}
+
 TEST(Scheduler, WokenRunnableRunsOnItsWakersWorker) {
   Scheduler s(2);
   s.start();

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "actor/spin_lock.h"
+#include "wactor/metrics.h"
 
 namespace wactor::actor {
 
@@ -43,8 +44,18 @@ class Scheduler {
   unsigned workers() const { return workers_; }
   // Workers parked now (for tests and metrics). @threadsafe
   unsigned parked() const { return sleeping_.load(std::memory_order_acquire); }
+  // What the workers did since construction, summed over them (a few relaxed loads per
+  // worker; each counter is written by one thread only). @threadsafe
+  SchedulerStats stats() const;
 
  private:
+  struct Counts {
+#define WACTOR_FIELD(name, doc) std::atomic<std::uint64_t> name{0};
+    WACTOR_SCHEDULER_COUNTERS(WACTOR_FIELD)
+#undef WACTOR_FIELD
+  };
+  using Counter = std::atomic<std::uint64_t> Counts::*;
+
   struct alignas(64) Worker {
     // Written by the owner once per batch and per schedule; read by idle workers.
     std::atomic<Runnable*> next{nullptr};
@@ -60,7 +71,12 @@ class Scheduler {
     unsigned index = 0;
     std::uint32_t tick = 0;
     unsigned next_runs = 0;  // batches taken from `next` in a row
+    Counts counts;           // written by the owner only
   };
+
+  // Counts one event: on the calling worker's own counters, or (another thread) on outside_.
+  void count(Counter c);
+  static void bump(std::atomic<std::uint64_t>& c) { c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
 
   void work(unsigned index);
   Runnable* next_local(Worker& w);
@@ -95,6 +111,7 @@ class Scheduler {
   std::condition_variable park_cv_;
   unsigned wakeups_ = 0;  // under park_mu_: parked workers told to look again
   std::vector<std::jthread> threads_;
+  Counts outside_;  // events on threads that are not workers (fetch_add)
 };
 
 }  // namespace wactor::actor
