@@ -119,7 +119,9 @@ struct ClusterStats {
   X(wakes, "parked workers woken (one futex wake each)")                                       \
   X(wakes_skipped, "wakes not needed: a worker was searching already")                         \
   X(parks, "times a worker parked (slept on the condition variable)")                          \
-  X(spin_found, "searches that found work while spinning, without parking")
+  X(spin_found, "searches that found work while spinning, without parking")                   \
+  X(throttled, "sends that waited for a consumer running on another worker (deep backlog)")   \
+  X(throttle_timeouts, "of those, waits that gave up after the longest wait (1 ms)")
 
 struct SchedulerStats {
 #define WACTOR_FIELD(name, doc) std::uint64_t name = 0;

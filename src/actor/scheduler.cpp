@@ -128,6 +128,17 @@ void Scheduler::wake_one_if_none_searching() {
   park_cv_.notify_one();
 }
 
+Scheduler::Worker* Scheduler::consumer_worker(const Runnable* consumer, Worker** self) const {
+  const Current& c = t_current;
+  if (c.scheduler != this || !c.in_batch || workers_ < 2) return nullptr;
+  *self = w_[c.index].get();
+  for (const auto& o : w_) {
+    if (o.get() == *self || o->running.load(std::memory_order_acquire) != consumer) continue;
+    return o->throttling.load(std::memory_order_seq_cst) ? nullptr : o.get();
+  }
+  return nullptr;
+}
+
 bool Scheduler::try_start_spinning() {
   unsigned s = spinning_.load(std::memory_order_relaxed);
   while (s < max_spinning_) {
@@ -300,7 +311,9 @@ void Scheduler::work(unsigned index) {
     if (r == nullptr) break;
     w.batches.store(w.batches.load(std::memory_order_relaxed) + 1, std::memory_order_release);
     t_current.in_batch = true;
+    w.running.store(r, std::memory_order_release);
     const bool more = r->run_batch();
+    w.running.store(nullptr, std::memory_order_release);
     t_current.in_batch = false;
     bump(w.counts.batches);
     if (!more) bump(w.counts.drained);
