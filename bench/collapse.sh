@@ -6,7 +6,8 @@
 # just before (M msg/s), the sink's mailbox high water, its handler time (ms), the load
 # average before the run; then the scheduler's counters for the run (docs/BENCHMARKS.md, "The
 # collapse: cause and fix"): hand-offs (a send woke the sink into the sender's next slot), the
-# sink taken from there by the other worker, futex wakes, parks, messages per batch, and the
+# sink taken from there by the other worker, futex wakes, parks, messages per batch, sends
+# that waited for the sink (Scheduler::throttle), and the
 # vCPU time the hypervisor stole during the run (jiffies, /proc/stat). Then min / p10 /
 # median / max and the runs below 0.7x the median.
 # Environment:
@@ -23,8 +24,8 @@ lock=()
 read -r -a prefix <<<"${COLLAPSE_PREFIX:-}"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-printf '%4s %9s %9s %10s %8s %8s %8s %7s %6s %8s %5s %6s\n' run "M msg/s" native "high water" "sink ms" \
-  handoffs "next st" wakes parks "msg/bat" steal load
+printf '%4s %9s %9s %10s %8s %8s %8s %7s %6s %8s %9s %5s %6s\n' run "M msg/s" native "high water" "sink ms" \
+  handoffs "next st" wakes parks "msg/bat" throttled steal load
 for i in $(seq "$n"); do
   load=$(cut -d' ' -f1 /proc/loadavg)
   steal0=$(awk '/^cpu /{ print $9 }' /proc/stat)
@@ -39,8 +40,8 @@ for i in $(seq "$n"); do
   c() { awk -v k="$1" '{ for (i = 1; i < NF; i += 2) if ($i == k) print $(i + 1) }' <<<"$sched"; }
   batches=$(c batches)
   per=$(awk -v b="${batches:-0}" 'BEGIN { if (b > 2) printf "%.1f", 1e6 / (b - 2); else print "-" }')
-  printf '%4d %9.2f %9.2f %10s %8s %8s %8s %7s %6s %8s %5s %6s\n' "$i" "$v" "$nat" "$hw" "$ms" \
-    "$(c handoffs)" "$(c next_steals)" "$(c wakes)" "$(c parks)" "$per" "$steal" "$load"
+  printf '%4d %9.2f %9.2f %10s %8s %8s %8s %7s %6s %8s %9s %5s %6s\n' "$i" "$v" "$nat" "$hw" "$ms" \
+    "$(c handoffs)" "$(c next_steals)" "$(c wakes)" "$(c parks)" "$per" "$(c throttled)" "$steal" "$load"
   echo "$v" >>"$tmp/values"
 done
 sort -g "$tmp/values" | awk '{ v[NR] = $1 } END {
