@@ -110,6 +110,7 @@ class Scheduler {
   static constexpr unsigned kMaxNextRuns = 8;     // then the run queue goes first (fairness)
   static constexpr std::uint32_t kInjectEvery = 61;  // ticks between looks at the injection queue
   static constexpr std::chrono::microseconds kThrottleMax{1000};  // per throttle() call
+  static constexpr std::chrono::microseconds kThrottleSpin{20};   // then it yields between looks
 
   const unsigned workers_;
   const unsigned max_spinning_;
@@ -143,9 +144,14 @@ bool Scheduler::throttle(const Runnable* consumer, Pred caught_up) {
   // waiting for a worker), or its worker throttles too (two senders waiting for each other).
   for (unsigned i = 1; !caught_up(); ++i) {
     if (o->running.load(std::memory_order_acquire) != consumer || o->throttling.load(std::memory_order_seq_cst)) break;
-    if (i % 64 == 0 && std::chrono::steady_clock::now() >= until) {
-      bump(self->counts.throttle_timeouts);
-      break;
+    if (i % 64 == 0) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= until) {
+        bump(self->counts.throttle_timeouts);
+        break;
+      }
+      // Long enough that the consumer's thread may have lost its core: give this one away.
+      if (now >= until - kThrottleMax + kThrottleSpin) std::this_thread::yield();
     }
     cpu_relax();
   }
