@@ -34,8 +34,10 @@ TEST_P(Backpressure, ASenderWaitsForASlowSinkRunningOnAnotherWorker) {
   blast(2);
   // Without the wait the sink (a few times slower than the sender) ends with most of them
   // queued; with it, the backlog stays near the point where the sender waits.
-  EXPECT_LT(stats("k").mailbox_high_water, std::min<std::uint64_t>(3 * actor::Scheduler::kThrottleBacklog, messages() * 6 / 10));
-  EXPECT_GT(runtime->metrics().scheduler.throttled, 0u);
+  const std::uint64_t high_water = stats("k").mailbox_high_water;
+  EXPECT_LT(high_water, std::min<std::uint64_t>(3 * actor::Scheduler::kThrottleBacklog, messages() * 6 / 10));
+  // Under a sanitizer the host's send path slows down and the aot sink may keep up: nothing to wait for.
+  if (high_water > actor::Scheduler::kThrottleBacklog) EXPECT_GT(runtime->metrics().scheduler.throttled, 0u);
 }
 
 TEST_P(Backpressure, WithOneWorkerNothingWaits) {

@@ -108,6 +108,7 @@ TEST(Scheduler, IdleWorkersStayParkedAndTheCountersSayWhy) {
   EXPECT_EQ(later.parks, idle.parks);
   EXPECT_EQ(later.spin_found, idle.spin_found);
   EXPECT_EQ(later.wakes, idle.wakes);
+  s.stop();
 }
 
 TEST(Scheduler, WokenRunnableRunsOnItsWakersWorker) {
@@ -225,6 +226,7 @@ TEST(Scheduler, ARunnableOfAnotherSchedulerRunsOnItsOwnWorkers) {
   s1.schedule(&a);
   ASSERT_TRUE(eventually([&] { return b_ran.load(); }));
   EXPECT_NE(a_thread.load(), b_thread.load());
+  s1.stop();  // a's worker may still be inside s2.schedule() (its wake) when b ran (TSan)
 }
 
 TEST(Scheduler, ManyMoreWorkersThanCoresPassTokensAround) {
@@ -289,6 +291,7 @@ TEST(Scheduler, ThrottleWaitsWhileTheConsumerRunsOnAnotherWorker) {
   EXPECT_EQ(st.throttled, 1u);
   // Caught up, unless the consumer's thread lost its core for the longest wait (1 ms).
   EXPECT_TRUE(left.load() <= 100 || st.throttle_timeouts == 1) << left.load();
+  s.stop();  // joins the workers before the runnables go (the consumer may still drain)
 }
 
 TEST(Scheduler, ThrottleReturnsAtOnceUnlessTheConsumerRunsElsewhere) {
@@ -307,6 +310,7 @@ TEST(Scheduler, ThrottleReturnsAtOnceUnlessTheConsumerRunsElsewhere) {
     ASSERT_TRUE(eventually([&] { return waited.load() >= 0; }));
     EXPECT_EQ(waited.load(), 0);
     EXPECT_EQ(s.stats().throttled, 0u);
+    s.stop();
   }
   {
     Scheduler s(1);  // one worker: a consumer can never run beside its sender
@@ -320,6 +324,7 @@ TEST(Scheduler, ThrottleReturnsAtOnceUnlessTheConsumerRunsElsewhere) {
     s.schedule(producer.get());
     ASSERT_TRUE(eventually([&] { return waited.load() >= 0; }));
     EXPECT_EQ(waited.load(), 0);
+    s.stop();
   }
 }
 
@@ -351,6 +356,7 @@ TEST(Scheduler, TwoWorkersDoNotThrottleOnEachOther) {
   EXPECT_EQ(a_waited.load(), 1);
   EXPECT_EQ(b_waited.load(), 0);
   EXPECT_EQ(s.stats().throttled, 1u);
+  s.stop();
 }
 
 }  // namespace
