@@ -44,6 +44,12 @@ double throughput(const std::string& engine, const Settings& s, const std::vecto
                    static_cast<double>(c.handler_ns) / 1e6, static_cast<std::size_t>(c.mailbox_high_water));
     }
     std::fprintf(stderr, "throughput %zu B: %.1f ms in all\n", size, secs * 1e3);
+    // One line, `name value` pairs, for bench/collapse.sh.
+    std::fprintf(stderr, "throughput %zu B: scheduler", size);
+#define WACTOR_FIELD(name, doc) std::fprintf(stderr, " " #name " %llu", static_cast<unsigned long long>(m.scheduler.name));
+    WACTOR_SCHEDULER_COUNTERS(WACTOR_FIELD)
+#undef WACTOR_FIELD
+    std::fprintf(stderr, "\n");
   }
   return static_cast<double>(pairs * n) / secs;
 }

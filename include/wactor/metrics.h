@@ -106,6 +106,29 @@ struct ClusterStats {
   bool enabled = false;          // [cluster] is set
 };
 
+// X(name, description): what the worker pool did since start (summed over the workers on
+// read; docs/BENCHMARKS.md, "The collapse: cause and fix").
+#define WACTOR_SCHEDULER_COUNTERS(X)                                                          \
+  X(batches, "batches run (one runnable's run_batch)")                                         \
+  X(drained, "batches after which their runnable had no more work (went idle)")                \
+  X(handoffs, "runnables scheduled by a batch into its worker's next slot")                    \
+  X(next_runs, "batches taken from the worker's own next slot")                                \
+  X(next_steals, "runnables taken from another worker's next slot (its batch ran long)")       \
+  X(steals, "steals from another worker's run queue")                                          \
+  X(injected, "runnables scheduled from outside the workers (injection queue)")                \
+  X(wakes, "parked workers woken (one futex wake each)")                                       \
+  X(wakes_skipped, "wakes not needed: a worker was searching already")                         \
+  X(parks, "times a worker parked (slept on the condition variable)")                          \
+  X(spin_found, "searches that found work while spinning, without parking")                   \
+  X(throttled, "sends that waited for a consumer running on another worker (deep backlog)")   \
+  X(throttle_timeouts, "of those, waits that gave up after the longest wait (1 ms)")
+
+struct SchedulerStats {
+#define WACTOR_FIELD(name, doc) std::uint64_t name = 0;
+  WACTOR_SCHEDULER_COUNTERS(WACTOR_FIELD)
+#undef WACTOR_FIELD
+};
+
 struct RuntimeMetrics {
   std::vector<std::pair<std::string, ComponentStats>> components;  // manifest order
   ComponentStats total;  // sums (mailbox figures: sum of depths, max of high-waters)
@@ -115,6 +138,7 @@ struct RuntimeMetrics {
   std::uint64_t components_gone = 0;    // down for good and removed since start (their counters stay in total)
   Histogram host_request_time;          // requests the host made (HTTP ingress, the control API)
   ClusterStats cluster;                 // the NATS link ([cluster])
+  SchedulerStats scheduler;             // the worker pool
 };
 
 // {"total": {...}, "pending_requests": N, "components": {"id": {...}, ...}}

@@ -47,6 +47,7 @@ class Mailbox {
     }
     bytes_ += w;
     queue_.push_back(std::move(e));
+    depth_.store(queue_.size(), std::memory_order_relaxed);
     if (queue_.size() > high_water_) high_water_ = queue_.size();
     if (scheduled_ || paused_) return Push::kQueued;
     scheduled_ = true;
@@ -58,6 +59,7 @@ class Mailbox {
     std::lock_guard lock(mu_);
     add_bytes(weight(e));
     queue_.push_front(std::move(e));
+    depth_.store(queue_.size(), std::memory_order_relaxed);
     note_front();
     if (scheduled_ || paused_) return Push::kQueued;
     scheduled_ = true;
@@ -70,6 +72,7 @@ class Mailbox {
     paused_ = false;
     add_bytes(weight(e));
     queue_.push_front(std::move(e));
+    depth_.store(queue_.size(), std::memory_order_relaxed);
     note_front();
     if (scheduled_) return Push::kQueued;
     scheduled_ = true;
@@ -98,6 +101,7 @@ class Mailbox {
       w += weight(out.back());
     }
     queue_.trim();
+    depth_.store(queue_.size(), std::memory_order_relaxed);
     bytes_ -= w;
     if (host_bytes_) host_bytes_->give(w);
     front_since_take_ = 0;
@@ -116,6 +120,7 @@ class Mailbox {
     const std::size_t at = std::min(front_since_take_, queue_.size());
     for (std::size_t i = from; i < taken.size(); ++i) add_bytes(weight(taken[i]));
     queue_.insert(at, taken.begin() + static_cast<std::ptrdiff_t>(from), taken.end());
+    depth_.store(queue_.size(), std::memory_order_relaxed);
     taken.resize(from);
   }
 
@@ -151,6 +156,8 @@ class Mailbox {
     std::lock_guard lock(mu_);
     return queue_.size();
   }
+  // size() without the lock: what the last push or take left (for back-pressure). @threadsafe
+  std::size_t depth() const { return depth_.load(std::memory_order_relaxed); }
   std::size_t high_water() const {
     std::lock_guard lock(mu_);
     return high_water_;
@@ -183,6 +190,7 @@ class Mailbox {
   bool paused_ = false;
   bool closed_ = false;
   std::size_t front_since_take_ = 0;
+  std::atomic<std::size_t> depth_{0};  // queue_.size(), readable without the lock (written by every push)
   // Read by the worker after every message: not on the line every push writes.
   alignas(64) std::atomic<bool> urgent_{false};
 };

@@ -36,6 +36,28 @@ Scheduler::Scheduler(unsigned workers)
 
 Scheduler::~Scheduler() { stop(); }
 
+void Scheduler::count(Counter c) {
+  const Current& cur = t_current;
+  if (cur.scheduler == this) {
+    bump(w_[cur.index]->counts.*c);
+  } else {
+    (outside_.*c).fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+SchedulerStats Scheduler::stats() const {
+  SchedulerStats s;
+#define WACTOR_FIELD(name, doc) s.name = outside_.name.load(std::memory_order_relaxed);
+  WACTOR_SCHEDULER_COUNTERS(WACTOR_FIELD)
+#undef WACTOR_FIELD
+  for (const auto& w : w_) {
+#define WACTOR_FIELD(name, doc) s.name += w->counts.name.load(std::memory_order_relaxed);
+    WACTOR_SCHEDULER_COUNTERS(WACTOR_FIELD)
+#undef WACTOR_FIELD
+  }
+  return s;
+}
+
 void Scheduler::start() {
   std::lock_guard lock(park_mu_);
   if (!threads_.empty()) return;
@@ -59,6 +81,7 @@ void Scheduler::schedule(Runnable* r) {
     // Woken by a running batch: it runs here next (its messages are in this core's cache),
     // and whatever was in the slot goes to the run queue where idle workers can steal it.
     Worker& w = *w_[c.index];
+    bump(w.counts.handoffs);
     if (Runnable* prev = w.next.exchange(r, std::memory_order_acq_rel)) {
       push_local(w, prev);
     } else {
@@ -66,6 +89,7 @@ void Scheduler::schedule(Runnable* r) {
     }
     return;
   }
+  count(&Counts::injected);
   {
     std::lock_guard lock(inject_mu_);
     inject_.push_back(r);
@@ -90,13 +114,29 @@ void Scheduler::wake_one_if_none_searching() {
   // Pairs with the fence in search(): either the parking worker sees the work just queued,
   // or this sees it parking.
   std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (spinning_.load(std::memory_order_relaxed) != 0 || sleeping_.load(std::memory_order_relaxed) == 0) return;
+  if (sleeping_.load(std::memory_order_relaxed) == 0) return;
+  if (spinning_.load(std::memory_order_relaxed) != 0) {
+    count(&Counts::wakes_skipped);
+    return;
+  }
   {
     std::lock_guard lock(park_mu_);
     if (wakeups_ >= sleeping_.load(std::memory_order_relaxed)) return;
     ++wakeups_;
   }
+  count(&Counts::wakes);
   park_cv_.notify_one();
+}
+
+Scheduler::Worker* Scheduler::consumer_worker(const Runnable* consumer, Worker** self) const {
+  const Current& c = t_current;
+  if (c.scheduler != this || !c.in_batch || workers_ < 2) return nullptr;
+  *self = w_[c.index].get();
+  for (const auto& o : w_) {
+    if (o.get() == *self || o->running.load(std::memory_order_acquire) != consumer) continue;
+    return o->throttling.load(std::memory_order_seq_cst) ? nullptr : o.get();
+  }
+  return nullptr;
 }
 
 bool Scheduler::try_start_spinning() {
@@ -164,7 +204,10 @@ Runnable* Scheduler::steal(Worker& w, std::chrono::steady_clock::time_point now)
         w.queue.insert(w.queue.end(), batch + 1, batch + n);
         w.size.store(w.queue.size(), std::memory_order_release);
       }
-      if (n > 0) return batch[0];
+      if (n > 0) {
+        bump(w.counts.steals);
+        return batch[0];
+      }
     }
     // Its next runnable waits for the end of its batch; take it only when that batch has
     // run for kNextStealAfter (seen by this worker: the same batch number since then).
@@ -178,7 +221,10 @@ Runnable* Scheduler::steal(Worker& w, std::chrono::steady_clock::time_point now)
       continue;
     }
     if (o.next.load(std::memory_order_relaxed) == nullptr || now - w.seen_at[v] < kNextStealAfter) continue;
-    if (Runnable* r = o.next.exchange(nullptr, std::memory_order_acq_rel)) return r;
+    if (Runnable* r = o.next.exchange(nullptr, std::memory_order_acq_rel)) {
+      bump(w.counts.next_steals);
+      return r;
+    }
   }
   return nullptr;
 }
@@ -195,7 +241,10 @@ Runnable* Scheduler::next_local(Worker& w) {
   Runnable* r = w.next.load(std::memory_order_relaxed) ? w.next.exchange(nullptr, std::memory_order_acq_rel) : nullptr;
   // Two runnables waking each other would keep the run queue waiting: after kMaxNextRuns
   // in a row, the next runnable goes behind it.
-  if (r && (++w.next_runs <= kMaxNextRuns || w.size.load(std::memory_order_relaxed) == 0)) return r;
+  if (r && (++w.next_runs <= kMaxNextRuns || w.size.load(std::memory_order_relaxed) == 0)) {
+    bump(w.counts.next_runs);
+    return r;
+  }
   if (r == nullptr && w.size.load(std::memory_order_relaxed) == 0) return nullptr;
   std::lock_guard lock(w.mu);
   if (r) w.queue.push_back(r);
@@ -217,7 +266,10 @@ Runnable* Scheduler::search(Worker& w) {
       Runnable* r = injected_.load(std::memory_order_relaxed) != 0 ? take_injected(w) : nullptr;
       if (r == nullptr) r = steal(w, now);
       if (r != nullptr) {
-        if (spinning) spinning_.fetch_sub(1, std::memory_order_seq_cst);
+        if (spinning) {
+          spinning_.fetch_sub(1, std::memory_order_seq_cst);
+          bump(w.counts.spin_found);
+        }
         // Found more than it runs now: another worker may help.
         if (w.size.load(std::memory_order_relaxed) != 0 || injected_.load(std::memory_order_relaxed) != 0) {
           wake_one_if_none_searching();
@@ -243,6 +295,7 @@ Runnable* Scheduler::search(Worker& w) {
       sleeping_.fetch_sub(1, std::memory_order_seq_cst);
       continue;
     }
+    bump(w.counts.parks);
     park_cv_.wait(lock, [&] { return stopping_.load(std::memory_order_relaxed) || wakeups_ > 0; });
     if (wakeups_ > 0) --wakeups_;
     sleeping_.fetch_sub(1, std::memory_order_seq_cst);
@@ -258,8 +311,12 @@ void Scheduler::work(unsigned index) {
     if (r == nullptr) break;
     w.batches.store(w.batches.load(std::memory_order_relaxed) + 1, std::memory_order_release);
     t_current.in_batch = true;
+    w.running.store(r, std::memory_order_release);
     const bool more = r->run_batch();
+    w.running.store(nullptr, std::memory_order_release);
     t_current.in_batch = false;
+    bump(w.counts.batches);
+    if (!more) bump(w.counts.drained);
     // Batch used up with work left: behind what else waits here (fairness).
     if (more) push_local(w, r);
   }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "actor/spin_lock.h"
+#include "wactor/metrics.h"
 
 namespace wactor::actor {
 
@@ -41,14 +42,37 @@ class Scheduler {
   // it. From any other thread it goes to the injection queue. @threadsafe
   void schedule(Runnable* r);
   unsigned workers() const { return workers_; }
+  // Back-pressure for a batch that outruns a consumer (docs/BENCHMARKS.md, "The collapse:
+  // cause and fix"): called by a worker during a batch after it queued work for `consumer`
+  // and found `consumer`'s backlog deep. While `consumer` runs on another worker (which is
+  // not waiting like this itself), spins until `caught_up()` holds, at most kThrottleMax.
+  // Returns at once elsewhere (any other thread, a consumer waiting to run, or one worker).
+  // True if it waited. @threadsafe
+  template <class Pred>
+  bool throttle(const Runnable* consumer, Pred caught_up);
+  // The backlog (envelopes) past which a sender should throttle(), and wait until half of it
+  // is left: ~0.5 MiB of envelopes, in the caches of both cores.
+  static constexpr std::size_t kThrottleBacklog = 4096;
   // Workers parked now (for tests and metrics). @threadsafe
   unsigned parked() const { return sleeping_.load(std::memory_order_acquire); }
+  // What the workers did since construction, summed over them (a few relaxed loads per
+  // worker; each counter is written by one thread only). @threadsafe
+  SchedulerStats stats() const;
 
  private:
+  struct Counts {
+#define WACTOR_FIELD(name, doc) std::atomic<std::uint64_t> name{0};
+    WACTOR_SCHEDULER_COUNTERS(WACTOR_FIELD)
+#undef WACTOR_FIELD
+  };
+  using Counter = std::atomic<std::uint64_t> Counts::*;
+
   struct alignas(64) Worker {
     // Written by the owner once per batch and per schedule; read by idle workers.
     std::atomic<Runnable*> next{nullptr};
     std::atomic<std::uint64_t> batches{0};
+    std::atomic<const Runnable*> running{nullptr};  // the batch running now
+    std::atomic<bool> throttling{false};           // in throttle(), waiting for another worker
     // The run queue: the owner pushes at the back; the owner and thieves take at the front.
     alignas(64) SpinLock mu;
     std::deque<Runnable*> queue;
@@ -60,7 +84,12 @@ class Scheduler {
     unsigned index = 0;
     std::uint32_t tick = 0;
     unsigned next_runs = 0;  // batches taken from `next` in a row
+    Counts counts;           // written by the owner only
   };
+
+  // Counts one event: on the calling worker's own counters, or (another thread) on outside_.
+  void count(Counter c);
+  static void bump(std::atomic<std::uint64_t>& c) { c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
 
   void work(unsigned index);
   Runnable* next_local(Worker& w);
@@ -71,12 +100,17 @@ class Scheduler {
   bool visible_work(bool count_next) const;
   void wake_one_if_none_searching();
   bool try_start_spinning();
+  // The worker running `consumer` now, if it is not the caller's and not throttling itself;
+  // the caller's worker, or nullptr if the caller is not in a batch of this scheduler.
+  Worker* consumer_worker(const Runnable* consumer, Worker** self) const;
 
   // A worker may take another's `next` runnable once that worker's batch ran this long.
   static constexpr std::chrono::microseconds kNextStealAfter{10};
   static constexpr std::chrono::microseconds kSpinBeforeSleep{50};
   static constexpr unsigned kMaxNextRuns = 8;     // then the run queue goes first (fairness)
   static constexpr std::uint32_t kInjectEvery = 61;  // ticks between looks at the injection queue
+  static constexpr std::chrono::microseconds kThrottleMax{1000};  // per throttle() call
+  static constexpr std::chrono::microseconds kThrottleSpin{20};   // then it yields between looks
 
   const unsigned workers_;
   const unsigned max_spinning_;
@@ -95,6 +129,34 @@ class Scheduler {
   std::condition_variable park_cv_;
   unsigned wakeups_ = 0;  // under park_mu_: parked workers told to look again
   std::vector<std::jthread> threads_;
+  Counts outside_;  // events on threads that are not workers (fetch_add)
 };
+
+template <class Pred>
+bool Scheduler::throttle(const Runnable* consumer, Pred caught_up) {
+  Worker* self = nullptr;
+  Worker* o = consumer_worker(consumer, &self);
+  if (o == nullptr || caught_up()) return false;
+  self->throttling.store(true, std::memory_order_seq_cst);
+  bump(self->counts.throttled);
+  const auto until = std::chrono::steady_clock::now() + kThrottleMax;
+  // Stops when the consumer caught up, stopped running there (its batch ended: it may be
+  // waiting for a worker), or its worker throttles too (two senders waiting for each other).
+  for (unsigned i = 1; !caught_up(); ++i) {
+    if (o->running.load(std::memory_order_acquire) != consumer || o->throttling.load(std::memory_order_seq_cst)) break;
+    if (i % 64 == 0) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= until) {
+        bump(self->counts.throttle_timeouts);
+        break;
+      }
+      // Long enough that the consumer's thread may have lost its core: give this one away.
+      if (now >= until - kThrottleMax + kThrottleSpin) std::this_thread::yield();
+    }
+    cpu_relax();
+  }
+  self->throttling.store(false, std::memory_order_release);
+  return true;
+}
 
 }  // namespace wactor::actor

@@ -29,6 +29,11 @@ actor::Mailbox::Push Runtime::Impl::enqueue(actor::Component& to, actor::Envelop
       scheduler_.schedule(&to);
       break;
     case actor::Mailbox::Push::kQueued:
+      // A sender far ahead of a consumer running on another worker waits for it: a backlog
+      // past the caches makes both sides slower (docs/BENCHMARKS.md, "The collapse").
+      if (to.mailbox().depth() > actor::Scheduler::kThrottleBacklog) {
+        scheduler_.throttle(&to, [&to] { return to.mailbox().depth() <= actor::Scheduler::kThrottleBacklog / 2; });
+      }
       break;
   }
   return pushed;

@@ -274,6 +274,7 @@ RuntimeMetrics Runtime::Impl::metrics() const {
   m.live_components = directory_.size();
   m.host_request_time = host_request_time_.snapshot();
   if (cluster_) m.cluster = cluster_->stats();
+  m.scheduler = scheduler_.stats();
   return m;
 }
 
