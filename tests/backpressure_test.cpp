@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <string>
 
 #include "actor/scheduler.h"
 #include "test_support.h"
@@ -35,14 +36,25 @@ class Backpressure : public test::EngineRuntimeTest {
 };
 
 TEST_P(Backpressure, ASenderWaitsForASlowSinkRunningOnAnotherWorker) {
-  blast(2);
   // Without the wait the sink (a few times slower than the sender) ends with 80-99% of them
   // queued; with it, the backlog stays near the point where the sender waits once the sink
   // runs (what is queued before it first runs, after a wake-up, can reach ~45% on aot).
-  const std::uint64_t high_water = stats("k").mailbox_high_water;
-  EXPECT_LT(high_water, std::max<std::uint64_t>(3 * actor::Scheduler::kThrottleBacklog, messages() * 6 / 10));
-  // Under a sanitizer the host's send path slows down and the aot sink may keep up: nothing to wait for.
-  if (high_water > actor::Scheduler::kThrottleBacklog) EXPECT_GT(runtime->metrics().scheduler.throttled, 0u);
+  // One blast can miss through no fault of the wait: on a loaded machine the OS may not run
+  // the sink's worker until the blast is over, and then nothing ran beside the sender. So up
+  // to three blasts, one of which must stay under the bound; without the wait all three fail.
+  const std::uint64_t bound = std::max<std::uint64_t>(3 * actor::Scheduler::kThrottleBacklog, messages() * 6 / 10);
+  std::string seen;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    blast(2);
+    if (HasFatalFailure()) return;
+    const std::uint64_t high_water = stats("k").mailbox_high_water;
+    const std::uint64_t throttled = runtime->metrics().scheduler.throttled;
+    seen += " " + std::to_string(high_water) + "/" + std::to_string(throttled);
+    // Under a sanitizer the host's send path slows down and the aot sink may keep up: nothing
+    // to wait for. Otherwise the sender must have waited.
+    if (high_water < bound && (high_water <= actor::Scheduler::kThrottleBacklog || throttled > 0)) return;
+  }
+  ADD_FAILURE() << "high water / throttled sends of each blast:" << seen << " (bound " << bound << ")";
 }
 
 TEST_P(Backpressure, WithOneWorkerNothingWaits) {
