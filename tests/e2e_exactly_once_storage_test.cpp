@@ -45,7 +45,7 @@ TEST_P(ExactlyOnceStorage, EveryRequestEndsOnceAndTheStateHasExactlyTheObservedW
   const fs::path dir = fs::temp_directory_path() / ("wactor-eos-" + GetParam() + "-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
-  constexpr int kRequesters = 3, kWorkers = 4, kRounds = test::kSanitized ? 3 : 8, kPerRound = 120;
+  constexpr int kRequesters = 3, kWorkers = 4, kRounds = 8, kPerRound = 120;
   auto o = options();
   o.clock = &clock;
   o.default_timeout = std::chrono::hours(1);
