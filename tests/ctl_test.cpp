@@ -353,13 +353,16 @@ TEST(MetricsJson, KeepsItsShapeAndOrder) {
   m.pending_timers = 1;
   m.live_components = 3;
   m.components_gone = 4;
+  m.scheduler.throttled = 6;
   const std::string text = to_json(m);
   const auto j = nlohmann::ordered_json::parse(text, nullptr, false);
   ASSERT_TRUE(j.is_object()) << text;
   std::vector<std::string> keys;
   for (const auto& [k, v] : j.items()) keys.push_back(k);
   EXPECT_EQ(keys, (std::vector<std::string>{"total", "pending_requests", "pending_timers", "live_components",
-                                            "components_gone", "components"}));
+                                            "components_gone", "components", "scheduler"}));
+  EXPECT_EQ(j["scheduler"]["throttled"], 6);
+  EXPECT_EQ(j["scheduler"]["batches"], 0);
   EXPECT_EQ(j["total"]["messages_handled"], 7);
   EXPECT_EQ(j["total"]["mailbox_high_water"], 3);
   EXPECT_EQ(j["pending_requests"], 2);

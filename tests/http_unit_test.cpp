@@ -146,6 +146,7 @@ TEST(Prometheus, TheExpositionPassesPromtoolAndBoundsCardinality) {
   m.live_components = 5;
   m.host_request_time.counts[12] = 1;
   m.host_request_time.sum_ns = 9'000'000'000;
+  m.scheduler.throttled = 4;
   const std::string text = http::prometheus_text(m, comps, 3);
   auto [ok, out] = promtool(text);
   EXPECT_TRUE(ok) << out << "\n" << text.substr(0, 2000);
@@ -157,6 +158,8 @@ TEST(Prometheus, TheExpositionPassesPromtoolAndBoundsCardinality) {
   EXPECT_NE(text.find("wactor_request_duration_seconds_bucket{le=\"+Inf\"} 1\n"), std::string::npos);
   EXPECT_NE(text.find("wactor_request_duration_seconds_sum 9\n"), std::string::npos);
   EXPECT_NE(text.find("wactor_components_alive 5\n"), std::string::npos);
+  EXPECT_NE(text.find("wactor_scheduler_throttled_total 4\n"), std::string::npos);
+  EXPECT_NE(text.find("wactor_scheduler_batches_total 0\n"), std::string::npos);
   EXPECT_NE(text.find("wactor_component_pending_requests{component=\"c2\"} 1\n"), std::string::npos);
   EXPECT_NE(text.find("wactor_component_pending_requests{component=\"(others)\"} 2\n"), std::string::npos);
 }

@@ -107,6 +107,12 @@ std::string prometheus_text(const RuntimeMetrics& m, const std::vector<Component
   rtt += m.host_request_time;
   histogram(out, "wactor_request_duration_seconds", "requests from request to callback (any status), components' and the host's",
             rtt);
+  // The worker pool (docs/METRICS.md, "Scheduler").
+#define WACTOR_SCHEDULER_FAMILY(n, doc)                                                                     \
+  out += "# HELP wactor_scheduler_" #n "_total " doc "\n# TYPE wactor_scheduler_" #n "_total counter\n"; \
+  out += "wactor_scheduler_" #n "_total " + std::to_string(m.scheduler.n) + "\n";
+  WACTOR_SCHEDULER_COUNTERS(WACTOR_SCHEDULER_FAMILY)
+#undef WACTOR_SCHEDULER_FAMILY
   if (m.cluster.enabled) {  // [cluster]: the NATS link (docs/CLUSTER.md)
 #define WACTOR_CLUSTER_FAMILY(n, doc)                                                                   \
   out += "# HELP wactor_cluster_" #n "_total " doc "\n# TYPE wactor_cluster_" #n "_total counter\n"; \

@@ -56,6 +56,11 @@ std::string to_json(const RuntimeMetrics& m) {
   nlohmann::ordered_json components = nlohmann::ordered_json::object();
   for (const auto& [id, stats] : m.components) components[id] = stats_json(stats);
   j["components"] = std::move(components);
+  nlohmann::ordered_json sched;
+#define WACTOR_JSON(name, doc) sched[#name] = m.scheduler.name;
+  WACTOR_SCHEDULER_COUNTERS(WACTOR_JSON)
+#undef WACTOR_JSON
+  j["scheduler"] = std::move(sched);
   if (m.cluster.enabled) {
     nlohmann::ordered_json c;
 #define WACTOR_JSON(name, doc) c[#name] = m.cluster.name;
