@@ -9,6 +9,7 @@
  *   incr2 <k1> <k2>        add 1 to both: k1's new value
  *   incr-trap <key>        add 1, then trap            incr-fail <key>  add 1, then return 3
  *   incr-loop <key>        add 1, then loop forever (fuel or deadline stop)
+ *   incr-quiet <key>       add 1 and return 0 without answering the request (it times out)
  *   incr-send <key> <to>   add 1, then send "<key>=<new value>" to <to>
  *   big <key> <n>          set <key> to n bytes 'v': the status
  *   big-send <key> <n> <to>   set <key> to n bytes, then send "<key>" to <to>: the send's status
@@ -26,6 +27,7 @@
 
 static char out_buf[8192];
 static char val_buf[4096];
+static int quiet; /* set by incr-quiet: the request is left unanswered */
 
 /* The next space-separated word of [*p, end). */
 static int word(const char** p, const char* end, const char** w) {
@@ -115,6 +117,10 @@ static int run(const char* p, const char* end, wactor_text* t) {
     int al = word(&p, end, &a);
     incr(a, al);
     return 3;
+  } else if (n == 10 && wactor_memeq(cmd, "incr-quiet", 10)) {
+    int al = word(&p, end, &a);
+    incr(a, al);
+    quiet = 1;
   } else if (n == 9 && wactor_memeq(cmd, "incr-loop", 9)) {
     int al = word(&p, end, &a);
     incr(a, al);
@@ -233,9 +239,10 @@ int wactor_on_message(const char* sender, int sender_len, const wactor_u8* paylo
   (void)sender;
   (void)sender_len;
   wactor_text t = {out_buf, 0, sizeof out_buf};
+  quiet = 0;
   int rc = run((const char*)payload, (const char*)payload + len, &t);
   wactor_i64 req = wactor_current_request();
-  if (req > 0) wactor_respond(req, t.buf, t.len);
+  if (req > 0 && !quiet) wactor_respond(req, t.buf, t.len);
   char line[9000];
   wactor_text l = {line, 0, sizeof line};
   wactor_text_put(&l, payload, len);
