@@ -6,13 +6,14 @@
 #include <gtest/gtest.h>
 
 #include "instrument/metering.h"
+#include "fuel_support.h"
 #include "test_support.h"
 #include "wactor/engine.h"
 
 namespace wactor::engine {
 namespace {
 
-class FuelCount : public ::testing::TestWithParam<std::string> {
+class FuelCount : public ::testing::TestWithParam<std::string>, public test::FuelSlices {
  protected:
   void SetUp() override {
     auto e = make_engine(GetParam());
@@ -25,14 +26,7 @@ class FuelCount : public ::testing::TestWithParam<std::string> {
     module = std::move(mod).value();
     const std::vector<HostFunction> imports = {
         {"bench", "nop", {}, [](CallerMemory&, const Val*, Val*) { return HostOutcome::ok(); }},
-        {std::string(instrument::kInternalModule), std::string(instrument::kRefillImport), {{}, {ValType::kI64}},
-         [this](CallerMemory&, const Val*, Val* r) {
-           ++refills;
-           if (granted == max_slices) return HostOutcome::trapped("fuel exhausted");
-           ++granted;
-           r[0].i64 = slice;
-           return HostOutcome::ok();
-         }},
+        refill_import(),
     };
     auto inst = module->instantiate(imports);
     ASSERT_TRUE(inst.ok()) << inst.error().to_string();
@@ -67,10 +61,6 @@ class FuelCount : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<Engine> engine;
   std::shared_ptr<const Module> module;
   std::unique_ptr<Instance> instance;
-  std::int64_t slice = 1000;
-  std::int64_t max_slices = 1'000'000;
-  std::int64_t granted = 0;
-  std::int64_t refills = 0;
   std::int32_t result = 0;
 };
 

@@ -15,6 +15,7 @@
 #include "engine/wasm2c/aot_engine.h"
 #include "engine/wasm2c/object_cache.h"
 #include "instrument/metering.h"
+#include "fuel_support.h"
 #include "test_support.h"
 #include "wactor/engine.h"
 
@@ -121,13 +122,9 @@ bool register_expected() {
 
 // One metered instance of kGuest with its own fuel: slices of `slice` units, at most
 // `max_slices` of them per call.
-struct Guest {
+struct Guest : test::FuelSlices {
   std::shared_ptr<const Module> module;
   std::unique_ptr<Instance> instance;
-  std::int64_t slice = 1000;
-  std::int64_t max_slices = 1'000'000;
-  std::int64_t granted = 0;
-  std::int64_t refills = 0;
   std::int64_t fuel_seen_by_host = -1;  // the counter as host function "reenter" read it
   std::function<Status()> on_reenter;    // what "reenter" does besides reading the counter
   ExportIndex fuel = 0;
@@ -153,14 +150,7 @@ struct Guest {
            r[0].i32 = a[0].i32;
            return HostOutcome::ok();
          }},
-        {std::string(instrument::kInternalModule), std::string(instrument::kRefillImport), {{}, {ValType::kI64}},
-         [this](CallerMemory&, const Val*, Val* r) {
-           ++refills;
-           if (granted == max_slices) return HostOutcome::trapped("fuel exhausted");
-           ++granted;
-           r[0].i64 = slice;
-           return HostOutcome::ok();
-         }},
+        refill_import(),
     };
     auto inst = module->instantiate(imports);
     if (!inst.ok()) return std::move(inst).take_error();
