@@ -19,7 +19,9 @@ using test::field;
 
 class ExactlyOnce : public test::EngineRuntimeTest {};
 
-enum class Kind { kEcho, kFail, kTrap, kDefer, kSpin, kCancelNow };
+// kNever goes to `q`, a responder that defers and is never flushed nor crashed: unless its owner
+// cancels it first, it can only end by timing out (status 2 is certain, not left to timing).
+enum class Kind { kEcho, kFail, kTrap, kDefer, kSpin, kCancelNow, kNever };
 
 TEST_P(ExactlyOnce, EveryRequestEndsInExactlyOneCallback) {
   const unsigned seed = test::seed();
@@ -36,6 +38,7 @@ TEST_P(ExactlyOnce, EveryRequestEndsInExactlyOneCallback) {
   std::vector<ComponentSpec> specs;
   for (int i = 0; i < kRequesters; ++i) specs.push_back(probe("r" + std::to_string(i)));
   for (int i = 0; i < kResponders; ++i) specs.push_back(probe("s" + std::to_string(i)));
+  specs.push_back(probe("q"));
   start(std::move(specs), std::move(o));
 
   std::map<std::string, std::vector<Kind>> kinds;        // per requester, in command order
@@ -64,10 +67,17 @@ TEST_P(ExactlyOnce, EveryRequestEndsInExactlyOneCallback) {
         case Kind::kDefer: cmd = "request " + s + " " + std::to_string(timeout) + " defer"; break;
         case Kind::kSpin: cmd = "request " + s + " " + std::to_string(timeout) + " spin 20000"; break;
         case Kind::kCancelNow: cmd = "request-cancel " + s + " quick"; break;
+        case Kind::kNever: cmd = "request q " + std::to_string(timeout) + " defer"; break;
       }
       kinds[r].push_back(kind);
       ++posted;
       post(r, cmd);
+    }
+    for (int k = 0; k < 2; ++k) {  // at most 2 * kRounds deferred in q: under the probe's 64
+      const std::string r = "r" + std::to_string(pick(kRequesters));
+      kinds[r].push_back(Kind::kNever);
+      ++posted;
+      post(r, "request q " + std::to_string(k == 0 ? 5 + pick(200) : 0) + " defer");  // 0: the default timeout
     }
     wait_issued();
     // Cancel some known ids, from their owner or from someone else.
@@ -156,6 +166,7 @@ TEST_P(ExactlyOnce, EveryRequestEndsInExactlyOneCallback) {
       case Kind::kCancelNow:
         EXPECT_EQ(st, cancel_now_rc[id] == 0 ? 3 : 0) << id << " cancel rc " << cancel_now_rc[id];
         break;
+      case Kind::kNever: EXPECT_EQ(st, 2) << id; break;
     }
   }
   for (const auto& [id, cbs] : callbacks) EXPECT_TRUE(issued.count(id)) << "callback for unknown id " << id;
