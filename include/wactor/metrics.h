@@ -121,7 +121,9 @@ struct ClusterStats {
   X(parks, "times a worker parked (slept on the condition variable)")                          \
   X(spin_found, "searches that found work while spinning, without parking")                   \
   X(throttled, "sends that waited for a consumer running on another worker (deep backlog)")   \
-  X(throttle_timeouts, "of those, waits that gave up after the longest wait (1 ms)")
+  X(throttle_timeouts, "of those, waits that gave up after the longest wait (1 ms)")           \
+  X(helps, "sends that ran their consumer here at once (it waited in this worker's next slot)") \
+  X(help_batches, "batches run that way, nested in the sender's batch")
 
 struct SchedulerStats {
 #define WACTOR_FIELD(name, doc) std::uint64_t name = 0;

@@ -213,6 +213,14 @@ class Component final : public Runnable, private abi::GuestHost {
   void stop_instance();
 
   bool run_batch() override;
+  // The guest call in progress spent `d` running another component's batch (Scheduler::
+  // help): its deadline and handler time do not count it. Only its own worker calls this.
+  void exclude(std::chrono::nanoseconds d) {
+    if (deadline_at_ != std::chrono::nanoseconds::max()) deadline_at_ += d;
+    if (call_started_.count() >= 0) call_started_ += d;
+    excluded_ += d;
+  }
+  bool uses_storage() const { return kv_ != nullptr; }
 
   // Outputs held until durable (docs/STORAGE.md): while holding() the router hands what the
   // guest sends to hold() instead of delivering it; settle() commits what the successful
@@ -368,6 +376,7 @@ class Component final : public Runnable, private abi::GuestHost {
   SendCache send_cache_;
   std::chrono::nanoseconds call_started_{-1};  // the guest call armed last in this batch (handler_time)
   std::chrono::nanoseconds clock_hint_{-1};    // run_batch's clock read, for the first arm() of its batch
+  std::chrono::nanoseconds excluded_{0};       // this batch's time spent helping (exclude())
   std::vector<Envelope> batch_;  // envelopes taken from the mailbox, being handled
   std::size_t batch_next_ = 0;   // the next of batch_ to handle
   std::unique_ptr<engine::Instance> instance_;

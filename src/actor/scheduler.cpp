@@ -12,6 +12,8 @@ struct Current {
   const void* scheduler = nullptr;
   unsigned index = 0;
   bool in_batch = false;
+  bool helping = false;             // in help(): a nested batch runs, no more nesting
+  const char* stack_top = nullptr;  // the worker loop's frame (help() measures from it)
 };
 thread_local Current t_current;
 
@@ -126,6 +128,54 @@ void Scheduler::wake_one_if_none_searching() {
   }
   count(&Counts::wakes);
   park_cv_.notify_one();
+}
+
+bool Scheduler::take_queued(Worker& w, Runnable* r) {
+  Runnable* expected = r;
+  if (w.next.load(std::memory_order_relaxed) == r &&
+      w.next.compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel)) {
+    return true;
+  }
+  if (w.size.load(std::memory_order_relaxed) == 0) return false;
+  std::lock_guard lock(w.mu);
+  const auto it = std::find(w.queue.begin(), w.queue.end(), r);
+  if (it == w.queue.end()) return false;
+  w.queue.erase(it);
+  w.size.store(w.queue.size(), std::memory_order_release);
+  return true;
+}
+
+bool Scheduler::claim(Runnable* consumer, bool look_elsewhere) {
+  const Current& c = t_current;
+  if (c.scheduler != this || !c.in_batch || c.helping) return false;
+  const char* here = static_cast<const char*>(__builtin_frame_address(0));
+  if (c.stack_top == nullptr || here > c.stack_top || static_cast<std::size_t>(c.stack_top - here) > kHelpStackUse) {
+    return false;
+  }
+  // Queued here, or (when asked) waiting behind another worker's batch: taken out of the queue
+  // as a thief would. One running now is not queued at all.
+  bool taken = take_queued(*w_[c.index], consumer);
+  for (unsigned k = 1; !taken && look_elsewhere && k < workers_; ++k) {
+    taken = take_queued(*w_[(c.index + k) % workers_], consumer);
+  }
+  return taken;
+}
+
+void Scheduler::run_claimed(Runnable* consumer, unsigned max_batches) {
+  Current& c = t_current;
+  Worker& w = *w_[c.index];
+  bump(w.counts.helps);
+  c.helping = true;
+  bool more = true;
+  const unsigned n = std::clamp(max_batches, 1u, kHelpMaxBatches);
+  for (unsigned i = 0; more && i < n; ++i) {
+    more = consumer->run_batch();
+    bump(w.counts.help_batches);
+  }
+  c.helping = false;
+  if (more) {  // it runs after the sender's batch, here (or where a thief takes it)
+    if (Runnable* prev = w.next.exchange(consumer, std::memory_order_acq_rel)) push_local(w, prev);
+  }
 }
 
 Scheduler::Worker* Scheduler::consumer_worker(const Runnable* consumer, Worker** self) const {
@@ -303,7 +353,7 @@ Runnable* Scheduler::search(Worker& w) {
 }
 
 void Scheduler::work(unsigned index) {
-  t_current = Current{this, index, false};
+  t_current = Current{this, index, false, false, static_cast<const char*>(__builtin_frame_address(0))};
   Worker& w = *w_[index];
   while (!stopping_.load(std::memory_order_acquire)) {
     Runnable* r = next_local(w);

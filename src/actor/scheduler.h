@@ -53,6 +53,21 @@ class Scheduler {
   // The backlog (envelopes) past which a sender should throttle(), and wait until half of it
   // is left: ~0.5 MiB of envelopes, in the caches of both cores.
   static constexpr std::size_t kThrottleBacklog = 4096;
+  // Helping, wactor's answer to preemption (docs/BENCHMARKS.md, "Many pairs"): a handler
+  // that sends far ahead of a consumer waiting for a worker (in this worker's next slot or
+  // run queue, behind the handler's own long batch, or with `look_elsewhere` in another
+  // worker's) runs up to `max_batches` of that consumer's batches here and now, nested in
+  // its own, while the messages are still in this core's cache. Only from a batch of this
+  // scheduler that is not helping already, with the native stack still shallow. The
+  // runnable is taken out of its queue first, as a thief would, so it runs nowhere else
+  // meanwhile, and goes to this worker's next slot if work is left. Called
+  // with no lock held (the consumer's handlers run inside). In two steps, so that the caller
+  // reads its clock only when it helps: claim() takes the runnable (false: not here, or not
+  // allowed now), and run_claimed() must follow at once on the same thread. @threadsafe
+  [[nodiscard]] bool claim(Runnable* consumer, bool look_elsewhere = false);
+  void run_claimed(Runnable* consumer, unsigned max_batches);
+  // The backlog past which a sender helps (an eighth of what makes it throttle).
+  static constexpr std::size_t kHelpBacklog = 512;
   // Workers parked now (for tests and metrics). @threadsafe
   unsigned parked() const { return sleeping_.load(std::memory_order_acquire); }
   // What the workers did since construction, summed over them (a few relaxed loads per
@@ -78,6 +93,7 @@ class Scheduler {
     std::deque<Runnable*> queue;
     std::atomic<std::size_t> size{0};  // queue.size(), readable without the lock
     // Owner only: what this worker last saw of each other worker (see steal()).
+  // (Also: run queue entries a help() took out, below.)
     alignas(64) std::vector<std::uint64_t> seen_batches;
     std::vector<std::chrono::steady_clock::time_point> seen_at;
     std::chrono::steady_clock::time_point next_looked{};  // when steal() last looked at next slots
@@ -95,6 +111,8 @@ class Scheduler {
   Runnable* next_local(Worker& w);
   Runnable* search(Worker& w);
   Runnable* take_injected(Worker& w);
+  // Takes `r` out of w's next slot or run queue, if it is there.
+  bool take_queued(Worker& w, Runnable* r);
   Runnable* steal(Worker& w, std::chrono::steady_clock::time_point now);
   void push_local(Worker& w, Runnable* r);
   bool visible_work(bool count_next) const;
@@ -111,6 +129,11 @@ class Scheduler {
   static constexpr std::uint32_t kInjectEvery = 61;  // ticks between looks at the injection queue
   static constexpr std::chrono::microseconds kThrottleMax{1000};  // per throttle() call
   static constexpr std::chrono::microseconds kThrottleSpin{20};   // then it yields between looks
+  // help() only while the worker's stack holds less than this (the sender's guest frames
+  // and host calls): a consumer run nested has the rest, all but this much of what it has
+  // when it runs on its own (docs/ABI.md, limits).
+  static constexpr std::size_t kHelpStackUse = 256u << 10;
+  static constexpr unsigned kHelpMaxBatches = 16;
 
   const unsigned workers_;
   const unsigned max_spinning_;

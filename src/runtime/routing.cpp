@@ -162,7 +162,22 @@ std::int32_t Runtime::Impl::send(actor::Component& from, std::string_view target
   if (pushed == actor::Mailbox::Push::kClosed) return refuse(from, abi::kNotFound);
   from.counters().bump(&actor::ComponentCounters::messages_sent);
   from.edges().count(to->handle());
+  if (pushed == actor::Mailbox::Push::kQueued) help(from, *to);
   return abi::kOk;
+}
+
+void Runtime::Impl::help(actor::Component& from, actor::Component& to) {
+  // No lock is held here (the consumer's handlers run inside), `to` is kept alive by the
+  // caller's pointer, and neither side has storage (whose commits belong to their own batch).
+  const std::size_t depth = to.mailbox().depth();
+  if (depth <= actor::Scheduler::kHelpBacklog || &from == &to || from.uses_storage() || to.uses_storage()) return;
+  // Other workers' queues (a lock each) are searched only every kHelpBacklog sends or so: a
+  // consumer running elsewhere is not queued anywhere, and each send would look in vain.
+  if (!scheduler_.claim(&to, depth % actor::Scheduler::kHelpBacklog == 1)) return;
+  const auto t0 = now();
+  // About what is queued now, in batches of 64: the backlog ends in this core's cache.
+  scheduler_.run_claimed(&to, static_cast<unsigned>(depth / 64));
+  from.exclude(now() - t0);
 }
 
 std::int64_t Runtime::Impl::request(actor::Component& from, std::string_view target,
