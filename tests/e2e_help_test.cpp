@@ -67,6 +67,26 @@ TEST_P(Help, TheTimeASenderSpendsHelpingIsNotChargedToItsDeadline) {
   runtime.reset();  // before `ticking`
 }
 
+TEST_P(Help, ASlowSinkIsNotRunInsideItsSendersCall) {
+  // A sink whose messages each burn more than a fuel slice (heavy_sink: 12,000 units) is
+  // helped once, is then known as slow, and from there runs on its own: a slow consumer
+  // would hold its sender's call and worker for long. (Each help ends its last batch once
+  // 200 µs passed: the first runs one or a few batches.)
+  auto o = options();
+  o.workers = 1;
+  start({probe("s"),
+         ComponentSpec{"k", test::guest_bytes("heavy_sink.wasm"), test::guest_path("heavy_sink.wasm"), {}, 0, {},
+                       Capabilities::all(), {}, {}, {}, {}}},
+        std::move(o));
+  post("s", "burst 800 k data");
+  ASSERT_TRUE(runtime->wait_idle(120s));
+  ASSERT_EQ(collector.logs_matching("^s: burst sent=800 refused=0$").size(), 1u);
+  EXPECT_EQ(stats("k").messages_handled, 800u);
+  const auto sched = runtime->metrics().scheduler;
+  EXPECT_EQ(sched.helps, 1u);
+  EXPECT_GE(stats("k").mailbox_high_water, 800u - 64u * sched.help_batches);
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, Help, ::testing::ValuesIn(test::engine_params()),
                          [](const auto& info) { return info.param; });
 

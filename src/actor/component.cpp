@@ -196,6 +196,7 @@ engine::HostOutcome Component::refill(engine::Val* result) {
   }
   const std::int64_t slice = std::min(fuel_left_, kFuelSlice);
   fuel_left_ -= slice;
+  ++batch_refills_;
   result[0].i64 = slice;
   return engine::HostOutcome::ok();
 }
@@ -427,6 +428,7 @@ bool Component::run_batch() {
   // clock serves handler_ns, handler_time, the first call's deadline and last activity.
   const auto t0 = router_.now();
   excluded_ = std::chrono::nanoseconds(0);
+  batch_refills_ = 0;
   hold_outputs();
   call_started_ = std::chrono::nanoseconds(-1);  // guest calls made outside a batch are not timed
   std::size_t done = 0;
@@ -456,8 +458,10 @@ bool Component::run_batch() {
   }
   if (holding_ || (kv_ && kv_->pending())) settle();  // a component without storage pays one test
   const auto end = router_.now();
-  counters_.bump(&ComponentCounters::handler_ns,
-                 static_cast<std::uint64_t>(std::max<std::int64_t>(0, (end - t0 - excluded_).count())));
+  const auto busy = end - t0 - excluded_;
+  counters_.bump(&ComponentCounters::handler_ns, static_cast<std::uint64_t>(std::max<std::int64_t>(0, busy.count())));
+  const bool slow = done > 0 && batch_refills_ >= done;
+  if (slow != slow_.load(std::memory_order_relaxed)) slow_.store(slow, std::memory_order_relaxed);
   if (call_started_.count() >= 0) {
     counters_.handler_time.record(static_cast<std::uint64_t>((end - call_started_).count()));
     call_started_ = std::chrono::nanoseconds(-1);

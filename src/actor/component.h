@@ -221,6 +221,10 @@ class Component final : public Runnable, private abi::GuestHost {
     excluded_ += d;
   }
   bool uses_storage() const { return kv_ != nullptr; }
+  // Its last batch used a fuel slice (kFuelSlice) or more per message: a consumer not to run
+  // nested in a sender's call (Runtime::Impl::help). Counted in fuel, not time, so that it
+  // does not depend on the machine's load. @threadsafe
+  bool slow() const { return slow_.load(std::memory_order_relaxed); }
 
   // Outputs held until durable (docs/STORAGE.md): while holding() the router hands what the
   // guest sends to hold() instead of delivering it; settle() commits what the successful
@@ -377,6 +381,8 @@ class Component final : public Runnable, private abi::GuestHost {
   std::chrono::nanoseconds call_started_{-1};  // the guest call armed last in this batch (handler_time)
   std::chrono::nanoseconds clock_hint_{-1};    // run_batch's clock read, for the first arm() of its batch
   std::chrono::nanoseconds excluded_{0};       // this batch's time spent helping (exclude())
+  std::atomic<bool> slow_{false};              // slow()
+  std::uint64_t batch_refills_ = 0;            // fuel refills during this batch
   std::vector<Envelope> batch_;  // envelopes taken from the mailbox, being handled
   std::size_t batch_next_ = 0;   // the next of batch_ to handle
   std::unique_ptr<engine::Instance> instance_;

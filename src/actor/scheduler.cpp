@@ -168,7 +168,9 @@ void Scheduler::run_claimed(Runnable* consumer, unsigned max_batches) {
   c.helping = true;
   bool more = true;
   const unsigned n = std::clamp(max_batches, 1u, kHelpMaxBatches);
+  const auto until = std::chrono::steady_clock::now() + kHelpMaxTime;
   for (unsigned i = 0; more && i < n; ++i) {
+    if (i > 0 && std::chrono::steady_clock::now() >= until) break;
     more = consumer->run_batch();
     bump(w.counts.help_batches);
   }

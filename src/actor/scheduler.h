@@ -134,6 +134,8 @@ class Scheduler {
   // when it runs on its own (docs/ABI.md, limits).
   static constexpr std::size_t kHelpStackUse = 256u << 10;
   static constexpr unsigned kHelpMaxBatches = 16;
+  // ... and no new batch once this long passed (a batch itself ends with its handler calls).
+  static constexpr std::chrono::microseconds kHelpMaxTime{200};
 
   const unsigned workers_;
   const unsigned max_spinning_;

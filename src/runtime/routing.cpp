@@ -170,7 +170,12 @@ void Runtime::Impl::help(actor::Component& from, actor::Component& to) {
   // No lock is held here (the consumer's handlers run inside), `to` is kept alive by the
   // caller's pointer, and neither side has storage (whose commits belong to their own batch).
   const std::size_t depth = to.mailbox().depth();
-  if (depth <= actor::Scheduler::kHelpBacklog || &from == &to || from.uses_storage() || to.uses_storage()) return;
+  // A consumer whose last batch was slow would hold the sender's call (and its worker) for
+  // long: it runs on its own, where an idle worker may take it.
+  if (depth <= actor::Scheduler::kHelpBacklog || &from == &to || to.slow() || from.uses_storage() ||
+      to.uses_storage()) {
+    return;
+  }
   // Other workers' queues (a lock each) are searched only every kHelpBacklog sends or so: a
   // consumer running elsewhere is not queued anywhere, and each send would look in vain.
   if (!scheduler_.claim(&to, depth % actor::Scheduler::kHelpBacklog == 1)) return;
