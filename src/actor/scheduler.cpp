@@ -148,6 +148,9 @@ bool Scheduler::take_queued(Worker& w, Runnable* r) {
 bool Scheduler::claim(Runnable* consumer, bool look_elsewhere) {
   const Current& c = t_current;
   if (c.scheduler != this || !c.in_batch || c.helping) return false;
+  // A worker that is looking for work (or parked) takes the consumer soon and runs it beside
+  // this batch: two cores beat one. Helping is for when every worker is busy.
+  if (spinning_.load(std::memory_order_relaxed) != 0 || sleeping_.load(std::memory_order_relaxed) != 0) return false;
   const char* here = static_cast<const char*>(__builtin_frame_address(0));
   if (c.stack_top == nullptr || here > c.stack_top || static_cast<std::size_t>(c.stack_top - here) > kHelpStackUse) {
     return false;
@@ -175,8 +178,12 @@ void Scheduler::run_claimed(Runnable* consumer, unsigned max_batches) {
     bump(w.counts.help_batches);
   }
   c.helping = false;
-  if (more) {  // it runs after the sender's batch, here (or where a thief takes it)
-    if (Runnable* prev = w.next.exchange(consumer, std::memory_order_acq_rel)) push_local(w, prev);
+  if (more) {  // it runs after the sender's batch, here, or where a worker takes it (as schedule())
+    if (Runnable* prev = w.next.exchange(consumer, std::memory_order_acq_rel)) {
+      push_local(w, prev);
+    } else {
+      wake_one_if_none_searching();
+    }
   }
 }
 
