@@ -148,20 +148,29 @@ bool Scheduler::take_queued(Worker& w, Runnable* r) {
 bool Scheduler::claim(Runnable* consumer, bool look_elsewhere) {
   const Current& c = t_current;
   if (c.scheduler != this || !c.in_batch || c.helping) return false;
-  // A worker that is looking for work (or parked) takes the consumer soon and runs it beside
-  // this batch: two cores beat one. Helping is for when every worker is busy.
-  if (spinning_.load(std::memory_order_relaxed) != 0 || sleeping_.load(std::memory_order_relaxed) != 0) return false;
   const char* here = static_cast<const char*>(__builtin_frame_address(0));
   if (c.stack_top == nullptr || here > c.stack_top || static_cast<std::size_t>(c.stack_top - here) > kHelpStackUse) {
     return false;
   }
+  Worker& w = *w_[c.index];
+  const bool maybe_here = w.next.load(std::memory_order_relaxed) == consumer || w.size.load(std::memory_order_relaxed) != 0;
+  if (!maybe_here && !look_elsewhere) return false;
+  // Only while every other worker is in a batch of something else: a worker that is looking
+  // for work, parked, or between batches takes the consumer soon and runs it beside this
+  // batch (two cores beat one: the one-pair pipeline).
+  if (spinning_.load(std::memory_order_relaxed) != 0 || sleeping_.load(std::memory_order_relaxed) != 0) return false;
+  for (const auto& o : w_) {
+    if (o.get() == &w) continue;
+    const Runnable* r = o->running.load(std::memory_order_acquire);
+    if (r == nullptr || r == consumer) return false;
+  }
   // Queued here, or (when asked) waiting behind another worker's batch: taken out of the queue
   // as a thief would. One running now is not queued at all.
-  bool taken = take_queued(*w_[c.index], consumer);
-  for (unsigned k = 1; !taken && look_elsewhere && k < workers_; ++k) {
-    taken = take_queued(*w_[(c.index + k) % workers_], consumer);
+  if (maybe_here && take_queued(w, consumer)) return true;
+  for (unsigned k = 1; look_elsewhere && k < workers_; ++k) {
+    if (take_queued(*w_[(c.index + k) % workers_], consumer)) return true;
   }
-  return taken;
+  return false;
 }
 
 void Scheduler::run_claimed(Runnable* consumer, unsigned max_batches) {

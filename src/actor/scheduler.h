@@ -54,7 +54,7 @@ class Scheduler {
   // is left: ~0.5 MiB of envelopes, in the caches of both cores.
   static constexpr std::size_t kThrottleBacklog = 4096;
   // Helping, wactor's answer to preemption (docs/BENCHMARKS.md, "Many pairs"): while every
-  // worker is busy (none searching or parked), a handler that sends far ahead of a consumer
+  // other worker is in a batch of something else, a handler that sends far ahead of a consumer
   // waiting for a worker (in this worker's next slot or
   // run queue, behind the handler's own long batch, or with `look_elsewhere` in another
   // worker's) runs up to `max_batches` of that consumer's batches here and now, nested in
