@@ -46,6 +46,18 @@ TEST_P(Help, ASenderRunsTheSinkWaitingForItsWorkerAndTheBacklogStaysSmall) {
   EXPECT_EQ(sched.throttled, 0u);
 }
 
+TEST_P(Help, TurnedOffTheWholeBurstIsQueuedFirst) {
+  auto o = options();
+  o.workers = 1;
+  o.helping = false;  // [runtime] helping = false
+  start({probe("s"), probe("k")}, std::move(o));
+  post("s", "burst 2000 k data");
+  ASSERT_TRUE(runtime->wait_idle(120s));
+  EXPECT_EQ(stats("k").messages_handled, 2000u);
+  EXPECT_EQ(stats("k").mailbox_high_water, 2000u);
+  EXPECT_EQ(runtime->metrics().scheduler.helps, 0u);
+}
+
 TEST_P(Help, TheTimeASenderSpendsHelpingIsNotChargedToItsDeadline) {
   // Every clock read is 1 ms: the sink's 30000 handler calls, run nested in the sender's one
   // call, take well over 30 s of clock, while the sender's own reads (its arm, its fuel

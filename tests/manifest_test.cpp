@@ -210,7 +210,7 @@ TEST(Manifest, UnknownKeysNameTheLine) {
             "max_pending_requests, max_mailbox_bytes, max_subscriptions, max_log_bytes_per_call, max_log_line_bytes, "
             "max_events_per_call, max_timers, max_monitors, max_children, storage_quota_bytes, id, module)");
   EXPECT_EQ(error_of("[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\n[runtime]\nthreads = 2\n"),
-            "dir/app.toml:5: unknown key 'threads' in [runtime] (allowed: workers, default_timeout_ms, "
+            "dir/app.toml:5: unknown key 'threads' in [runtime] (allowed: workers, helping, default_timeout_ms, "
             "mailbox_capacity, max_payload_bytes, engine, fuel, deadline_ms, max_memory_bytes, shutdown_deadline_ms, "
             "audit_log, health_interval_ms, max_restarts, restart_window_ms, backoff_ms, backoff_max_ms, "
             "max_pending_requests, max_mailbox_bytes, max_subscriptions, max_log_bytes_per_call, max_log_line_bytes, "
@@ -270,6 +270,16 @@ TEST(Manifest, MissingFileIsAnIoError) {
   ASSERT_FALSE(m.ok());
   EXPECT_EQ(m.error().code, ErrorCode::kIo);
   EXPECT_NE(m.error().message.find("/nonexistent/app.toml"), std::string::npos);
+}
+
+TEST(Manifest, HelpingIsABoolean) {
+  auto off = parse_manifest("[runtime]\nhelping = false\n[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\n", "app.toml");
+  ASSERT_TRUE(off.ok()) << off.error().message;
+  EXPECT_EQ(off->runtime.helping, std::optional<bool>(false));
+  auto unset = parse_manifest("[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\n", "app.toml");
+  ASSERT_TRUE(unset.ok());
+  EXPECT_FALSE(unset->runtime.helping.has_value());
+  EXPECT_EQ(error_of("[runtime]\nhelping = 1\n"), "dir/app.toml:2: 'helping' must be true or false");
 }
 
 TEST(Manifest, ClusterSection) {

@@ -189,6 +189,9 @@ struct ClusterOptions {
 struct RuntimeOptions {
   std::string engine;  // empty: the fastest available (engine::engine_names().front())
   unsigned workers = 0;  // 0: one per hardware thread
+  // A send that leaves a deep backlog for a target waiting for a worker may run the target's
+  // handlers nested in the sender's call (docs/ABI.md `send`, "helping"); false: never.
+  bool helping = true;
   std::chrono::milliseconds default_timeout{30'000};
   std::size_t mailbox_capacity = 1024;
   std::size_t max_payload_bytes = 1u << 20;

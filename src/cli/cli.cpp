@@ -305,6 +305,7 @@ int run(const RunOptions& options, std::ostream& err) {
     ro.engine = "interp";
   }
   if (mr.workers) ro.workers = *mr.workers;
+  if (mr.helping) ro.helping = *mr.helping;
   if (options.workers) ro.workers = *options.workers;
   if (mr.default_timeout_ms) ro.default_timeout = std::chrono::milliseconds(*mr.default_timeout_ms);
   if (mr.mailbox_capacity) ro.mailbox_capacity = *mr.mailbox_capacity;

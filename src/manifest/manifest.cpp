@@ -403,7 +403,7 @@ class Parser {
   }
 
   Status parse_runtime(const toml::table& t, ManifestRuntime& rt) {
-    WACTOR_TRY(only_keys(t, {"workers", "default_timeout_ms", "mailbox_capacity", "max_payload_bytes", "engine", "fuel",
+    WACTOR_TRY(only_keys(t, {"workers", "helping", "default_timeout_ms", "mailbox_capacity", "max_payload_bytes", "engine", "fuel",
                              "deadline_ms", "max_memory_bytes", "shutdown_deadline_ms", "audit_log",
                              "health_interval_ms", "max_restarts", "restart_window_ms", "backoff_ms",
                              "backoff_max_ms", "max_pending_requests", "max_mailbox_bytes", "max_subscriptions",
@@ -439,6 +439,10 @@ class Parser {
     auto workers = int_key(t, "workers", 1, 1024);
     if (!workers.ok()) return std::move(workers).take_error();
     if (*workers) rt.workers = static_cast<unsigned>(**workers);
+    if (const toml::node* helping = t.get("helping")) {
+      if (!helping->is_boolean()) return error_at(helping->source(), "'helping' must be true or false");
+      rt.helping = helping->as_boolean()->get();
+    }
     auto timeout = int_key(t, "default_timeout_ms", 1, 24LL * 3600 * 1000);
     if (!timeout.ok()) return std::move(timeout).take_error();
     rt.default_timeout_ms = *timeout;

@@ -162,7 +162,7 @@ std::int32_t Runtime::Impl::send(actor::Component& from, std::string_view target
   if (pushed == actor::Mailbox::Push::kClosed) return refuse(from, abi::kNotFound);
   from.counters().bump(&actor::ComponentCounters::messages_sent);
   from.edges().count(to->handle());
-  if (pushed == actor::Mailbox::Push::kQueued) help(from, *to);
+  if (pushed == actor::Mailbox::Push::kQueued && options_.helping) help(from, *to);
   return abi::kOk;
 }
 
