@@ -32,6 +32,7 @@ constexpr const char* kUsage =
     "  --only       comma-separated groups: calls,compute,throughput,rtt,spawn,pending,queued,living,timers,storage,cluster,\n"
     "               languages (the bench guest per guest language, and binary sizes),\n"
     "               throughput16 (only the 16 B one-pair run: bench/collapse.sh), throughput1k (only the 1 KiB one),\n"
+    "               pairs (only the many-pairs runs),\n"
     "               scaling (1, 2, 16, 64 workers, many pairs; only when named),\n"
     "               peers (CAF and Erlang beside aot on throughput,rtt,pending,queued; engines default to aot)\n"
     "  --workers N  worker threads of each runtime, and of the peers (default 2)\n"

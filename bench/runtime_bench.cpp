@@ -78,8 +78,8 @@ void runtime_benchmarks(const std::string& engine, const Settings& s, const Base
     rows.push_back({"fire-and-forget, 1 pair, " + std::to_string(size) + " B", engine, rate / 1e6, "M msg/s",
                     "native thread handoff", rate / b.handoff_msgs_per_s.at(size), target, ""});
   }
-  // Across pairs on all workers.
-  if (s.wants("throughput")) {
+  // Across pairs on all workers (alone: --only pairs).
+  if (s.wants("throughput") || s.only.count("pairs") != 0) {
     const std::size_t pairs = 2 * s.workers;
     const std::size_t n = messages_for(s, 16) / pairs;
     const double rate = median_of(s.reps, [&] { return throughput(engine, s, bench, pairs, n, 16); });
