@@ -434,6 +434,14 @@ bool Component::run_batch() {
   std::size_t done = 0;
   bool active = false;
   while (done < batch_.size()) {
+    // Nested in a sender's call (Scheduler::help): messages and callbacks only (an instance
+    // to make, a restart or an upgrade wait for a batch of its own), and no more after one
+    // that used more than its first fuel slice: the sender's call waits meanwhile.
+    if (nested_ && (batch_refills_ > 0 || (batch_[done].kind != Envelope::Kind::kMessage &&
+                                           batch_[done].kind != Envelope::Kind::kCallback))) {
+      mailbox_.give_back(batch_, done);
+      break;
+    }
     Envelope& e = batch_[done++];
     batch_next_ = done;
     // What the host does on its own (health polls, idle checks) is not activity.
@@ -460,8 +468,14 @@ bool Component::run_batch() {
   const auto end = router_.now();
   const auto busy = end - t0 - excluded_;
   counters_.bump(&ComponentCounters::handler_ns, static_cast<std::uint64_t>(std::max<std::int64_t>(0, busy.count())));
-  const bool slow = done > 0 && batch_refills_ >= done;
-  if (slow != slow_.load(std::memory_order_relaxed)) slow_.store(slow, std::memory_order_relaxed);
+  // Slow once a batch used a fuel slice or more per message, or (nested) refilled at all; fast
+  // again only after 16 batches in a row that were not.
+  if (done > 0 && (batch_refills_ >= done || (nested_ && batch_refills_ > 0))) {
+    fast_batches_ = 0;
+    if (!slow_.load(std::memory_order_relaxed)) slow_.store(true, std::memory_order_relaxed);
+  } else if (done > 0 && slow_.load(std::memory_order_relaxed) && ++fast_batches_ >= 16) {
+    slow_.store(false, std::memory_order_relaxed);
+  }
   if (call_started_.count() >= 0) {
     counters_.handler_time.record(static_cast<std::uint64_t>((end - call_started_).count()));
     call_started_ = std::chrono::nanoseconds(-1);

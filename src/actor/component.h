@@ -213,6 +213,15 @@ class Component final : public Runnable, private abi::GuestHost {
   void stop_instance();
 
   bool run_batch() override;
+  bool helpable() const override { return !slow(); }
+  bool run_nested() override {
+    nested_ = true;
+    struct Reset {
+      bool& b;
+      ~Reset() { b = false; }
+    } reset{nested_};
+    return run_batch();
+  }
   // The guest call in progress spent `d` running another component's batch (Scheduler::
   // help): its deadline and handler time do not count it. Only its own worker calls this.
   void exclude(std::chrono::nanoseconds d) {
@@ -221,9 +230,10 @@ class Component final : public Runnable, private abi::GuestHost {
     excluded_ += d;
   }
   bool uses_storage() const { return kv_ != nullptr; }
-  // Its last batch used a fuel slice (kFuelSlice) or more per message: a consumer not to run
-  // nested in a sender's call (Runtime::Impl::help). Counted in fuel, not time, so that it
-  // does not depend on the machine's load. @threadsafe
+  // A recent batch used a fuel slice (kFuelSlice) or more per message (or, run nested, any
+  // refill), and 16 batches in a row have not since: a consumer not to run nested in a
+  // sender's call (Runtime::Impl::help). Counted in fuel, not time, so that it does not
+  // depend on the machine's load. @threadsafe
   bool slow() const { return slow_.load(std::memory_order_relaxed); }
 
   // Outputs held until durable (docs/STORAGE.md): while holding() the router hands what the
@@ -383,6 +393,8 @@ class Component final : public Runnable, private abi::GuestHost {
   std::chrono::nanoseconds excluded_{0};       // this batch's time spent helping (exclude())
   std::atomic<bool> slow_{false};              // slow()
   std::uint64_t batch_refills_ = 0;            // fuel refills during this batch
+  unsigned fast_batches_ = 0;                  // batches in a row that were not slow (while slow())
+  bool nested_ = false;                        // in run_nested()
   std::vector<Envelope> batch_;  // envelopes taken from the mailbox, being handled
   std::size_t batch_next_ = 0;   // the next of batch_ to handle
   std::unique_ptr<engine::Instance> instance_;

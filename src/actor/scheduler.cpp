@@ -181,10 +181,16 @@ void Scheduler::run_claimed(Runnable* consumer, unsigned max_batches) {
   bool more = true;
   const unsigned n = std::clamp(max_batches, 1u, kHelpMaxBatches);
   const auto until = std::chrono::steady_clock::now() + kHelpMaxTime;
-  for (unsigned i = 0; more && i < n; ++i) {
-    if (i > 0 && std::chrono::steady_clock::now() >= until) break;
-    more = consumer->run_batch();
-    bump(w.counts.help_batches);
+  try {
+    for (unsigned i = 0; more && i < n; ++i) {
+      if (i > 0 && (!consumer->helpable() || std::chrono::steady_clock::now() >= until)) break;
+      more = consumer->run_nested();
+      bump(w.counts.help_batches);
+    }
+  } catch (...) {  // (run_batch handles each envelope's failures; this is for the rest, e.g. bad_alloc)
+    c.helping = false;
+    if (Runnable* prev = w.next.exchange(consumer, std::memory_order_acq_rel)) push_local(w, prev);
+    throw;
   }
   c.helping = false;
   if (more) {  // it runs after the sender's batch, here, or where a worker takes it (as schedule())

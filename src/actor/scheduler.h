@@ -24,6 +24,11 @@ class Runnable {
   virtual ~Runnable() = default;
   // Runs a bounded batch of work; true if more work is waiting and it must be run again.
   virtual bool run_batch() = 0;
+  // The same, nested in another runnable's batch (Scheduler::run_claimed): it may end its
+  // batch early, after anything that took long.
+  virtual bool run_nested() { return run_batch(); }
+  // False once it should not be run nested any more (run_claimed stops). @threadsafe
+  virtual bool helpable() const { return true; }
 };
 
 class Scheduler {
@@ -101,6 +106,10 @@ class Scheduler {
     unsigned index = 0;
     std::uint32_t tick = 0;
     unsigned next_runs = 0;  // batches taken from `next` in a row
+    // Owner only: the consumer batch this worker last waited for in throttle(), and since when.
+    const Worker* stall_worker = nullptr;
+    std::uint64_t stall_batch = 0;
+    std::chrono::steady_clock::time_point stall_since{};
     Counts counts;           // written by the owner only
   };
 
@@ -130,6 +139,11 @@ class Scheduler {
   static constexpr std::uint32_t kInjectEvery = 61;  // ticks between looks at the injection queue
   static constexpr std::chrono::microseconds kThrottleMax{1000};  // per throttle() call
   static constexpr std::chrono::microseconds kThrottleSpin{20};   // then it yields between looks
+  // A consumer stuck in one batch this long (a long handler: slow, or hostile) is not waited
+  // for any more until that batch ends: each send past the backlog would wait kThrottleMax
+  // again, so a sender would pay about one wait per send. Batches of a slow but moving
+  // consumer end well before (64 messages of ~150 µs each).
+  static constexpr std::chrono::milliseconds kThrottleStall{10};
   // help() only while the worker's stack holds less than this (the sender's guest frames
   // and host calls): a consumer run nested has the rest, all but this much of what it has
   // when it runs on its own (docs/ABI.md, limits).
@@ -163,9 +177,19 @@ bool Scheduler::throttle(const Runnable* consumer, Pred caught_up) {
   Worker* self = nullptr;
   Worker* o = consumer_worker(consumer, &self);
   if (o == nullptr || caught_up()) return false;
+  const auto start = std::chrono::steady_clock::now();
+  const std::uint64_t batch = o->batches.load(std::memory_order_acquire);
+  if (self->stall_worker != o || self->stall_batch != batch) {
+    self->stall_worker = o;
+    self->stall_batch = batch;
+    self->stall_since = start;
+  } else if (start - self->stall_since >= kThrottleStall) {
+    bump(self->counts.throttle_skipped);
+    return false;
+  }
   self->throttling.store(true, std::memory_order_seq_cst);
   bump(self->counts.throttled);
-  const auto until = std::chrono::steady_clock::now() + kThrottleMax;
+  const auto until = start + kThrottleMax;
   // Stops when the consumer caught up, stopped running there (its batch ended: it may be
   // waiting for a worker), or its worker throttles too (two senders waiting for each other).
   for (unsigned i = 1; !caught_up(); ++i) {
@@ -177,7 +201,7 @@ bool Scheduler::throttle(const Runnable* consumer, Pred caught_up) {
         break;
       }
       // Long enough that the consumer's thread may have lost its core: give this one away.
-      if (now >= until - kThrottleMax + kThrottleSpin) std::this_thread::yield();
+      if (now >= start + kThrottleSpin) std::this_thread::yield();
     }
     cpu_relax();
   }
