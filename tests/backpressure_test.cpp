@@ -66,21 +66,21 @@ TEST_P(Backpressure, WithOneWorkerNothingWaitsTheSenderHelpsInstead) {
   EXPECT_GT(runtime->metrics().scheduler.helps, 0u);
 }
 
-TEST_P(Backpressure, ASinkStuckInALongHandlerIsNotWaitedForBeyond10ms) {
-  // k sits in one long handler (a busy loop of ~100 ms or more) on one worker while s blasts
-  // 20000 messages at it from the other: past 4096 queued each send would wait for k 1 ms
-  // (k makes no progress), a hundred waits or more; once k has been in that batch for 10 ms
-  // the sends stop waiting.
+TEST_P(Backpressure, ASinkStuckInALongHandlerIsNotWaitedForBeyond50ms) {
+  // k sits in one long handler (a busy loop of ~300 ms) on one worker while s blasts 20000
+  // messages at it from the other: past 4096 queued each send would wait for k 1 ms (k makes
+  // no progress), hundreds of waits; once k has been in that batch for 50 ms the sends stop
+  // waiting (about 50 waits end by their 1 ms limit before that).
   auto o = options();
   o.workers = 2;
   start({probe("s"), probe("k")}, std::move(o));
-  post("k", GetParam() == "aot" ? "spin 150000000" : "spin 300000");
+  post("k", GetParam() == "aot" ? "spin 400000000" : "spin 700000");
   post("s", "burst 20000 k data");
   ASSERT_TRUE(runtime->wait_idle(120s));
   ASSERT_EQ(collector.logs_matching("^s: burst sent=20000 refused=0$").size(), 1u);
   EXPECT_EQ(stats("k").messages_handled, 20001u);
   const auto sched = runtime->metrics().scheduler;
-  EXPECT_LE(sched.throttle_timeouts, 30u) << sched.throttled << " waits, " << sched.throttle_skipped << " skipped";
+  EXPECT_LE(sched.throttle_timeouts, 80u) << sched.throttled << " waits, " << sched.throttle_skipped << " skipped";
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, Backpressure, ::testing::ValuesIn(test::engine_params()),

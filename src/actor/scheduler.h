@@ -142,8 +142,9 @@ class Scheduler {
   // A consumer stuck in one batch this long (a long handler: slow, or hostile) is not waited
   // for any more until that batch ends: each send past the backlog would wait kThrottleMax
   // again, so a sender would pay about one wait per send. Batches of a slow but moving
-  // consumer end well before (64 messages of ~150 µs each).
-  static constexpr std::chrono::milliseconds kThrottleStall{10};
+  // consumer end well before (64 messages of ~750 µs each), and so do the batches of a
+  // consumer whose thread the OS put aside for a few time slices on a loaded machine.
+  static constexpr std::chrono::milliseconds kThrottleStall{50};
   // help() only while the worker's stack holds less than this (the sender's guest frames
   // and host calls): a consumer run nested has the rest, all but this much of what it has
   // when it runs on its own (docs/ABI.md, limits).
