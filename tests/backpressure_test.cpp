@@ -80,7 +80,12 @@ TEST_P(Backpressure, ASinkStuckInALongHandlerIsNotWaitedForBeyond50ms) {
   ASSERT_EQ(collector.logs_matching("^s: burst sent=20000 refused=0$").size(), 1u);
   EXPECT_EQ(stats("k").messages_handled, 20001u);
   const auto sched = runtime->metrics().scheduler;
-  EXPECT_LE(sched.throttle_timeouts, 80u) << sched.throttled << " waits, " << sched.throttle_skipped << " skipped";
+  EXPECT_GT(sched.throttle_skipped, 0u);
+  // Under a sanitizer k's later, ordinary batches take over 1 ms each too (its host code is
+  // instrumented), and their waits time out as well: the count says nothing about the stall.
+  if (!test::kSanitized) {
+    EXPECT_LE(sched.throttle_timeouts, 80u) << sched.throttled << " waits, " << sched.throttle_skipped << " skipped";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, Backpressure, ::testing::ValuesIn(test::engine_params()),
