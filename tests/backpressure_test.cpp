@@ -80,10 +80,11 @@ TEST_P(Backpressure, ASinkStuckInALongHandlerIsNotWaitedForBeyond50ms) {
   ASSERT_EQ(collector.logs_matching("^s: burst sent=20000 refused=0$").size(), 1u);
   EXPECT_EQ(stats("k").messages_handled, 20001u);
   const auto sched = runtime->metrics().scheduler;
-  EXPECT_GT(sched.throttle_skipped, 0u);
-  // Under a sanitizer k's later, ordinary batches take over 1 ms each too (its host code is
-  // instrumented), and their waits time out as well: the count says nothing about the stall.
+  // Under a sanitizer the sender's instrumented sends may reach the backlog only when k's loop
+  // is nearly over, and k's later, ordinary batches take over 1 ms each too (their waits time
+  // out as well): there the run only checks that everything arrives.
   if (!test::kSanitized) {
+    EXPECT_GT(sched.throttle_skipped, 0u);
     EXPECT_LE(sched.throttle_timeouts, 80u) << sched.throttled << " waits, " << sched.throttle_skipped << " skipped";
   }
 }
