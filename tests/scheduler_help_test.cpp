@@ -9,19 +9,12 @@
 #include <thread>
 
 #include "actor/scheduler.h"
+#include "scheduler_support.h"
 
 namespace wactor::actor {
 namespace {
 
-// Runs `body` as its batch (its result: run again).
-class Fn : public Runnable {
- public:
-  explicit Fn(std::function<bool()> body) : body_(std::move(body)) {}
-  bool run_batch() override { return body_(); }
-
- private:
-  std::function<bool()> body_;
-};
+using test::Fn;
 
 // Calls `f` below `bytes` of native stack (alloca: never moved to a sanitizer's fake stack;
 // the asm keeps it from being optimized away).

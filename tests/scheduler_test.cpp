@@ -2,6 +2,7 @@
 // on its waker's worker unless that worker's batch runs long; nothing starves; idle workers
 // park; many more workers than cores still finish.
 #include "actor/scheduler.h"
+#include "scheduler_support.h"
 
 #include <gtest/gtest.h>
 
@@ -41,15 +42,7 @@ class Counted : public Runnable {
   std::atomic<int>* total_;
 };
 
-// Runs `body` as its batch (its result: run again).
-class Fn : public Runnable {
- public:
-  explicit Fn(std::function<bool()> body) : body_(std::move(body)) {}
-  bool run_batch() override { return body_(); }
-
- private:
-  std::function<bool()> body_;
-};
+using test::Fn;
 
 TEST(Scheduler, RunsEverythingScheduledFromOtherThreads) {
   Scheduler s(4);
