@@ -1,6 +1,7 @@
-// Scheduler::help: a batch that queued work for a runnable waiting on its own worker runs that
-// runnable's batches at once, nested, on the same thread; never one queued or running
-// elsewhere, never from outside a batch, never two levels deep, never on a deep stack.
+// Helping (Scheduler::claim and run_claimed): a batch that queued work for a runnable waiting
+// on its own worker runs that runnable's batches at once, nested, on the same thread; one
+// queued on another worker only when asked to look there; never one running elsewhere, never
+// from outside a batch, never two levels deep, never on a deep stack.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -14,6 +15,8 @@
 namespace wactor::actor {
 namespace {
 
+using test::Counted;
+using test::eventually;
 using test::Fn;
 
 // Calls `f` below `bytes` of native stack (alloca: never moved to a sanitizer's fake stack;
@@ -58,8 +61,7 @@ TEST(SchedulerHelp, RunsTheConsumerWaitingInTheNextSlotNestedAndPutsItBackIfWork
   EXPECT_EQ(consumer_thread.load(), producer_thread);
   // Three batches ran nested; with work left it was queued again, and its last two batches
   // ran after the producer's, on their own.
-  for (int i = 0; i < 2000000 && consumer_batches.load() < 5; ++i) std::this_thread::yield();
-  EXPECT_EQ(consumer_batches.load(), 5);
+  EXPECT_TRUE(eventually([&] { return consumer_batches.load() == 5; }));
   EXPECT_EQ(nested_batches.load(), 3);
   const auto st = s.stats();
   EXPECT_EQ(st.helps, 1u);
@@ -71,10 +73,7 @@ TEST(SchedulerHelp, NeverFromOutsideABatchNorForARunnableNotQueuedOnThisWorker) 
   Scheduler s(2);
   s.start();
   std::atomic<int> ran{0};
-  Fn other([&] {
-    ran.fetch_add(1);
-    return false;
-  });
+  Counted other(1, &ran);
   // From a thread that is no worker: nothing.
   EXPECT_FALSE(help(s, &other, 4));
   EXPECT_EQ(ran.load(), 0);
@@ -99,8 +98,7 @@ TEST(SchedulerHelp, NeverFromOutsideABatchNorForARunnableNotQueuedOnThisWorker) 
   EXPECT_FALSE(elsewhere.get_future().get());
   EXPECT_EQ(ran.load(), 0);
   t.start();
-  for (int i = 0; i < 2000000 && ran.load() == 0; ++i) std::this_thread::yield();
-  EXPECT_EQ(ran.load(), 1);
+  EXPECT_TRUE(eventually([&] { return ran.load() == 1; }));
   EXPECT_EQ(s.stats().helps, 0u);
   t.stop();
   s.stop();
@@ -110,10 +108,7 @@ TEST(SchedulerHelp, NoHelpWithinAHelpedBatchNorOnADeepStack) {
   Scheduler s(1);
   s.start();
   std::atomic<int> inner_ran{0};
-  Fn inner([&] {
-    inner_ran.fetch_add(1);
-    return false;
-  });
+  Counted inner(1, &inner_ran);
   std::promise<bool> nested_help;
   Fn middle([&] {
     s.schedule(&inner);
@@ -134,11 +129,53 @@ TEST(SchedulerHelp, NoHelpWithinAHelpedBatchNorOnADeepStack) {
   EXPECT_TRUE(outer_help.get_future().get());
   EXPECT_FALSE(nested_help.get_future().get());
   EXPECT_FALSE(deep_help.get_future().get());
-  for (int i = 0; i < 2000000 && inner_ran.load() == 0; ++i) std::this_thread::yield();
-  EXPECT_EQ(inner_ran.load(), 1);  // it ran later, on its own
+  EXPECT_TRUE(eventually([&] { return inner_ran.load() == 1; }));  // it ran later, on its own
   EXPECT_EQ(s.stats().helps, 1u);
   s.stop();
 }
 
+TEST(SchedulerHelp, TakesAConsumerQueuedBehindAnotherWorkersLongBatchOnlyWhenAsked) {
+  Scheduler s(2);
+  s.start();
+  std::atomic<bool> c_queued{false}, done{false};
+  std::atomic<std::thread::id> c_thread;
+  std::atomic<int> c_runs{0};
+  Fn c([&] {
+    c_thread = std::this_thread::get_id();
+    c_runs.fetch_add(1);
+    return false;
+  });
+  Fn d([] { return false; });
+  // x: queues c behind its own next runnable d, then holds its worker until z is done.
+  Fn x([&] {
+    s.schedule(&c);
+    s.schedule(&d);  // d takes the next slot, c goes to the run queue
+    c_queued = true;
+    while (!done.load()) std::this_thread::yield();
+    return false;
+  });
+  // z: on the other worker (both workers are busy, so nobody steals c meanwhile).
+  std::promise<std::pair<bool, bool>> results;
+  std::promise<std::thread::id> z_thread;
+  Fn z([&] {
+    while (!c_queued.load()) std::this_thread::yield();
+    const bool own_only = help(s, &c, 1, false);
+    const bool elsewhere = help(s, &c, 1, true);
+    z_thread.set_value(std::this_thread::get_id());
+    results.set_value({own_only, elsewhere});
+    done = true;
+    return false;
+  });
+  s.schedule(&x);
+  s.schedule(&z);
+  const auto [own_only, elsewhere] = results.get_future().get();
+  EXPECT_FALSE(own_only);
+  EXPECT_TRUE(elsewhere);
+  EXPECT_EQ(c_thread.load(), z_thread.get_future().get());
+  s.stop();
+  EXPECT_EQ(c_runs.load(), 1);
+  EXPECT_EQ(s.stats().helps, 1u);
+}
+
 }  // namespace
-}  // namespace wactor
+}  // namespace wactor::actor

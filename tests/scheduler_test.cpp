@@ -17,31 +17,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Polls `pred` (yielding) until it holds or `limit` passed: a bounded wait, not a sleep.
-template <class P>
-bool eventually(P pred, std::chrono::seconds limit = 20s) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > until) return false;
-    std::this_thread::yield();
-  }
-  return true;
-}
-
-// Runs `batches` batches, counting each.
-class Counted : public Runnable {
- public:
-  explicit Counted(int batches, std::atomic<int>* total) : left_(batches), total_(total) {}
-  bool run_batch() override {
-    total_->fetch_add(1);
-    return --left_ > 0;
-  }
-
- private:
-  int left_;
-  std::atomic<int>* total_;
-};
-
+using test::Counted;
+using test::eventually;
 using test::Fn;
 
 TEST(Scheduler, RunsEverythingScheduledFromOtherThreads) {

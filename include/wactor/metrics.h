@@ -123,7 +123,7 @@ struct ClusterStats {
   X(throttled, "sends that waited for a consumer running on another worker (deep backlog)")   \
   X(throttle_timeouts, "of those, waits that gave up after the longest wait (1 ms)")           \
   X(throttle_skipped, "waits skipped: the consumer was stuck in one batch for 50 ms")         \
-  X(helps, "sends that ran their consumer here at once (it waited in this worker's next slot)") \
+  X(helps, "sends that ran their consumer here at once (it waited for a worker, all busy)")    \
   X(help_batches, "batches run that way, nested in the sender's batch")
 
 struct SchedulerStats {

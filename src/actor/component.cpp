@@ -434,7 +434,7 @@ bool Component::run_batch() {
   std::size_t done = 0;
   bool active = false;
   while (done < batch_.size()) {
-    // Nested in a sender's call (Scheduler::help): messages and callbacks only (an instance
+    // Nested in a sender's call (run_nested, Scheduler::run_claimed): messages and callbacks only (an instance
     // to make, a restart or an upgrade wait for a batch of its own), and no more after one
     // that used more than its first fuel slice: the sender's call waits meanwhile.
     if (nested_ && (batch_refills_ > 0 || (batch_[done].kind != Envelope::Kind::kMessage &&

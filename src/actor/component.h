@@ -223,7 +223,7 @@ class Component final : public Runnable, private abi::GuestHost {
     return run_batch();
   }
   // The guest call in progress spent `d` running another component's batch (Scheduler::
-  // help): its deadline and handler time do not count it. Only its own worker calls this.
+  // run_claimed): its deadline and handler time do not count it. Only its own worker calls this.
   void exclude(std::chrono::nanoseconds d) {
     if (deadline_at_ != std::chrono::nanoseconds::max()) deadline_at_ += d;
     if (call_started_.count() >= 0) call_started_ += d;
@@ -232,7 +232,7 @@ class Component final : public Runnable, private abi::GuestHost {
   bool uses_storage() const { return kv_ != nullptr; }
   // A recent batch used a fuel slice (kFuelSlice) or more per message (or, run nested, any
   // refill), and 16 batches in a row have not since: a consumer not to run nested in a
-  // sender's call (Runtime::Impl::help). Counted in fuel, not time, so that it does not
+  // sender's call (helpable(), Runtime::Impl::help). Counted in fuel, not time, so that it does not
   // depend on the machine's load. @threadsafe
   bool slow() const { return slow_.load(std::memory_order_relaxed); }
 

@@ -12,8 +12,8 @@ struct Current {
   const void* scheduler = nullptr;
   unsigned index = 0;
   bool in_batch = false;
-  bool helping = false;             // in help(): a nested batch runs, no more nesting
-  const char* stack_top = nullptr;  // the worker loop's frame (help() measures from it)
+  bool helping = false;             // in run_claimed(): a nested batch runs, no more nesting
+  const char* stack_top = nullptr;  // the worker loop's frame (claim() measures from it)
 };
 thread_local Current t_current;
 

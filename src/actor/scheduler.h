@@ -58,17 +58,17 @@ class Scheduler {
   // The backlog (envelopes) past which a sender should throttle(), and wait until half of it
   // is left: ~0.5 MiB of envelopes, in the caches of both cores.
   static constexpr std::size_t kThrottleBacklog = 4096;
-  // Helping, wactor's answer to preemption (docs/BENCHMARKS.md, "Many pairs"): while every
-  // other worker is in a batch of something else, a handler that sends far ahead of a consumer
-  // waiting for a worker (in this worker's next slot or
-  // run queue, behind the handler's own long batch, or with `look_elsewhere` in another
-  // worker's) runs up to `max_batches` of that consumer's batches here and now, nested in
+  // Helping, wactor's answer to preemption (docs/BENCHMARKS.md, "Many pairs: helping"):
+  // while every other worker is in a batch of something else, a handler that sends far ahead
+  // of a consumer waiting for a worker (in this worker's next slot or run queue, behind the
+  // handler's own long batch, or with `look_elsewhere` in another worker's) runs up to
+  // `max_batches` of that consumer's batches (Runnable::run_nested) here and now, nested in
   // its own, while the messages are still in this core's cache. Only from a batch of this
-  // scheduler that is not helping already, with the native stack still shallow. The
-  // runnable is taken out of its queue first, as a thief would, so it runs nowhere else
-  // meanwhile, and goes to this worker's next slot if work is left. Called
-  // with no lock held (the consumer's handlers run inside). In two steps, so that the caller
-  // reads its clock only when it helps: claim() takes the runnable (false: not here, or not
+  // scheduler that is not helping already, with the native stack still shallow. The runnable
+  // is taken out of its queue first, as a thief would, so it runs nowhere else meanwhile, and
+  // goes to this worker's next slot if work is left. Called with no lock held (the
+  // consumer's handlers run inside). In two steps, so that the caller reads its clock only
+  // when it helps: claim() takes the runnable (false: not queued where it looked, or not
   // allowed now), and run_claimed() must follow at once on the same thread. @threadsafe
   [[nodiscard]] bool claim(Runnable* consumer, bool look_elsewhere = false);
   void run_claimed(Runnable* consumer, unsigned max_batches);
@@ -99,7 +99,6 @@ class Scheduler {
     std::deque<Runnable*> queue;
     std::atomic<std::size_t> size{0};  // queue.size(), readable without the lock
     // Owner only: what this worker last saw of each other worker (see steal()).
-  // (Also: run queue entries a help() took out, below.)
     alignas(64) std::vector<std::uint64_t> seen_batches;
     std::vector<std::chrono::steady_clock::time_point> seen_at;
     std::chrono::steady_clock::time_point next_looked{};  // when steal() last looked at next slots
@@ -145,7 +144,7 @@ class Scheduler {
   // consumer end well before (64 messages of ~750 µs each), and so do the batches of a
   // consumer whose thread the OS put aside for a few time slices on a loaded machine.
   static constexpr std::chrono::milliseconds kThrottleStall{50};
-  // help() only while the worker's stack holds less than this (the sender's guest frames
+  // claim() only while the worker's stack holds less than this (the sender's guest frames
   // and host calls): a consumer run nested has the rest, all but this much of what it has
   // when it runs on its own (docs/ABI.md, limits).
   static constexpr std::size_t kHelpStackUse = 256u << 10;

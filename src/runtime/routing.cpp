@@ -172,7 +172,7 @@ void Runtime::Impl::help(actor::Component& from, actor::Component& to) {
   const std::size_t depth = to.mailbox().depth();
   // A consumer whose last batch was slow would hold the sender's call (and its worker) for
   // long: it runs on its own, where an idle worker may take it.
-  if (depth <= actor::Scheduler::kHelpBacklog || &from == &to || to.slow() || from.uses_storage() ||
+  if (depth <= actor::Scheduler::kHelpBacklog || &from == &to || !to.helpable() || from.uses_storage() ||
       to.uses_storage()) {
     return;
   }

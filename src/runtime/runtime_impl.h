@@ -146,8 +146,8 @@ class Runtime::Impl final : public actor::Router {
   };
   // Queues an envelope, keeping the outstanding count exact and scheduling the actor.
   actor::Mailbox::Push enqueue(actor::Component& to, actor::Envelope&& e, Placement placement);
-  // After a send left `to` with a deep backlog: run it here if it waits for this worker
-  // (Scheduler::help), its time not counted against `from`'s call.
+  // After a send left `to` with a deep backlog: run it here if it waits for a worker
+  // (Scheduler::claim, run_claimed), its time not counted against `from`'s call.
   void help(actor::Component& from, actor::Component& to);
   // Queues a message for `target` (activating it if it passivated meanwhile); the Push.
   actor::Mailbox::Push deliver(ComponentPtr& to, std::string_view target, actor::Envelope&& e);
