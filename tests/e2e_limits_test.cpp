@@ -46,6 +46,23 @@ TEST_P(Limits, DeadlineFollowsTheInjectedClock) {
   EXPECT_EQ(collector.logs_matching("^alice: callback id=[0-9]+ status=1 payload=trap: .*deadline of 50 ms exceeded").size(), 1u);
 }
 
+// With the system clock the deadline runs on the stopwatch (the CPU's counter where usable):
+// the loop is stopped no earlier than its deadline by steady_clock, and its handler_time
+// (the same stopwatch) lies between the deadline and the time measured around it all.
+TEST_P(Limits, WithTheSystemClockALoopRunsItsWholeDeadlineAndNoMore) {
+  start({probe("alice"), limited("looper", {0, 100ms, 0})});
+  const auto before = std::chrono::steady_clock::now();
+  post("alice", "request looper 0 loop");
+  ASSERT_FALSE(collector.wait_log("^alice: callback id=[0-9]+ status=1 payload=trap: .*deadline of 100 ms exceeded").empty());
+  ASSERT_TRUE(runtime->wait_idle(30s));  // the looper's batch (which records its handler_time) has ended
+  const auto around = std::chrono::steady_clock::now() - before;
+  const auto h = stats("looper").handler_time;
+  // Its calls: init (short) and the loop.
+  EXPECT_GE(h.sum_ns, static_cast<std::uint64_t>(std::chrono::nanoseconds(100ms).count()));
+  EXPECT_LE(static_cast<double>(h.sum_ns), static_cast<double>(std::chrono::nanoseconds(around).count()) * 1.001);
+  EXPECT_GE(around, 100ms);
+}
+
 TEST_P(Limits, FuelBudgetIsDeterministic) {
   start({probe("alice"), limited("worker", {200000, 0ms, 0})});
   post("alice", "request worker 0 spin 10000");  // fits the budget

@@ -65,6 +65,7 @@ Component::Component(ComponentSetup setup, Router& router, sandbox::Allowance* h
       budget_(setup.budget),
       capabilities_(std::move(setup.capabilities)),
       host_memory_bytes_(host_memory_bytes),
+      stopwatch_(router.stopwatch()),
       id_(std::move(setup.id)),
       config_(std::move(setup.config)),
       module_(std::move(setup.module)),
@@ -165,13 +166,13 @@ void Component::arm(std::chrono::milliseconds deadline) {
   if (kv_) kv_->begin_call();  // what an unaccepted earlier call wrote is discarded
   events_left_.store(budget_.max_events_per_call ? budget_.max_events_per_call : UINT32_MAX,
                      std::memory_order_relaxed);
-  // One clock read per guest call serves the deadline and the handler_time histogram (the
+  // One stopwatch read per guest call serves the deadline and the handler_time histogram (the
   // previous call of this batch ends where this one starts); the first message of a batch
   // reuses the batch's own read (taken just before: the deadline can only start earlier).
-  const auto now = clock_hint_.count() >= 0 ? std::exchange(clock_hint_, std::chrono::nanoseconds(-1)) : router_.now();
-  if (call_started_.count() >= 0) counters_.handler_time.record(static_cast<std::uint64_t>((now - call_started_).count()));
+  const auto now = clock_hint_ != kNever ? std::exchange(clock_hint_, kNever) : stopwatch_.now();
+  if (call_started_ != kNever) counters_.handler_time.record_own(static_cast<std::uint64_t>((now - call_started_).count()));
   call_started_ = now;
-  deadline_at_ = deadline.count() ? now + deadline : std::chrono::nanoseconds::max();
+  deadline_at_ = deadline.count() ? now + deadline : kNever;
   // The first slice goes straight into the guest's counter (no refill call for a short
   // handler); leftover fuel of the previous call does not carry over.
   const std::int64_t first = std::min(budget, kFuelSlice);
@@ -187,7 +188,7 @@ engine::HostOutcome Component::refill(engine::Val* result) {
   if (interrupt_.load(std::memory_order_acquire) || router_.interrupting()) {
     return engine::HostOutcome::trapped("wactor: interrupted by the host");
   }
-  if (deadline_at_ != std::chrono::nanoseconds::max() && router_.now() >= deadline_at_) {
+  if (deadline_at_ != kNever && stopwatch_.now() >= deadline_at_) {
     return engine::HostOutcome::trapped("wactor: deadline of " + std::to_string(armed_deadline_.count()) +
                                         " ms exceeded");
   }
@@ -424,13 +425,14 @@ void Component::stop_instance() {
 bool Component::run_batch() {
   batch_.clear();
   if (!mailbox_.take(batch_, kBatch)) return false;  // idle: the mailbox cleared the scheduled flag
-  // Two clock reads per batch besides one per guest call after the first: the runtime's
-  // clock serves handler_ns, handler_time, the first call's deadline and last activity.
+  // Two clock reads per batch (handler_ns, last activity) and two stopwatch reads besides one
+  // per guest call after the first (the first call's deadline, handler_time).
   const auto t0 = router_.now();
+  const auto s0 = stopwatch_.now();
   excluded_ = std::chrono::nanoseconds(0);
   batch_refills_ = 0;
   hold_outputs();
-  call_started_ = std::chrono::nanoseconds(-1);  // guest calls made outside a batch are not timed
+  call_started_ = kNever;  // guest calls made outside a batch are not timed
   std::size_t done = 0;
   bool active = false;
   while (done < batch_.size()) {
@@ -448,7 +450,7 @@ bool Component::run_batch() {
     active = active || (e.kind != Envelope::Kind::kHealth && e.kind != Envelope::Kind::kPassivate);
     // Only a message or a callback arms a guest call at once; control envelopes (an instance
     // to make first) read the clock themselves.
-    if (done == 1 && (e.kind == Envelope::Kind::kMessage || e.kind == Envelope::Kind::kCallback)) clock_hint_ = t0;
+    if (done == 1 && (e.kind == Envelope::Kind::kMessage || e.kind == Envelope::Kind::kCallback)) clock_hint_ = s0;
     try {
       handle(e);
     } catch (const std::exception& ex) {  // the crash boundary: a host failure fails one call
@@ -456,7 +458,7 @@ bool Component::run_batch() {
     } catch (...) {
       host_error(e, "unknown exception");
     }
-    clock_hint_ = std::chrono::nanoseconds(-1);  // unused when the envelope armed nothing
+    clock_hint_ = kNever;  // unused when the envelope armed nothing
     // A control envelope arrived, or the component now waits for a restart: what this
     // batch still holds goes back to the mailbox, behind the control envelopes.
     if (done < batch_.size() && (restart_pending_ || mailbox_.urgent())) {
@@ -467,7 +469,7 @@ bool Component::run_batch() {
   if (holding_ || (kv_ && kv_->pending())) settle();  // a component without storage pays one test
   const auto end = router_.now();
   const auto busy = end - t0 - excluded_;
-  counters_.bump(&ComponentCounters::handler_ns, static_cast<std::uint64_t>(std::max<std::int64_t>(0, busy.count())));
+  counters_.bump_own(&ComponentCounters::handler_ns, static_cast<std::uint64_t>(std::max<std::int64_t>(0, busy.count())));
   // Slow once a batch used a fuel slice or more per message, or (nested) refilled at all; fast
   // again only after 16 batches in a row that were not.
   if (done > 0 && (batch_refills_ >= done || (nested_ && batch_refills_ > 0))) {
@@ -476,9 +478,9 @@ bool Component::run_batch() {
   } else if (done > 0 && slow_.load(std::memory_order_relaxed) && ++fast_batches_ >= 16) {
     slow_.store(false, std::memory_order_relaxed);
   }
-  if (call_started_.count() >= 0) {
-    counters_.handler_time.record(static_cast<std::uint64_t>((end - call_started_).count()));
-    call_started_ = std::chrono::nanoseconds(-1);
+  if (call_started_ != kNever) {
+    counters_.handler_time.record_own(static_cast<std::uint64_t>((stopwatch_.now() - call_started_).count()));
+    call_started_ = kNever;
   }
   if (active && passivate_after_.count() > 0) last_active_ns_.store(end.count(), std::memory_order_release);
   router_.envelopes_done(done);
@@ -569,7 +571,7 @@ void Component::handle_message(Envelope& e) {
   auto rc = exports_->handle_message(*instance_, e.sender, bytes_of(e.payload));
   current_request_ = 0;
   current_topic_ = {};
-  counters_.bump(&ComponentCounters::messages_handled);
+  counters_.bump_own(&ComponentCounters::messages_handled);
   if (!rc.ok()) {
     if (e.request_id != 0) router_.request_failed(*this, e.request_id, rc.error().to_string());
     recover("handle-message failed: " + rc.error().to_string());
@@ -593,7 +595,7 @@ void Component::handle_callback(Envelope& e) {
   }
   arm();
   auto rc = exports_->handle_callback(*instance_, e.request_id, e.status, bytes_of(e.payload));
-  counters_.bump(&ComponentCounters::callbacks_handled);
+  counters_.bump_own(&ComponentCounters::callbacks_handled);
   if (!rc.ok()) {
     recover("handle-callback failed: " + rc.error().to_string());
   } else if (*rc == 0) {

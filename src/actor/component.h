@@ -21,6 +21,7 @@
 #include "actor/router.h"
 #include "actor/scheduler.h"
 #include "actor/send_cache.h"
+#include "actor/stopwatch.h"
 #include "sandbox/allowance.h"
 #include "storage/space.h"
 #include "wactor/engine.h"
@@ -39,6 +40,13 @@ struct AtomicHistogram {
     counts[Histogram::bucket(ns)].fetch_add(1, std::memory_order_relaxed);
     sum_ns.fetch_add(ns, std::memory_order_relaxed);
   }
+  // For a histogram only its component's running handlers write (one worker at a time, handed
+  // over by the scheduler): a load and a store each, no locked read-modify-write per call.
+  void record_own(std::uint64_t ns) {
+    auto& c = counts[Histogram::bucket(ns)];
+    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    sum_ns.store(sum_ns.load(std::memory_order_relaxed) + ns, std::memory_order_relaxed);
+  }
   [[nodiscard]] Histogram snapshot() const;
 };
 
@@ -50,6 +58,12 @@ struct ComponentCounters {
   AtomicHistogram request_time;
   void bump(std::atomic<std::uint64_t> ComponentCounters::*c, std::uint64_t n = 1) {
     (this->*c).fetch_add(n, std::memory_order_relaxed);
+  }
+  // For the counters only the component's running handlers write (messages_handled,
+  // callbacks_handled, handler_ns, handler_time): see AtomicHistogram::record_own.
+  void bump_own(std::atomic<std::uint64_t> ComponentCounters::*c, std::uint64_t n = 1) {
+    auto& a = this->*c;
+    a.store(a.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
   [[nodiscard]] ComponentStats snapshot() const;
 };
@@ -225,8 +239,8 @@ class Component final : public Runnable, private abi::GuestHost {
   // The guest call in progress spent `d` running another component's batch (Scheduler::
   // run_claimed): its deadline and handler time do not count it. Only its own worker calls this.
   void exclude(std::chrono::nanoseconds d) {
-    if (deadline_at_ != std::chrono::nanoseconds::max()) deadline_at_ += d;
-    if (call_started_.count() >= 0) call_started_ += d;
+    if (deadline_at_ != kNever) deadline_at_ += d;
+    if (call_started_ != kNever) call_started_ += d;
     excluded_ += d;
   }
   bool uses_storage() const { return kv_ != nullptr; }
@@ -376,7 +390,10 @@ class Component final : public Runnable, private abi::GuestHost {
   sandbox::Allowance* const host_memory_bytes_;
   std::uint64_t memory_pages_ = 0;
   bool memory_refusal_reported_ = false;  // this handler call
-  std::chrono::nanoseconds deadline_at_{0};
+  // Guest call timing (arm(), refill(), run_batch()) on the stopwatch; kNever: none.
+  static constexpr Stopwatch::time_point kNever = Stopwatch::time_point::max();
+  const Stopwatch& stopwatch_;
+  Stopwatch::time_point deadline_at_ = kNever;
   std::chrono::milliseconds armed_deadline_{0};
   const std::string id_;
   const std::string config_;
@@ -388,8 +405,8 @@ class Component final : public Runnable, private abi::GuestHost {
   ComponentCounters counters_;
   Edges edges_;
   SendCache send_cache_;
-  std::chrono::nanoseconds call_started_{-1};  // the guest call armed last in this batch (handler_time)
-  std::chrono::nanoseconds clock_hint_{-1};    // run_batch's clock read, for the first arm() of its batch
+  Stopwatch::time_point call_started_ = kNever;  // the guest call armed last in this batch (handler_time)
+  Stopwatch::time_point clock_hint_ = kNever;    // run_batch's stopwatch read, for the first arm() of its batch
   std::chrono::nanoseconds excluded_{0};       // this batch's time spent helping (exclude())
   std::atomic<bool> slow_{false};              // slow()
   std::uint64_t batch_refills_ = 0;            // fuel refills during this batch

@@ -12,6 +12,7 @@
 namespace wactor::actor {
 
 class Component;
+class Stopwatch;
 
 class Router {
  public:
@@ -24,8 +25,10 @@ class Router {
                                std::span<const std::uint8_t> payload) = 0;
   virtual std::int32_t cancel(Component& from, std::int64_t request_id) = 0;
   virtual std::int64_t now_ms() = 0;
-  // The runtime clock (deadlines).
+  // The runtime clock.
   virtual std::chrono::nanoseconds now() = 0;
+  // The clock of guest calls' deadlines and handler_time (stopwatch.h); lives as long as the router.
+  [[nodiscard]] virtual const Stopwatch& stopwatch() const = 0;
   virtual std::int32_t subscribe(Component& from, std::string_view pattern) = 0;
   virtual std::int32_t unsubscribe(Component& from, std::string_view pattern) = 0;
   virtual std::int32_t publish(Component& from, std::string_view topic, std::span<const std::uint8_t> payload) = 0;

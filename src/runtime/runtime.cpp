@@ -86,6 +86,7 @@ Runtime::Impl::Impl(RuntimeOptions options, std::unique_ptr<engine::Engine> engi
     : options_(std::move(options)),
       engine_(std::move(engine)),
       clock_(options_.clock ? options_.clock : &system_clock_),
+      stopwatch_(*clock_, options_.clock == nullptr),
       epoch_(clock_->now()),
       host_mailbox_bytes_(options_.host_budget.max_mailbox_bytes),
       host_pending_(options_.host_budget.max_pending_requests),

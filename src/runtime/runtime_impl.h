@@ -18,6 +18,7 @@
 #include "actor/restart_window.h"
 #include "actor/router.h"
 #include "actor/scheduler.h"
+#include "actor/stopwatch.h"
 #include "cluster/link.h"
 #include "messaging/correlation_table.h"
 #include "messaging/subscriptions.h"
@@ -91,6 +92,7 @@ class Runtime::Impl final : public actor::Router {
   std::int32_t cancel(actor::Component& from, std::int64_t id) override;
   std::int64_t now_ms() override;
   std::chrono::nanoseconds now() override { return clock_->now(); }
+  const actor::Stopwatch& stopwatch() const override { return stopwatch_; }
   std::int32_t subscribe(actor::Component& from, std::string_view pattern) override;
   std::int32_t unsubscribe(actor::Component& from, std::string_view pattern) override;
   std::int32_t publish(actor::Component& from, std::string_view topic, std::span<const std::uint8_t> payload) override;
@@ -271,6 +273,7 @@ class Runtime::Impl final : public actor::Router {
   Result<engine::Engine*> engine_for(const std::string& name);
   SystemClock system_clock_;
   const Clock* clock_;
+  actor::Stopwatch stopwatch_;  // reads clock_, or the CPU's counter with the system clock
   std::chrono::nanoseconds epoch_;
   std::vector<ComponentPtr> manifest_components_;  // in manifest order, until start() (then in the directory)
   // Loaded modules by (bytes, memory cap, engine): shared by every component made from them.
