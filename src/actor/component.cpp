@@ -425,9 +425,9 @@ void Component::stop_instance() {
 bool Component::run_batch() {
   batch_.clear();
   if (!mailbox_.take(batch_, kBatch)) return false;  // idle: the mailbox cleared the scheduled flag
-  // Two clock reads per batch (handler_ns, last activity) and two stopwatch reads besides one
-  // per guest call after the first (the first call's deadline, handler_time).
-  const auto t0 = router_.now();
+  // Two stopwatch reads per batch besides one per guest call after the first: they serve
+  // handler_ns, handler_time and the first call's deadline. The runtime's clock is read only
+  // for the last activity of a component that passivates.
   const auto s0 = stopwatch_.now();
   excluded_ = std::chrono::nanoseconds(0);
   batch_refills_ = 0;
@@ -467,8 +467,8 @@ bool Component::run_batch() {
     }
   }
   if (holding_ || (kv_ && kv_->pending())) settle();  // a component without storage pays one test
-  const auto end = router_.now();
-  const auto busy = end - t0 - excluded_;
+  const auto end = stopwatch_.now();
+  const auto busy = end - s0 - excluded_;
   counters_.bump_own(&ComponentCounters::handler_ns, static_cast<std::uint64_t>(std::max<std::int64_t>(0, busy.count())));
   // Slow once a batch used a fuel slice or more per message, or (nested) refilled at all; fast
   // again only after 16 batches in a row that were not.
@@ -479,10 +479,10 @@ bool Component::run_batch() {
     slow_.store(false, std::memory_order_relaxed);
   }
   if (call_started_ != kNever) {
-    counters_.handler_time.record_own(static_cast<std::uint64_t>((stopwatch_.now() - call_started_).count()));
+    counters_.handler_time.record_own(static_cast<std::uint64_t>((end - call_started_).count()));
     call_started_ = kNever;
   }
-  if (active && passivate_after_.count() > 0) last_active_ns_.store(end.count(), std::memory_order_release);
+  if (active && passivate_after_.count() > 0) last_active_ns_.store(router_.now().count(), std::memory_order_release);
   router_.envelopes_done(done);
   batch_.clear();
   // Batch used up: run again later if anything is left (fairness between components).
