@@ -102,6 +102,10 @@ TEST(Ring, MatchesADequeUnderRandomOperations) {
 TEST(Ring, SteadyTrafficDoesNotReallocate) {
   Ring<int> ring;
   for (int i = 0; i < 10; ++i) ring.push_back(int{i});
+  for (int i = 0; i < 100; ++i) {  // across a block boundary: the spare is made
+    ring.push_back(int{i});
+    ring.pop_front();
+  }
   const std::size_t cap = ring.capacity();
   for (int i = 0; i < 100000; ++i) {
     ring.push_back(int{i});
@@ -109,6 +113,31 @@ TEST(Ring, SteadyTrafficDoesNotReallocate) {
     ring.trim();
   }
   EXPECT_EQ(ring.capacity(), cap);
+}
+
+// A backlog that grows moves no queued element (a doubling ring moved them all at each
+// doubling), and once drained keeps at most kKeep slots.
+TEST(Ring, GrowingMovesNoQueuedElement) {
+  struct Moved {
+    int* moves;
+    explicit Moved(int* m) : moves(m) {}
+    Moved(Moved&& o) noexcept : moves(o.moves) { ++*moves; }
+    Moved& operator=(Moved&& o) noexcept {
+      moves = o.moves;
+      ++*moves;
+      return *this;
+    }
+  };
+  int moves = 0;
+  Ring<Moved> ring;
+  for (int round = 0; round < 3; ++round) {
+    moves = 0;
+    for (int i = 0; i < 50000; ++i) ring.push_back(Moved(&moves));
+    EXPECT_EQ(moves, 50000);  // one move in per element, none when blocks are added
+    for (int i = 0; i < 50000; ++i) (void)ring.pop_front();
+    ring.trim();
+    EXPECT_LE(ring.capacity(), Ring<Moved>::kKeep);
+  }
 }
 
 Envelope message(std::size_t bytes, int tag) {

@@ -124,7 +124,8 @@ struct ClusterStats {
   X(throttle_timeouts, "of those, waits that gave up after the longest wait (1 ms)")           \
   X(throttle_skipped, "waits skipped: the consumer was stuck in one batch for 50 ms")         \
   X(helps, "sends that ran their consumer here at once (it waited for a worker, all busy)")    \
-  X(help_batches, "batches run that way, nested in the sender's batch")
+  X(help_batches, "batches run that way, nested in the sender's batch")                        \
+  X(coalesced, "batches that waited (at most 10 us, on an idle worker) for more of a stream")
 
 struct SchedulerStats {
 #define WACTOR_FIELD(name, doc) std::uint64_t name = 0;

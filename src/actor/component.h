@@ -228,6 +228,7 @@ class Component final : public Runnable, private abi::GuestHost {
 
   bool run_batch() override;
   bool helpable() const override { return !slow(); }
+  std::size_t backlog() const override { return mailbox_.depth(); }
   bool run_nested() override {
     nested_ = true;
     struct Reset {

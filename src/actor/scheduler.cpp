@@ -30,7 +30,7 @@ Scheduler::Scheduler(unsigned workers)
   for (unsigned i = 0; i < workers_; ++i) {
     auto w = std::make_unique<Worker>();
     w->index = i;
-    w->seen_batches.assign(workers_, 0);
+    w->seen_gen.assign(workers_, 0);
     w->seen_at.assign(workers_, std::chrono::steady_clock::time_point{});
     w_.push_back(std::move(w));
   }
@@ -84,6 +84,7 @@ void Scheduler::schedule(Runnable* r) {
     // and whatever was in the slot goes to the run queue where idle workers can steal it.
     Worker& w = *w_[c.index];
     bump(w.counts.handoffs);
+    fill_next(w);
     if (Runnable* prev = w.next.exchange(r, std::memory_order_acq_rel)) {
       push_local(w, prev);
     } else {
@@ -98,6 +99,40 @@ void Scheduler::schedule(Runnable* r) {
     injected_.store(inject_.size(), std::memory_order_release);
   }
   wake_one_if_none_searching();
+}
+
+void Scheduler::coalesce(Worker& w, const Runnable* r) {
+  // A consumer fed by a sender on another core that keeps catching up takes one or two
+  // envelopes per batch: its takes and the sender's pushes then pass the mailbox's lines
+  // between the cores at every message, and both slow down (the one-pair collapse,
+  // docs/BENCHMARKS.md). With nothing else to run here, it waits while its stream keeps
+  // coming, so that its next batch takes a few dozen at once. A burst's tail (nothing
+  // arriving) waits at most kCoalesceGap. The depth is looked at once per kCoalesceGap only:
+  // each look takes the line the sender writes at every push.
+  std::size_t depth = r->backlog();
+  if (depth >= kCoalesceBacklog) return;
+  const auto start = std::chrono::steady_clock::now();
+  auto look = start + kCoalesceGap;
+  for (;;) {
+    for (int i = 0; i < 8; ++i) cpu_relax();
+    if (w.size.load(std::memory_order_relaxed) != 0 || w.next.load(std::memory_order_relaxed) != nullptr ||
+        injected_.load(std::memory_order_relaxed) != 0 || stopping_.load(std::memory_order_relaxed)) {
+      return;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now < look) continue;
+    const std::size_t d = r->backlog();
+    if (d >= kCoalesceBacklog || d == depth || now - start >= kCoalesceMax) {
+      bump(w.counts.coalesced);
+      return;
+    }
+    depth = d;
+    look = now + kCoalesceGap;
+  }
+}
+
+void Scheduler::fill_next(Worker& w) {
+  w.next_gen.store(w.next_gen.load(std::memory_order_relaxed) + 1, std::memory_order_release);
 }
 
 void Scheduler::push_local(Worker& w, Runnable* r) {
@@ -189,11 +224,13 @@ void Scheduler::run_claimed(Runnable* consumer, unsigned max_batches) {
     }
   } catch (...) {  // (run_batch handles each envelope's failures; this is for the rest, e.g. bad_alloc)
     c.helping = false;
+    fill_next(w);
     if (Runnable* prev = w.next.exchange(consumer, std::memory_order_acq_rel)) push_local(w, prev);
     throw;
   }
   c.helping = false;
   if (more) {  // it runs after the sender's batch, here, or where a worker takes it (as schedule())
+    fill_next(w);
     if (Runnable* prev = w.next.exchange(consumer, std::memory_order_acq_rel)) {
       push_local(w, prev);
     } else {
@@ -283,14 +320,18 @@ Runnable* Scheduler::steal(Worker& w, std::chrono::steady_clock::time_point now)
         return batch[0];
       }
     }
-    // Its next runnable waits for the end of its batch; take it only when that batch has
-    // run for kNextStealAfter (seen by this worker: the same batch number since then).
-    // Looked at a few times per kNextStealAfter, not at every turn: the owner writes these
-    // lines once per batch, and each look by another core makes its next write a miss.
+    // Its next runnable waits for the end of its batch; take it only when it has waited
+    // there for kNextStealAfter (seen by this worker: the same fill of the slot since then).
+    // A consumer woken by a sender in a long batch thus starts with ~10 µs of messages
+    // queued, not one: woken per message, a consumer that keeps catching up pulls the
+    // mailbox's lines from the sender's core at every send and slows both (the one-pair
+    // collapse: 1-3 messages per batch, docs/BENCHMARKS.md). Looked at a few times per
+    // kNextStealAfter, not at every turn: each look by another core makes the owner's next
+    // write to these lines a miss.
     if (!look_at_next) continue;
-    const std::uint64_t b = o.batches.load(std::memory_order_acquire);
-    if (b != w.seen_batches[v]) {
-      w.seen_batches[v] = b;
+    const std::uint64_t g = o.next_gen.load(std::memory_order_acquire);
+    if (g != w.seen_gen[v]) {
+      w.seen_gen[v] = g;
       w.seen_at[v] = now;
       continue;
     }
@@ -392,7 +433,10 @@ void Scheduler::work(unsigned index) {
     bump(w.counts.batches);
     if (!more) bump(w.counts.drained);
     // Batch used up with work left: behind what else waits here (fairness).
-    if (more) push_local(w, r);
+    if (more) {
+      coalesce(w, r);
+      push_local(w, r);
+    }
   }
   t_current = Current{};
 }

@@ -29,6 +29,8 @@ class Runnable {
   virtual bool run_nested() { return run_batch(); }
   // False once it should not be run nested any more (run_claimed stops). @threadsafe
   virtual bool helpable() const { return true; }
+  // How much work waits for its next batch (a mailbox's depth), if it knows. @threadsafe
+  virtual std::size_t backlog() const { return SIZE_MAX; }
 };
 
 class Scheduler {
@@ -91,6 +93,7 @@ class Scheduler {
   struct alignas(64) Worker {
     // Written by the owner once per batch and per schedule; read by idle workers.
     std::atomic<Runnable*> next{nullptr};
+    std::atomic<std::uint64_t> next_gen{0};  // bumped each time the owner fills `next` (steal())
     std::atomic<std::uint64_t> batches{0};
     std::atomic<const Runnable*> running{nullptr};  // the batch running now
     std::atomic<bool> throttling{false};           // in throttle(), waiting for another worker
@@ -99,7 +102,7 @@ class Scheduler {
     std::deque<Runnable*> queue;
     std::atomic<std::size_t> size{0};  // queue.size(), readable without the lock
     // Owner only: what this worker last saw of each other worker (see steal()).
-    alignas(64) std::vector<std::uint64_t> seen_batches;
+    alignas(64) std::vector<std::uint64_t> seen_gen;
     std::vector<std::chrono::steady_clock::time_point> seen_at;
     std::chrono::steady_clock::time_point next_looked{};  // when steal() last looked at next slots
     unsigned index = 0;
@@ -124,6 +127,10 @@ class Scheduler {
   bool take_queued(Worker& w, Runnable* r);
   Runnable* steal(Worker& w, std::chrono::steady_clock::time_point now);
   void push_local(Worker& w, Runnable* r);
+  // Before the owner puts a runnable in its `next` slot: a new fill for thieves to time.
+  static void fill_next(Worker& w);
+  // After a batch of `r` that left a little work, on a worker with nothing else to run.
+  void coalesce(Worker& w, const Runnable* r);
   bool visible_work(bool count_next) const;
   void wake_one_if_none_searching();
   bool try_start_spinning();
@@ -131,9 +138,14 @@ class Scheduler {
   // the caller's worker, or nullptr if the caller is not in a batch of this scheduler.
   Worker* consumer_worker(const Runnable* consumer, Worker** self) const;
 
-  // A worker may take another's `next` runnable once that worker's batch ran this long.
+  // A worker may take another's `next` runnable once it has waited there this long.
   static constexpr std::chrono::microseconds kNextStealAfter{10};
   static constexpr std::chrono::microseconds kSpinBeforeSleep{50};
+  // coalesce(): a runnable that left fewer than kCoalesceBacklog envelopes waits for more
+  // while they keep coming (one at least every kCoalesceGap), for at most kCoalesceMax.
+  static constexpr std::size_t kCoalesceBacklog = 32;
+  static constexpr std::chrono::microseconds kCoalesceMax{10};
+  static constexpr std::chrono::nanoseconds kCoalesceGap{1000};
   static constexpr unsigned kMaxNextRuns = 8;     // then the run queue goes first (fairness)
   static constexpr std::uint32_t kInjectEvery = 61;  // ticks between looks at the injection queue
   static constexpr std::chrono::microseconds kThrottleMax{1000};  // per throttle() call
