@@ -329,5 +329,37 @@ TEST(Scheduler, TwoWorkersDoNotThrottleOnEachOther) {
   s.stop();
 }
 
+// Scheduler::coalesce: after a batch that left a little work, on a worker with nothing else
+// to run, the worker waits a few microseconds for more before the next batch; a runnable that
+// left a full batch's worth runs again at once.
+class Streamed : public Runnable {
+ public:
+  Streamed(std::size_t backlog, int batches) : backlog_(backlog), left_(batches) {}
+  bool run_batch() override {
+    runs_.fetch_add(1);
+    return --left_ > 0;
+  }
+  std::size_t backlog() const override { return backlog_; }
+  std::atomic<int> runs_{0};
+
+ private:
+  const std::size_t backlog_;
+  int left_;
+};
+
+TEST(Scheduler, ASmallBacklogOnAnIdleWorkerWaitsForMoreAFullOneDoesNot) {
+  Scheduler s(1);
+  s.start();
+  Streamed small(1, 3);  // its backlog never grows (a burst's tail): each wait ends soon
+  s.schedule(&small);
+  ASSERT_TRUE(eventually([&] { return small.runs_.load() == 3; }));
+  EXPECT_EQ(s.stats().coalesced, 2u);  // after each batch that said "more"
+  Streamed full(Scheduler::kCoalesceBacklog, 3);
+  s.schedule(&full);
+  ASSERT_TRUE(eventually([&] { return full.runs_.load() == 3; }));
+  EXPECT_EQ(s.stats().coalesced, 2u);
+  s.stop();
+}
+
 }  // namespace
 }  // namespace wactor::actor

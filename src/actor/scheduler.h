@@ -74,6 +74,11 @@ class Scheduler {
   // allowed now), and run_claimed() must follow at once on the same thread. @threadsafe
   [[nodiscard]] bool claim(Runnable* consumer, bool look_elsewhere = false);
   void run_claimed(Runnable* consumer, unsigned max_batches);
+  // coalesce(): a runnable that left fewer than kCoalesceBacklog envelopes waits for more
+  // while they keep coming (one at least every kCoalesceGap), for at most kCoalesceMax.
+  static constexpr std::size_t kCoalesceBacklog = 32;
+  static constexpr std::chrono::microseconds kCoalesceMax{10};
+  static constexpr std::chrono::nanoseconds kCoalesceGap{1000};
   // The backlog past which a sender helps (an eighth of what makes it throttle).
   static constexpr std::size_t kHelpBacklog = 512;
   // Workers parked now (for tests and metrics). @threadsafe
@@ -141,11 +146,6 @@ class Scheduler {
   // A worker may take another's `next` runnable once it has waited there this long.
   static constexpr std::chrono::microseconds kNextStealAfter{10};
   static constexpr std::chrono::microseconds kSpinBeforeSleep{50};
-  // coalesce(): a runnable that left fewer than kCoalesceBacklog envelopes waits for more
-  // while they keep coming (one at least every kCoalesceGap), for at most kCoalesceMax.
-  static constexpr std::size_t kCoalesceBacklog = 32;
-  static constexpr std::chrono::microseconds kCoalesceMax{10};
-  static constexpr std::chrono::nanoseconds kCoalesceGap{1000};
   static constexpr unsigned kMaxNextRuns = 8;     // then the run queue goes first (fairness)
   static constexpr std::uint32_t kInjectEvery = 61;  // ticks between looks at the injection queue
   static constexpr std::chrono::microseconds kThrottleMax{1000};  // per throttle() call
