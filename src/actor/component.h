@@ -60,7 +60,8 @@ struct ComponentCounters {
     (this->*c).fetch_add(n, std::memory_order_relaxed);
   }
   // For the counters only the component's running handlers write (messages_handled,
-  // callbacks_handled, handler_ns, handler_time): see AtomicHistogram::record_own.
+  // callbacks_handled, handler_ns, handler_time; not messages_sent, which the timer thread
+  // bumps too for send-after): see AtomicHistogram::record_own.
   void bump_own(std::atomic<std::uint64_t> ComponentCounters::*c, std::uint64_t n = 1) {
     auto& a = this->*c;
     a.store(a.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
@@ -78,12 +79,12 @@ class Edges {
     auto& s = slots_[(target ^ (target >> 32)) % kSlots];
     const std::uint64_t t = s.target.load(std::memory_order_relaxed);
     if (t == target) {
-      s.messages.fetch_add(1, std::memory_order_relaxed);
+      s.messages.store(s.messages.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     } else if (t == 0) {
       s.messages.store(1, std::memory_order_relaxed);
       s.target.store(target, std::memory_order_release);
     } else {
-      others_.fetch_add(1, std::memory_order_relaxed);
+      others_.store(others_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     }
   }
   // (target handle, messages) of every claimed slot, then (0, the others' count).

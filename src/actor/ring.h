@@ -16,10 +16,12 @@ namespace wactor::actor {
 template <typename T>
 class Ring {
  public:
-  // Elements per block. An emptied ring keeps one block (steady traffic allocates nothing:
-  // a block emptied at the front is kept as a spare for the back) and frees the rest.
+  // Elements per block. Blocks emptied at the front are kept as spares for the back (up to
+  // kSpares: a consumer that takes 64 envelopes at once empties four), so a stream allocates
+  // nothing; an emptied ring keeps one block and frees the rest.
   static constexpr std::size_t kBlock = 16;
   static constexpr std::size_t kKeep = kBlock;
+  static constexpr std::size_t kSpares = 8;
 
   Ring() = default;
   Ring(const Ring&) = delete;
@@ -27,14 +29,14 @@ class Ring {
   ~Ring() {
     while (size_ > 0) pop_front();
     for (std::size_t k = 0; k < count_; ++k) free_block(block(k));
-    free_block(spare_);
+    while (spares_ > 0) free_block(spare_[--spares_]);
     delete[] map_;
   }
 
   std::size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
   // Slots allocated (blocks in use and the spare).
-  std::size_t capacity() const { return (count_ + (spare_ ? 1 : 0)) * kBlock; }
+  std::size_t capacity() const { return (count_ + spares_) * kBlock; }
 
   T& operator[](std::size_t i) { return *at(head_ + i); }
   const T& operator[](std::size_t i) const { return *at(head_ + i); }
@@ -83,12 +85,11 @@ class Ring {
     for (; first != last; ++first) push_back(std::move(*first));
     for (auto it = rest.rbegin(); it != rest.rend(); ++it) push_back(std::move(*it));
   }
-  // After elements were taken: an empty ring frees its spare block and a large block map.
+  // After elements were taken: an empty ring frees its spare blocks and a large block map.
   void trim() {
     if (size_ != 0) return;
     assert(count_ <= 1);
-    free_block(spare_);
-    spare_ = nullptr;
+    while (spares_ > 0) free_block(spare_[--spares_]);
     if (mcap_ > kMinMap) {
       T** map = new T*[kMinMap];
       if (count_ > 0) map[0] = block(0);
@@ -114,7 +115,7 @@ class Ring {
   // Adds a block at the front or the back of the map (the spare if there is one).
   void add_block(bool front) {
     if (count_ == mcap_) grow_map();
-    T* b = spare_ ? std::exchange(spare_, nullptr) : new_block();
+    T* b = spares_ > 0 ? spare_[--spares_] : new_block();
     if (front) {
       mhead_ = (mhead_ + mcap_ - 1) & (mcap_ - 1);
       map_[mhead_] = b;
@@ -127,8 +128,8 @@ class Ring {
     T* b = block(0);
     mhead_ = (mhead_ + 1) & (mcap_ - 1);
     --count_;
-    if (spare_ == nullptr) {
-      spare_ = b;
+    if (spares_ < kSpares) {
+      spare_[spares_++] = b;
     } else {
       free_block(b);
     }
@@ -157,7 +158,8 @@ class Ring {
   std::size_t mcap_ = 0;
   std::size_t mhead_ = 0;   // map index of the first block
   std::size_t count_ = 0;   // blocks in use
-  T* spare_ = nullptr;      // one emptied block kept for the next add_block
+  T* spare_[kSpares] = {};  // emptied blocks kept for the next add_block
+  std::size_t spares_ = 0;
   std::size_t head_ = 0;    // slot of the first element in the first block
   std::size_t size_ = 0;
 };
