@@ -85,10 +85,12 @@ void Scheduler::schedule(Runnable* r) {
     Worker& w = *w_[c.index];
     bump(w.counts.handoffs);
     fill_next(w);
-    if (Runnable* prev = w.next.exchange(r, std::memory_order_acq_rel)) {
+    // seq_cst: the exchange orders the slot's new runnable before the look at sleeping_
+    // as the fence in wake_one_if_none_searching would (a locked xchg on x86 either way).
+    if (Runnable* prev = w.next.exchange(r, std::memory_order_seq_cst)) {
       push_local(w, prev);
     } else {
-      wake_one_if_none_searching();  // someone must watch in case this batch runs long
+      wake_one_if_none_searching(true);  // someone must watch in case this batch runs long
     }
     return;
   }
@@ -147,12 +149,13 @@ void Scheduler::push_local(Worker& w, Runnable* r) {
   if (n >= 2 || w.next.load(std::memory_order_relaxed) != nullptr) wake_one_if_none_searching();
 }
 
-void Scheduler::wake_one_if_none_searching() {
+void Scheduler::wake_one_if_none_searching(bool after_seq_cst_write) {
   // Pairs with the fence in search(): either the parking worker sees the work just queued,
-  // or this sees it parking.
-  std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (sleeping_.load(std::memory_order_relaxed) == 0) return;
-  if (spinning_.load(std::memory_order_relaxed) != 0) {
+  // or this sees it parking. A caller whose write of that work was a seq_cst operation needs
+  // no fence: its seq_cst loads below come after it in the single total order.
+  if (!after_seq_cst_write) std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (sleeping_.load(std::memory_order_seq_cst) == 0) return;
+  if (spinning_.load(std::memory_order_seq_cst) != 0) {
     count(&Counts::wakes_skipped);
     return;
   }

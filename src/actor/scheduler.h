@@ -137,7 +137,7 @@ class Scheduler {
   // After a batch of `r` that left a little work, on a worker with nothing else to run.
   void coalesce(Worker& w, const Runnable* r);
   bool visible_work(bool count_next) const;
-  void wake_one_if_none_searching();
+  void wake_one_if_none_searching(bool after_seq_cst_write = false);
   bool try_start_spinning();
   // The worker running `consumer` now, if it is not the caller's and not throttling itself;
   // the caller's worker, or nullptr if the caller is not in a batch of this scheduler.
