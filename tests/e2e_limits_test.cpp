@@ -47,8 +47,9 @@ TEST_P(Limits, DeadlineFollowsTheInjectedClock) {
 }
 
 // With the system clock the deadline runs on the stopwatch (the CPU's counter where usable):
-// the loop is stopped no earlier than its deadline by steady_clock, and its handler_time
-// (the same stopwatch) lies between the deadline and the time measured around it all.
+// the loop is stopped no earlier than its deadline by steady_clock (a stopwatch running fast
+// fails the upper bound: its handler_time, on the same stopwatch, would exceed the span
+// measured around it all). A stopwatch running slow is Stopwatch.*'s to catch.
 TEST_P(Limits, WithTheSystemClockALoopRunsItsWholeDeadlineAndNoMore) {
   start({probe("alice"), limited("looper", {0, 100ms, 0})});
   ASSERT_TRUE(runtime->wait_idle(30s));  // its init call is timed too: counted out below

@@ -2,6 +2,9 @@
 // run on every engine.
 #include <gtest/gtest.h>
 
+#include <thread>
+#include <vector>
+
 #include "test_support.h"
 #include "wactor/engine.h"
 #include "wactor/runtime.h"
@@ -22,6 +25,33 @@ TEST_P(Messaging, FireAndForgetDeliversSenderAndPayload) {
   EXPECT_EQ(collector.logs_matching("^alice: send rc=0$").size(), 1u);
   EXPECT_EQ(collector.logs_matching("^bob: msg from=alice req=0 payload=hello, bob$").size(), 1u);
   EXPECT_EQ(runtime->stats("bob")->messages_handled, 1u);
+}
+
+// The graph's edges count every message: a component's own (one writer, its handlers) and
+// the host's, posted from many threads at once (counted under a lock: Edges::count is a
+// load and a store, for one writer at a time).
+TEST_P(Messaging, EdgesCountEverySendAndEveryPostFromManyThreads) {
+  start({probe("alice"), probe("bob")});
+  constexpr int kThreads = 4, kPosts = 300;
+  {
+    std::vector<std::jthread> posters;
+    for (int t = 0; t < kThreads; ++t) {
+      posters.emplace_back([&] {
+        for (int i = 0; i < kPosts; ++i) ASSERT_EQ(runtime->post("bob", "x"), 0);
+      });
+    }
+  }
+  post("alice", "send bob one");
+  post("alice", "send bob two");
+  ASSERT_TRUE(runtime->wait_idle(30s));
+  std::uint64_t from_host = 0, from_alice = 0;
+  for (const auto& e : runtime->edges()) {
+    if (e.to != "bob") continue;
+    if (e.from == "$host") from_host += e.messages;
+    if (e.from == "alice") from_alice += e.messages;
+  }
+  EXPECT_EQ(from_host, static_cast<std::uint64_t>(kThreads * kPosts));
+  EXPECT_EQ(from_alice, 2u);
 }
 
 TEST_P(Messaging, RequestResponseCallbackGetsSameIdAndPayload) {

@@ -156,6 +156,12 @@ bool Component::take_event() {
   return false;
 }
 
+namespace {
+// A measured span as a count: never negative (a span that excluded helping time measured
+// apart could come out a little below 0).
+std::uint64_t span_ns(std::chrono::nanoseconds d) { return static_cast<std::uint64_t>(std::max<std::int64_t>(0, d.count())); }
+}  // namespace
+
 void Component::arm(std::chrono::milliseconds deadline) {
   const std::int64_t budget = limits_.fuel ? static_cast<std::int64_t>(limits_.fuel) : INT64_MAX;
   armed_deadline_ = deadline;
@@ -170,7 +176,7 @@ void Component::arm(std::chrono::milliseconds deadline) {
   // previous call of this batch ends where this one starts); the first message of a batch
   // reuses the batch's own read (taken just before: the deadline can only start earlier).
   const auto now = clock_hint_ != kNever ? std::exchange(clock_hint_, kNever) : stopwatch_.now();
-  if (call_started_ != kNever) counters_.handler_time.record_own(static_cast<std::uint64_t>((now - call_started_).count()));
+  if (call_started_ != kNever) counters_.handler_time.record_own(span_ns(now - call_started_));
   call_started_ = now;
   deadline_at_ = deadline.count() ? now + deadline : kNever;
   // The first slice goes straight into the guest's counter (no refill call for a short
@@ -469,7 +475,7 @@ bool Component::run_batch() {
   if (holding_ || (kv_ && kv_->pending())) settle();  // a component without storage pays one test
   const auto end = stopwatch_.now();
   const auto busy = end - s0 - excluded_;
-  counters_.bump_own(&ComponentCounters::handler_ns, static_cast<std::uint64_t>(std::max<std::int64_t>(0, busy.count())));
+  counters_.bump_own(&ComponentCounters::handler_ns, span_ns(busy));
   // Slow once a batch used a fuel slice or more per message, or (nested) refilled at all; fast
   // again only after 16 batches in a row that were not.
   if (done > 0 && (batch_refills_ >= done || (nested_ && batch_refills_ > 0))) {
@@ -479,7 +485,7 @@ bool Component::run_batch() {
     slow_.store(false, std::memory_order_relaxed);
   }
   if (call_started_ != kNever) {
-    counters_.handler_time.record_own(static_cast<std::uint64_t>((end - call_started_).count()));
+    counters_.handler_time.record_own(span_ns(end - call_started_));
     call_started_ = kNever;
   }
   if (active && passivate_after_.count() > 0) last_active_ns_.store(router_.now().count(), std::memory_order_release);

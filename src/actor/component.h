@@ -74,6 +74,8 @@ struct ComponentCounters {
 // (its handlers run one at a time), read at any time.
 class Edges {
  public:
+  // One writer at a time (a load and a store per count, no locked add): a component's own
+  // handlers; the runtime's "$host" and "$http" edges are counted under a mutex.
   static constexpr std::size_t kSlots = 8;
   void count(std::uint64_t target) {
     auto& s = slots_[(target ^ (target >> 32)) % kSlots];

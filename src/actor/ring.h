@@ -7,6 +7,7 @@
 
 #include <cassert>
 #include <cstddef>
+#include <iterator>
 #include <new>
 #include <utility>
 #include <vector>
@@ -79,6 +80,10 @@ class Ring {
   template <typename It>
   void insert(std::size_t at_index, It first, It last) {
     if (first == last) return;
+    // Everything that allocates first (blocks for the grown queue, the buffer for the tail):
+    // a failure leaves the queue as it was; the moves after it do not throw.
+    const auto n = static_cast<std::size_t>(std::distance(first, last));
+    while (count_ * kBlock < head_ + size_ + n) add_block(false);
     std::vector<T> rest;
     rest.reserve(size_ - at_index);
     while (size_ > at_index) rest.push_back(pop_back());
@@ -88,7 +93,7 @@ class Ring {
   // After elements were taken: an empty ring frees its spare blocks and a large block map.
   void trim() {
     if (size_ != 0) return;
-    assert(count_ <= 1);
+    while (count_ > 1) drop_front_block();  // e.g. blocks an insert() added before it failed
     while (spares_ > 0) free_block(spare_[--spares_]);
     if (mcap_ > kMinMap) {
       T** map = new T*[kMinMap];

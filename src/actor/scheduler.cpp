@@ -110,19 +110,19 @@ void Scheduler::coalesce(Worker& w, const Runnable* r) {
   // docs/BENCHMARKS.md). With nothing else to run here, it waits while its stream keeps
   // coming, so that its next batch takes a few dozen at once. A burst's tail (nothing
   // arriving) waits at most kCoalesceGap. The depth is looked at once per kCoalesceGap only:
-  // each look takes the line the sender writes at every push.
+  // each look takes the line the sender writes at every push. Not with more workers than
+  // cores (the sender may need this core), and never while other work waits anywhere.
+  if (oversubscribed_) return;
   std::size_t depth = r->backlog();
   if (depth >= kCoalesceBacklog) return;
   const auto start = std::chrono::steady_clock::now();
   auto look = start + kCoalesceGap;
   for (;;) {
     for (int i = 0; i < 8; ++i) cpu_relax();
-    if (w.size.load(std::memory_order_relaxed) != 0 || w.next.load(std::memory_order_relaxed) != nullptr ||
-        injected_.load(std::memory_order_relaxed) != 0 || stopping_.load(std::memory_order_relaxed)) {
-      return;
-    }
+    if (injected_.load(std::memory_order_relaxed) != 0 || stopping_.load(std::memory_order_relaxed)) return;
     const auto now = std::chrono::steady_clock::now();
     if (now < look) continue;
+    if (visible_work(false)) return;  // queued at another worker: this one should steal it
     const std::size_t d = r->backlog();
     if (d >= kCoalesceBacklog || d == depth || now - start >= kCoalesceMax) {
       bump(w.counts.coalesced);

@@ -1,6 +1,7 @@
 #include "actor/stopwatch.h"
 
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -13,13 +14,16 @@ struct Pair {
   std::int64_t ns;
 };
 
+// Wider than this (in counter ticks: ~1-4 µs at 1-4 GHz), a bracket is not used.
+constexpr std::uint64_t kMaxBracket = 4000;
+
 // A steady_clock reading and the counter at the same moment: the reading is bracketed by two
 // counter reads, and the tightest bracket of a few tries is kept (a preemption in between
-// would otherwise skew the rate).
+// would otherwise skew the rate). ticks 0: no bracket was tight enough.
 Pair paired_reading() {
   Pair best{0, 0};
-  std::uint64_t best_gap = UINT64_MAX;
-  for (int i = 0; i < 16; ++i) {
+  std::uint64_t best_gap = kMaxBracket;
+  for (int i = 0; i < 32; ++i) {
     const std::uint64_t a = __rdtsc();
     const std::int64_t ns = std::chrono::steady_clock::now().time_since_epoch().count();
     const std::uint64_t b = __rdtsc();
@@ -37,11 +41,28 @@ bool kernel_uses_tsc() {
   return static_cast<bool>(f >> source) && source == "tsc";
 }
 
+// The counter runs at a constant rate, and on in deep sleep states (an invariant TSC).
+bool invariant_tsc() {
+  std::ifstream f("/proc/cpuinfo");
+  for (std::string line; std::getline(f, line);) {
+    if (!line.starts_with("flags")) continue;  // the first CPU's flags line
+    std::istringstream words(line);
+    bool constant = false, nonstop = false;
+    for (std::string w; words >> w;) {
+      constant = constant || w == "constant_tsc";
+      nonstop = nonstop || w == "nonstop_tsc";
+    }
+    return constant && nonstop;
+  }
+  return false;
+}
+
 std::uint64_t calibrate() {
-  if (!kernel_uses_tsc()) return 0;
+  if (!kernel_uses_tsc() || !invariant_tsc()) return 0;
   const Pair p0 = paired_reading();
-  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
   const Pair p1 = paired_reading();
+  if (p0.ticks == 0 || p1.ticks == 0) return 0;  // no tight bracket: preempted throughout
   if (p1.ticks <= p0.ticks || p1.ns <= p0.ns) return 0;
   const double ns_per_tick =
       static_cast<double>(p1.ns - p0.ns) / static_cast<double>(p1.ticks - p0.ticks);

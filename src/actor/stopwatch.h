@@ -31,7 +31,10 @@ class Stopwatch {
   [[nodiscard]] time_point now() const {
 #if defined(__x86_64__)
     if (mult_ != 0) {
-      const auto ticks = static_cast<unsigned __int128>(__rdtsc() - base_);
+      // Signed: a core whose counter is a little behind the one that read base_ gives 0,
+      // not 2^64 ticks.
+      const auto d = static_cast<std::int64_t>(__rdtsc() - base_);
+      const auto ticks = static_cast<unsigned __int128>(d > 0 ? d : 0);
       return time_point(duration(static_cast<rep>((ticks * mult_) >> 32)));
     }
 #endif

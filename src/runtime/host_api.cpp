@@ -48,7 +48,7 @@ std::int64_t Runtime::Impl::host_request_as(HostRequest r, HostReplyFn done) {
     if (table_.take(added.id)) return refused(pushed == actor::Mailbox::Push::kFull ? abi::kQueueFull : abi::kNotFound);
     return added.id;  // ended meanwhile (timed out): its callback is on its way
   }
-  (http ? http_edges_ : host_edges_).count(handle);
+  count_host_edge(http, handle);
   if (added.earliest) wake_timer();
   return added.id;
 }

@@ -179,10 +179,11 @@ void Runtime::Impl::help(actor::Component& from, actor::Component& to) {
   // Other workers' queues (a lock each) are searched only every kHelpBacklog sends or so: a
   // consumer running elsewhere is not queued anywhere, and each send would look in vain.
   if (!scheduler_.claim(&to, depth % actor::Scheduler::kHelpBacklog == 1)) return;
-  const auto t0 = now();
+  // Timed on the stopwatch: what is excluded is taken off the sender's stopwatch spans.
+  const auto t0 = stopwatch_.now();
   // About what is queued now, in batches of 64: the backlog ends in this core's cache.
   scheduler_.run_claimed(&to, static_cast<unsigned>(depth / 64));
-  from.exclude(now() - t0);
+  from.exclude(stopwatch_.now() - t0);
 }
 
 std::int64_t Runtime::Impl::request(actor::Component& from, std::string_view target,

@@ -219,7 +219,7 @@ std::int32_t Runtime::Impl::post(std::string_view target, std::string payload) {
   const auto pushed = deliver(to, target, std::move(e));
   if (pushed == actor::Mailbox::Push::kFull) return abi::kQueueFull;
   if (pushed == actor::Mailbox::Push::kClosed) return abi::kNotFound;
-  host_edges_.count(to->handle());
+  count_host_edge(false, to->handle());
   return abi::kOk;
 }
 

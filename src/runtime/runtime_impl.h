@@ -282,8 +282,14 @@ class Runtime::Impl final : public actor::Router {
   std::vector<std::unique_ptr<ModuleTemplate>> templates_;  // fixed once the runtime is created
   messaging::CorrelationTable table_;
   runtime::HostRequests host_requests_;
+  // Edges::count has one writer at a time: the host's and HTTP's come from any thread.
+  std::mutex host_edges_mu_;
   actor::Edges host_edges_;  // "$host" (post, control API requests)
   actor::Edges http_edges_;  // "$http" (ingress)
+  void count_host_edge(bool http, std::uint64_t handle) {
+    std::lock_guard lock(host_edges_mu_);
+    (http ? http_edges_ : host_edges_).count(handle);
+  }
   actor::AtomicHistogram host_request_time_;
   // Ends a request the host made (complete() for requester kHostRequester).
   void complete_host(const messaging::PendingRequest& r, std::int32_t status, std::string payload);
