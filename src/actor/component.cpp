@@ -455,7 +455,7 @@ bool Component::run_batch() {
     // What the host does on its own (health polls, idle checks) is not activity.
     active = active || (e.kind != Envelope::Kind::kHealth && e.kind != Envelope::Kind::kPassivate);
     // Only a message or a callback arms a guest call at once; control envelopes (an instance
-    // to make first) read the clock themselves.
+    // to make first) read the stopwatch themselves.
     if (done == 1 && (e.kind == Envelope::Kind::kMessage || e.kind == Envelope::Kind::kCallback)) clock_hint_ = s0;
     try {
       handle(e);

@@ -43,9 +43,8 @@ struct AtomicHistogram {
   // For a histogram only its component's running handlers write (one worker at a time, handed
   // over by the scheduler): a load and a store each, no locked read-modify-write per call.
   void record_own(std::uint64_t ns) {
-    auto& c = counts[Histogram::bucket(ns)];
-    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    sum_ns.store(sum_ns.load(std::memory_order_relaxed) + ns, std::memory_order_relaxed);
+    own_add(counts[Histogram::bucket(ns)]);
+    own_add(sum_ns, ns);
   }
   [[nodiscard]] Histogram snapshot() const;
 };
@@ -62,31 +61,27 @@ struct ComponentCounters {
   // For the counters only the component's running handlers write (messages_handled,
   // callbacks_handled, handler_ns, handler_time; not messages_sent, which the timer thread
   // bumps too for send-after): see AtomicHistogram::record_own.
-  void bump_own(std::atomic<std::uint64_t> ComponentCounters::*c, std::uint64_t n = 1) {
-    auto& a = this->*c;
-    a.store(a.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-  }
+  void bump_own(std::atomic<std::uint64_t> ComponentCounters::*c, std::uint64_t n = 1) { own_add(this->*c, n); }
   [[nodiscard]] ComponentStats snapshot() const;
 };
 
 // Who a component sends to (the dashboard's graph): the first kSlots distinct targets get a
-// slot each, the rest are counted together. Written only by the component's own worker
-// (its handlers run one at a time), read at any time.
+// slot each, the rest are counted together. One writer at a time (own_add: no locked add):
+// the component's own handlers; the runtime's "$host" and "$http" edges are counted under a
+// mutex. Read at any time.
 class Edges {
  public:
-  // One writer at a time (a load and a store per count, no locked add): a component's own
-  // handlers; the runtime's "$host" and "$http" edges are counted under a mutex.
   static constexpr std::size_t kSlots = 8;
   void count(std::uint64_t target) {
     auto& s = slots_[(target ^ (target >> 32)) % kSlots];
     const std::uint64_t t = s.target.load(std::memory_order_relaxed);
     if (t == target) {
-      s.messages.store(s.messages.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+      own_add(s.messages);
     } else if (t == 0) {
       s.messages.store(1, std::memory_order_relaxed);
       s.target.store(target, std::memory_order_release);
     } else {
-      others_.store(others_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+      own_add(others_);
     }
   }
   // (target handle, messages) of every claimed slot, then (0, the others' count).

@@ -84,14 +84,7 @@ void Scheduler::schedule(Runnable* r) {
     // and whatever was in the slot goes to the run queue where idle workers can steal it.
     Worker& w = *w_[c.index];
     bump(w.counts.handoffs);
-    fill_next(w);
-    // seq_cst: the exchange orders the slot's new runnable before the look at sleeping_
-    // as the fence in wake_one_if_none_searching would (a locked xchg on x86 either way).
-    if (Runnable* prev = w.next.exchange(r, std::memory_order_seq_cst)) {
-      push_local(w, prev);
-    } else {
-      wake_one_if_none_searching(true);  // someone must watch in case this batch runs long
-    }
+    to_next(w, r);
     return;
   }
   count(&Counts::injected);
@@ -133,8 +126,15 @@ void Scheduler::coalesce(Worker& w, const Runnable* r) {
   }
 }
 
-void Scheduler::fill_next(Worker& w) {
+void Scheduler::to_next(Worker& w, Runnable* r) {
   w.next_gen.store(w.next_gen.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+  // seq_cst: the exchange orders the slot's new runnable before the look at sleeping_
+  // as the fence in wake_one_if_none_searching would (a locked xchg on x86 either way).
+  if (Runnable* prev = w.next.exchange(r, std::memory_order_seq_cst)) {
+    push_local(w, prev);
+  } else {
+    wake_one_if_none_searching(true);  // someone must watch in case this batch runs long
+  }
 }
 
 void Scheduler::push_local(Worker& w, Runnable* r) {
@@ -227,19 +227,12 @@ void Scheduler::run_claimed(Runnable* consumer, unsigned max_batches) {
     }
   } catch (...) {  // (run_batch handles each envelope's failures; this is for the rest, e.g. bad_alloc)
     c.helping = false;
-    fill_next(w);
-    if (Runnable* prev = w.next.exchange(consumer, std::memory_order_acq_rel)) push_local(w, prev);
+    to_next(w, consumer);
     throw;
   }
   c.helping = false;
-  if (more) {  // it runs after the sender's batch, here, or where a worker takes it (as schedule())
-    fill_next(w);
-    if (Runnable* prev = w.next.exchange(consumer, std::memory_order_acq_rel)) {
-      push_local(w, prev);
-    } else {
-      wake_one_if_none_searching();
-    }
-  }
+  // It runs after the sender's batch, here, or where a worker takes it (as schedule()).
+  if (more) to_next(w, consumer);
 }
 
 Scheduler::Worker* Scheduler::consumer_worker(const Runnable* consumer, Worker** self) const {

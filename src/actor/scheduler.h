@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "actor/own_counter.h"
 #include "actor/spin_lock.h"
 #include "wactor/metrics.h"
 
@@ -122,7 +123,7 @@ class Scheduler {
 
   // Counts one event: on the calling worker's own counters, or (another thread) on outside_.
   void count(Counter c);
-  static void bump(std::atomic<std::uint64_t>& c) { c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
+  static void bump(std::atomic<std::uint64_t>& c) { own_add(c); }
 
   void work(unsigned index);
   Runnable* next_local(Worker& w);
@@ -132,8 +133,9 @@ class Scheduler {
   bool take_queued(Worker& w, Runnable* r);
   Runnable* steal(Worker& w, std::chrono::steady_clock::time_point now);
   void push_local(Worker& w, Runnable* r);
-  // Before the owner puts a runnable in its `next` slot: a new fill for thieves to time.
-  static void fill_next(Worker& w);
+  // Puts `r` in w's next slot (called by w's owner): a new fill for thieves to time; what
+  // was there goes to the run queue, or else a parked worker is woken to watch the slot.
+  void to_next(Worker& w, Runnable* r);
   // After a batch of `r` that left a little work, on a worker with nothing else to run.
   void coalesce(Worker& w, const Runnable* r);
   bool visible_work(bool count_next) const;
