@@ -35,6 +35,7 @@ ComponentStats ComponentCounters::snapshot() const {
 #define WACTOR_LOAD(name, doc) s.name = name.load(std::memory_order_relaxed);
   WACTOR_COUNTERS(WACTOR_LOAD)
 #undef WACTOR_LOAD
+  s.messages_sent += messages_sent_by_timers.load(std::memory_order_relaxed);
   s.handler_time = handler_time.snapshot();
   s.request_time = request_time.snapshot();
   return s;

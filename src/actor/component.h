@@ -55,12 +55,14 @@ struct ComponentCounters {
 #undef WACTOR_ATOMIC
   AtomicHistogram handler_time;
   AtomicHistogram request_time;
+  // Sends of send-after timers (the timer thread's): added to messages_sent in snapshot().
+  std::atomic<std::uint64_t> messages_sent_by_timers{0};
   void bump(std::atomic<std::uint64_t> ComponentCounters::*c, std::uint64_t n = 1) {
     (this->*c).fetch_add(n, std::memory_order_relaxed);
   }
-  // For the counters only the component's running handlers write (messages_handled,
-  // callbacks_handled, handler_ns, handler_time; not messages_sent, which the timer thread
-  // bumps too for send-after): see AtomicHistogram::record_own.
+  // For the counters only the component's running handlers (and the outputs they held, sent
+  // in the same batch: Component::settle) write: messages_handled, callbacks_handled,
+  // messages_sent, handler_ns, handler_time. See AtomicHistogram::record_own.
   void bump_own(std::atomic<std::uint64_t> ComponentCounters::*c, std::uint64_t n = 1) { own_add(this->*c, n); }
   [[nodiscard]] ComponentStats snapshot() const;
 };

@@ -11,6 +11,7 @@
 
 #include "actor/envelope.h"
 #include "actor/ring.h"
+#include "actor/scheduler.h"
 #include "actor/spin_lock.h"
 #include "sandbox/allowance.h"
 
@@ -41,9 +42,9 @@ class Mailbox {
     if (!bypass_capacity) {
       if (queue_.size() >= capacity_) return Push::kFull;
       if (max_bytes_ && !queue_.empty() && bytes_ + w > max_bytes_) return Push::kFull;
-      if (host_bytes_ && !host_bytes_->take(w)) return Push::kFull;
+      if (host_bytes_ && !host_bytes_->take(w, host_slot())) return Push::kFull;
     } else if (host_bytes_) {
-      host_bytes_->force(w);
+      host_bytes_->force(w, host_slot());
     }
     bytes_ += w;
     queue_.push_back(std::move(e));
@@ -103,7 +104,7 @@ class Mailbox {
     queue_.trim();
     depth_.store(queue_.size(), std::memory_order_relaxed);
     bytes_ -= w;
-    if (host_bytes_) host_bytes_->give(w);
+    if (host_bytes_) host_bytes_->give(w, host_slot());
     front_since_take_ = 0;
     if (urgent_.load(std::memory_order_relaxed)) urgent_.store(false, std::memory_order_relaxed);
     return true;
@@ -171,7 +172,12 @@ class Mailbox {
  private:
   void add_bytes(std::uint64_t w) {
     bytes_ += w;
-    if (host_bytes_) host_bytes_->force(w);
+    if (host_bytes_) host_bytes_->force(w, host_slot());
+  }
+  // The calling worker's credit in the host allowance, if it has one.
+  int host_slot() const {
+    const auto id = Scheduler::current_worker();
+    return host_bytes_->slot(id.pool, id.index);
   }
 
   void note_front() {

@@ -8,8 +8,9 @@
 
 namespace wactor::actor {
 
-inline void own_add(std::atomic<std::uint64_t>& a, std::uint64_t n = 1) {
-  a.store(a.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+inline void own_add(std::atomic<std::uint64_t>& a, std::uint64_t n = 1,
+                    std::memory_order order = std::memory_order_relaxed) {
+  a.store(a.load(std::memory_order_relaxed) + n, order);
 }
 
 }  // namespace wactor::actor

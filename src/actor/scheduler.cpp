@@ -47,6 +47,11 @@ void Scheduler::count(Counter c) {
   }
 }
 
+Scheduler::WorkerId Scheduler::current_worker() {
+  const Current& cur = t_current;
+  return {cur.scheduler, cur.index};
+}
+
 SchedulerStats Scheduler::stats() const {
   SchedulerStats s;
 #define WACTOR_FIELD(name, doc) s.name = outside_.name.load(std::memory_order_relaxed);

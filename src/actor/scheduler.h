@@ -50,6 +50,13 @@ class Scheduler {
   // it. From any other thread it goes to the injection queue. @threadsafe
   void schedule(Runnable* r);
   unsigned workers() const { return workers_; }
+  // Which worker of which scheduler the calling thread is ({nullptr, 0} for any other
+  // thread): the key of per-worker state kept outside the scheduler (sandbox::Allowance).
+  struct WorkerId {
+    const void* pool = nullptr;
+    unsigned index = 0;
+  };
+  static WorkerId current_worker();
   // Back-pressure for a batch that outruns a consumer (docs/BENCHMARKS.md, "The collapse:
   // cause and fix"): called by a worker during a batch after it queued work for `consumer`
   // and found `consumer`'s backlog deep. While `consumer` runs on another worker (which is

@@ -26,7 +26,7 @@ std::int64_t Runtime::Impl::host_request_as(HostRequest r, HostReplyFn done) {
   const auto now = clock_->now();
   const auto timeout = r.timeout.count() == 0 ? std::chrono::nanoseconds(options_.default_timeout)
                                               : std::chrono::nanoseconds(r.timeout);
-  outstanding_.fetch_add(1, std::memory_order_acq_rel);
+  work_.add();
   const auto added = host_requests_.add({std::move(done), std::move(r.http), 0, {}, 0}, [&] {
     return table_.add(runtime::kHostRequester, to->handle(), now + timeout, now);
   });

@@ -65,7 +65,7 @@ std::int32_t Runtime::Impl::send_remote(actor::Component& from, std::string_view
                                         std::span<const std::uint8_t> payload) {
   const std::int32_t rc = forward_remote(from.id(), std::string(target), to_string(payload));
   if (rc != abi::kOk) return refuse(from, rc);
-  from.counters().bump(&actor::ComponentCounters::messages_sent);
+  from.counters().bump_own(&actor::ComponentCounters::messages_sent);
   return abi::kOk;
 }
 

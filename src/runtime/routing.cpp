@@ -13,7 +13,7 @@ std::span<const std::uint8_t> bytes_of(const std::string& s) {
 
 actor::Mailbox::Push Runtime::Impl::enqueue(actor::Component& to, actor::Envelope&& e, Placement placement) {
   // Count first: a worker may handle (and un-count) the envelope before push() returns.
-  outstanding_.fetch_add(1, std::memory_order_acq_rel);
+  work_.add();
   const auto pushed = placement == Placement::kFront    ? to.mailbox().push_front(std::move(e))
                       : placement == Placement::kResume ? to.mailbox().resume_front(std::move(e))
                                                         : to.mailbox().push(std::move(e), placement == Placement::kBypass);
@@ -40,7 +40,7 @@ actor::Mailbox::Push Runtime::Impl::enqueue(actor::Component& to, actor::Envelop
 }
 
 void Runtime::Impl::hold(actor::Component& from, std::function<void(bool)> output) {
-  outstanding_.fetch_add(1, std::memory_order_acq_rel);  // the runtime is not idle while an output waits
+  work_.add();  // the runtime is not idle while an output waits
   from.hold([this, output = std::move(output)](bool durable) {
     output(durable);
     finish_one();
@@ -151,7 +151,7 @@ std::int32_t Runtime::Impl::send(actor::Component& from, std::string_view target
       } else if (pushed == actor::Mailbox::Push::kClosed) {
         refuse(from, abi::kNotFound);
       } else {
-        from.counters().bump(&actor::ComponentCounters::messages_sent);
+        from.counters().bump_own(&actor::ComponentCounters::messages_sent);
         from.edges().count(to->handle());
       }
     });
@@ -160,7 +160,7 @@ std::int32_t Runtime::Impl::send(actor::Component& from, std::string_view target
   const auto pushed = deliver(to, target, std::move(e));
   if (pushed == actor::Mailbox::Push::kFull) return refuse(from, abi::kQueueFull);
   if (pushed == actor::Mailbox::Push::kClosed) return refuse(from, abi::kNotFound);
-  from.counters().bump(&actor::ComponentCounters::messages_sent);
+  from.counters().bump_own(&actor::ComponentCounters::messages_sent);
   from.edges().count(to->handle());
   if (pushed == actor::Mailbox::Push::kQueued && options_.helping) help(from, *to);
   return abi::kOk;
@@ -213,7 +213,7 @@ std::int64_t Runtime::Impl::request(actor::Component& from, std::string_view tar
   }
   from.pending_out().fetch_add(1, std::memory_order_relaxed);
   // Registered before delivery, so a reply can never arrive before its entry exists.
-  outstanding_.fetch_add(1, std::memory_order_acq_rel);
+  work_.add();
   const auto now = clock_->now();
   const auto added = table_.add(from.handle(), remote ? runtime::kRemoteTarget : to->handle(), now + timeout, now);
   // drain() may have taken every entry just before this one was added: whoever takes it
@@ -405,7 +405,7 @@ std::int32_t Runtime::Impl::publish(actor::Component& from, std::string_view top
     from.edges().count(handle);
     ++queued;
   }
-  from.counters().bump(&actor::ComponentCounters::messages_sent, static_cast<std::uint64_t>(queued));
+  from.counters().bump_own(&actor::ComponentCounters::messages_sent, static_cast<std::uint64_t>(queued));
   if (cluster_) {  // other hosts deliver to their own subscribers
     if (from.holding()) {
       hold(from, [this, &from, topic = std::string(topic), bytes = to_string(payload)](bool durable) {
@@ -455,7 +455,7 @@ std::int32_t Runtime::Impl::broadcast(actor::Component& from, std::span<const st
     from.edges().count(to->handle());
     ++queued;
   });
-  from.counters().bump(&actor::ComponentCounters::messages_sent, static_cast<std::uint64_t>(queued));
+  from.counters().bump_own(&actor::ComponentCounters::messages_sent, static_cast<std::uint64_t>(queued));
   return queued;
 }
 

@@ -82,18 +82,26 @@ bool valid_component_id(std::string_view id) {
   return true;
 }
 
+namespace {
+unsigned worker_count(const RuntimeOptions& o) {
+  return o.workers ? o.workers : std::max(1u, std::thread::hardware_concurrency());
+}
+}  // namespace
+
 Runtime::Impl::Impl(RuntimeOptions options, std::unique_ptr<engine::Engine> engine)
     : options_(std::move(options)),
       engine_(std::move(engine)),
       clock_(options_.clock ? options_.clock : &system_clock_),
       stopwatch_(*clock_, options_.clock == nullptr),
       epoch_(clock_->now()),
-      host_mailbox_bytes_(options_.host_budget.max_mailbox_bytes),
+      work_(&scheduler_, worker_count(options_)),
+      // Each worker keeps a chunk of the mailbox bytes at hand (sandbox/allowance.h).
+      host_mailbox_bytes_(options_.host_budget.max_mailbox_bytes, &scheduler_, worker_count(options_)),
       host_pending_(options_.host_budget.max_pending_requests),
       host_memory_bytes_(options_.host_budget.max_memory_bytes),
       host_timers_(options_.host_budget.max_timers),
       directory_(options_.max_components),
-      scheduler_(options_.workers ? options_.workers : std::max(1u, std::thread::hardware_concurrency())) {
+      scheduler_(worker_count(options_)) {
   if (!options_.log) options_.log = default_log_sink();
   if (!options_.events) options_.events = default_event_sink();
 }
@@ -230,17 +238,12 @@ bool Runtime::Impl::drain(std::chrono::milliseconds grace) {
 }
 
 bool Runtime::Impl::wait_idle(std::chrono::milliseconds timeout) {
-  std::unique_lock lock(idle_mu_);
-  return idle_cv_.wait_for(lock, timeout, [&] { return idle(); });
+  return work_.wait_idle(timeout);
 }
 
 void Runtime::Impl::finish(std::size_t n) {
   if (n == 0) return;
-  const auto k = static_cast<std::int64_t>(n);
-  if (outstanding_.fetch_sub(k, std::memory_order_acq_rel) == k) {
-    std::lock_guard lock(idle_mu_);
-    idle_cv_.notify_all();
-  }
+  work_.done(n);
 }
 
 Result<ComponentStats> Runtime::Impl::stats(std::string_view id) const {

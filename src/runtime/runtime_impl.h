@@ -27,6 +27,7 @@
 #include "runtime/host_requests.h"
 #include "runtime/monitors.h"
 #include "runtime/timers.h"
+#include "runtime/work_count.h"
 #include "sandbox/allowance.h"
 #include "storage/store.h"
 #include "wactor/engine.h"
@@ -57,7 +58,7 @@ class Runtime::Impl final : public actor::Router {
   std::int32_t post(std::string_view target, std::string payload);
   bool wait_idle(std::chrono::milliseconds timeout);
   bool drain(std::chrono::milliseconds grace);
-  bool idle() const { return outstanding_.load(std::memory_order_acquire) == 0; }
+  bool idle() const { return work_.idle(); }
   void expire_timers();
   Result<ComponentStats> stats(std::string_view id) const;
   RuntimeMetrics metrics() const;
@@ -312,9 +313,7 @@ class Runtime::Impl final : public actor::Router {
   static constexpr std::size_t kRecentlyGone = 1024;
   std::unordered_map<std::string, ComponentStats> recently_gone_;
   std::deque<std::string> gone_order_;
-  std::atomic<std::int64_t> outstanding_{0};  // queued envelopes + envelopes in handling + pending requests and timers
-  mutable std::mutex idle_mu_;
-  std::condition_variable idle_cv_;
+  runtime::WorkCount work_;  // queued envelopes + envelopes in handling + pending requests and timers
   std::mutex timer_mu_;
   std::condition_variable timer_cv_;
   std::uint64_t timer_generation_ = 0;

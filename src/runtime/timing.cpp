@@ -31,7 +31,7 @@ std::int64_t Runtime::Impl::send_after(actor::Component& from, std::string_view 
     return refuse(from, abi::kLimitReached);
   }
   from.timers_pending().fetch_add(1, std::memory_order_relaxed);
-  outstanding_.fetch_add(1, std::memory_order_acq_rel);  // a pending timer is work (--until-idle)
+  work_.add();  // a pending timer is work (--until-idle)
   runtime::Timer t;
   t.kind = runtime::Timer::Kind::kSendAfter;
   t.owner = from.handle();
@@ -78,7 +78,7 @@ std::int32_t Runtime::Impl::cancel_timer(actor::Component& from, std::int64_t ti
 }
 
 void Runtime::Impl::start_later(actor::Component& c, std::chrono::nanoseconds at, std::uint64_t token) {
-  outstanding_.fetch_add(1, std::memory_order_acq_rel);  // a pending restart keeps the runtime busy
+  work_.add();  // a pending restart keeps the runtime busy
   runtime::Timer t;
   t.kind = runtime::Timer::Kind::kStart;
   t.owner = c.handle();
@@ -128,7 +128,7 @@ void Runtime::Impl::fire(runtime::Timer& t, std::chrono::nanoseconds now, FireCa
       if (pushed == actor::Mailbox::Push::kFull || pushed == actor::Mailbox::Push::kClosed) {
         c->counters().bump(&actor::ComponentCounters::timers_dropped);
       } else {
-        c->counters().bump(&actor::ComponentCounters::messages_sent);
+        c->counters().bump(&actor::ComponentCounters::messages_sent_by_timers);
       }
       finish_one();  // the pending timer itself
       return;
