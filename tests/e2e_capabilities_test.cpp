@@ -54,6 +54,27 @@ TEST_P(Caps, GrantsAreSegmentAware) {
   EXPECT_TRUE(collector.logs_matching("^(workersx.one|workers.one.two|evilinternal): msg from=a").empty());
 }
 
+TEST_P(Caps, AGrantedTargetKeptBetweenSendsNeverCoversAnotherOrTheOtherGrant) {
+  // The send cache remembers the last target a send (request) was granted for: a send to it
+  // again skips the checks; a send to any other id, and a request to the same id under a
+  // send-only grant, are checked (and each denial reported) every time.
+  start({granted("a", {{"b"}, {}, {}, {}, {}}), probe("b"), probe("c")});
+  for (const char* cmd : {"send b 1", "send c 2", "send b 3", "request b 0 4", "send b 5", "send c 6", "send b 7",
+                          "request b 0 8", "send b\x01 9"}) {
+    post("a", cmd);
+  }
+  ASSERT_TRUE(runtime->wait_idle(10s));
+  const auto sends = collector.logs_matching("^a: send rc=");
+  ASSERT_EQ(sends.size(), 7u);
+  const std::vector<std::string> expected = {"0", "-2", "0", "0", "-2", "0", "-4"};
+  for (std::size_t i = 0; i < sends.size(); ++i) EXPECT_EQ(sends[i], "a: send rc=" + expected[i]) << i;
+  EXPECT_EQ(collector.logs_matching("^a: request id=-2$").size(), 2u);
+  EXPECT_EQ(collector.logs_matching("^b: msg from=a").size(), 4u);
+  EXPECT_TRUE(collector.logs_matching("^c: msg from=a").empty());
+  EXPECT_EQ(collector.events_matching("^a: denied: ").size(), 4u);
+  EXPECT_EQ(stats("a").refused_denied, 4u);
+}
+
 TEST_P(Caps, SubscribeMustBeCoveredAndPublishGranted) {
   start({granted("pub", {{}, {}, {"news.*"}, {}, {}}), granted("s", {{}, {}, {}, {"news.#"}, {}})});
   post("s", "sub news.*");

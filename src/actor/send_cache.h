@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace wactor::actor {
 
@@ -16,6 +17,23 @@ struct SendCache {
   std::string target;
   std::weak_ptr<Component> to;  // weak: a cached target that stops is freed as usual
   std::uint64_t epoch = 0;      // 0: empty (directory epochs start at 1)
+  // `target` is a valid id that the component's send (request) grant covers: a component's
+  // capabilities never change, so the next send (request) to it skips both checks. Denials
+  // are never kept (each one is checked and reported).
+  bool send_granted = false, request_granted = false;
+
+  bool granted(std::string_view id, bool request) const {
+    return (request ? request_granted : send_granted) && target == id;
+  }
+  void grant(std::string_view id, bool request) {
+    if (target != id) {
+      target.assign(id);
+      to.reset();
+      epoch = 0;
+      send_granted = request_granted = false;
+    }
+    (request ? request_granted : send_granted) = true;
+  }
 };
 
 }  // namespace wactor::actor

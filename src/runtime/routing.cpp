@@ -119,9 +119,14 @@ void Runtime::Impl::complete(const messaging::PendingRequest& r, std::int32_t st
 
 std::int32_t Runtime::Impl::send(actor::Component& from, std::string_view target,
                                  std::span<const std::uint8_t> payload) {
-  if (!valid_component_id(target)) return refuse(from, abi::kInvalidArgument);
+  // The same target as the last send that passed the id and grant checks: they hold again.
+  const bool known = from.send_cache().granted(target, false);
+  if (!known && !valid_component_id(target)) return refuse(from, abi::kInvalidArgument);
   if (payload.size() > options_.max_payload_bytes) return refuse(from, abi::kTooLarge);
-  if (!permitted(from, from.capabilities().send, "send to", target)) return refuse(from, abi::kDenied);
+  if (!known) {
+    if (!permitted(from, from.capabilities().send, "send to", target)) return refuse(from, abi::kDenied);
+    from.send_cache().grant(target, false);
+  }
   if (draining_.load(std::memory_order_acquire)) return refuse(from, abi::kNotFound);
   ComponentPtr to = find_for(from, target);
   if (unreachable(to)) {
@@ -188,11 +193,15 @@ void Runtime::Impl::help(actor::Component& from, actor::Component& to) {
 
 std::int64_t Runtime::Impl::request(actor::Component& from, std::string_view target,
                                     std::span<const std::uint8_t> payload, std::int32_t timeout_ms) {
-  if (!valid_component_id(target)) return refuse(from, abi::kInvalidArgument);
+  const bool known = from.send_cache().granted(target, true);  // as in send()
+  if (!known && !valid_component_id(target)) return refuse(from, abi::kInvalidArgument);
   if (payload.size() > options_.max_payload_bytes) return refuse(from, abi::kTooLarge);
   // Without handle-callback the reply would have nowhere to go.
   if (!from.can_receive_callbacks()) return refuse(from, abi::kInvalidArgument);
-  if (!permitted(from, from.capabilities().request, "request to", target)) return refuse(from, abi::kDenied);
+  if (!known) {
+    if (!permitted(from, from.capabilities().request, "request to", target)) return refuse(from, abi::kDenied);
+    from.send_cache().grant(target, true);
+  }
   if (draining_.load(std::memory_order_acquire)) return refuse(from, abi::kNotFound);
   ComponentPtr to = find_for(from, target);
   // Not here: on another host, if one runs it (remote.cpp).

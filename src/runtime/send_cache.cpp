@@ -15,7 +15,10 @@ Runtime::Impl::ComponentPtr Runtime::Impl::find_for(actor::Component& from, std:
   }
   ComponentPtr c = find(id);
   if (c && !c->down()) {
-    cache.target.assign(id);
+    if (cache.target != id) {
+      cache.target.assign(id);
+      cache.send_granted = cache.request_granted = false;
+    }
     cache.to = c;
     cache.epoch = epoch;
   } else {
