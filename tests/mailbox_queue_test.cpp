@@ -209,5 +209,29 @@ TEST(MailboxQueue, DestroyingAFullMailboxGivesItsBytesBack) {
   EXPECT_EQ(host.used(), 0u);
 }
 
+TEST(MailboxQueue, APublishedMessageCarriesItsTopicAheadOfItsBytesAndWeighsBoth) {
+  for (std::size_t n : {0u, 5u, 40u, 48u, 1000u, 70000u}) {  // inline, at the inline edge, pooled
+    std::string body(n, 'b');
+    for (std::size_t i = 0; i < n; ++i) body[i] = static_cast<char>('a' + i % 26);
+    const std::string topic = "news.today";
+    Envelope e = Envelope::published("s", topic, {reinterpret_cast<const std::uint8_t*>(body.data()), body.size()});
+    EXPECT_EQ(e.topic(), topic) << n;
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(e.body().data()), e.body().size()), body) << n;
+    EXPECT_EQ(Mailbox::weight(e), topic.size() + n) << n;
+    Envelope moved = std::move(e);  // through the queue and back
+    Mailbox box(8);
+    ASSERT_EQ(box.push(std::move(moved), false), Mailbox::Push::kQueuedNeedsSchedule);
+    std::vector<Envelope> out;
+    ASSERT_TRUE(box.take(out, 8));
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].topic(), topic);
+    EXPECT_EQ(out[0].body().size(), n);
+  }
+  Envelope plain{Envelope::Kind::kMessage, 0, 0, "s", Payload(std::string_view("hello")), 0, 0};
+  EXPECT_TRUE(plain.topic().empty());
+  EXPECT_EQ(plain.body().size(), 5u);
+  EXPECT_THROW(Envelope::published("s", std::string(70000, 't'), {}), std::length_error);
+}
+
 }  // namespace
 }  // namespace wactor::actor

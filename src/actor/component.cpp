@@ -502,7 +502,7 @@ void Component::handle(Envelope& e) {
     case Envelope::Kind::kCallback: handle_callback(e); break;
     case Envelope::Kind::kStop: handle_stop(); break;
     case Envelope::Kind::kRestart: handle_restart(e); break;
-    case Envelope::Kind::kStart: handle_start(e.token); break;
+    case Envelope::Kind::kStart: handle_start(static_cast<std::uint64_t>(e.control)); break;
     case Envelope::Kind::kHealth: handle_health(); break;
     case Envelope::Kind::kInit: handle_init(); break;
     case Envelope::Kind::kUpgrade: handle_upgrade(); break;
@@ -530,7 +530,7 @@ void Component::handle_stop() {
 void Component::handle_restart(const Envelope& e) {
   if (down()) return;  // stopped for good meanwhile
   drop_instance(true);
-  restart_at(std::chrono::nanoseconds(e.at_ns));
+  restart_at(std::chrono::nanoseconds(e.control));
 }
 
 void Component::handle_start(std::uint64_t token) {
@@ -572,10 +572,10 @@ void Component::handle_message(Envelope& e) {
     return;
   }
   current_request_ = e.request_id;
-  current_topic_ = e.topic;
+  current_topic_ = e.topic();
   if (e.request_id != 0) router_.request_received(*this, e.request_id);
   arm();
-  auto rc = exports_->handle_message(*instance_, e.sender, bytes_of(e.payload));
+  auto rc = exports_->handle_message(*instance_, e.sender, e.body());
   current_request_ = 0;
   current_topic_ = {};
   counters_.bump_own(&ComponentCounters::messages_handled);

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -23,10 +25,26 @@ struct Envelope {
   std::int32_t status = 0;      // callbacks: abi::CallbackStatus
   std::int64_t request_id = 0;  // messages: 0 for fire-and-forget; callbacks: the request answered
   std::string sender;           // a component id, "$host" or "$down"
-  Payload payload;  // inline up to Payload::kInline bytes
-  std::string topic;  // messages from publish: the topic; otherwise empty
-  std::int64_t at_ns = 0;   // kRestart: when to start (runtime clock)
-  std::uint64_t token = 0;  // kStart: which scheduled restart this is
+  // Inline up to Payload::kInline bytes. A message from publish carries its topic here too,
+  // ahead of the message's own bytes (one field less in every envelope: 120 bytes, not 152).
+  Payload payload;
+  std::uint16_t topic_size = 0;  // messages from publish: the topic's length (at most 256)
+  // kRestart: when to start (runtime clock, ns); kStart: which scheduled restart this is (its
+  // token).
+  std::int64_t control = 0;
+
+  std::string_view topic() const { return payload.view().substr(0, topic_size); }
+  // The message's own bytes (the payload without the topic).
+  std::span<const std::uint8_t> body() const { return payload.bytes().subspan(topic_size); }
+  // A message published on `topic` (at most 256 bytes here, 1024 from another host).
+  static Envelope published(std::string sender, std::string_view topic, std::span<const std::uint8_t> bytes) {
+    if (topic.size() > UINT16_MAX) throw std::length_error("topic too long for an envelope");
+    Envelope e;
+    e.sender = std::move(sender);
+    e.payload = Payload(topic, bytes);
+    e.topic_size = static_cast<std::uint16_t>(topic.size());
+    return e;
+  }
 };
 
 }  // namespace wactor::actor

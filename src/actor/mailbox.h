@@ -30,7 +30,7 @@ class Mailbox {
   Mailbox& operator=(const Mailbox&) = delete;
 
   // What an envelope holds against the byte budgets.
-  static std::uint64_t weight(const Envelope& e) { return e.payload.size() + e.topic.size(); }
+  static std::uint64_t weight(const Envelope& e) { return e.payload.size(); }  // a published message's topic too
 
   // kClosed: the actor passivated (close_if_empty); nothing was queued.
   enum class Push { kQueued, kQueuedNeedsSchedule, kFull, kClosed };

@@ -25,6 +25,21 @@ class Payload {
   // Copies: inline when small enough, else into a pooled buffer.
   explicit Payload(std::span<const std::uint8_t> bytes) { init(reinterpret_cast<const char*>(bytes.data()), bytes.size()); }
   explicit Payload(std::string_view s) { init(s.data(), s.size()); }
+  // `head` then `tail`, in one buffer.
+  Payload(std::string_view head, std::span<const std::uint8_t> tail) {
+    const std::size_t n = head.size() + tail.size();
+    if (n <= kInline || n > UINT32_MAX) {
+      std::string joined(head);
+      joined.append(reinterpret_cast<const char*>(tail.data()), tail.size());
+      init(joined.data(), joined.size());
+      return;
+    }
+    size_ = static_cast<std::uint32_t>(n);
+    kind_ = Kind::kPooled;
+    pooled_.data = BufferPool::acquire(n, &pooled_.capacity);
+    if (!head.empty()) std::memcpy(pooled_.data, head.data(), head.size());
+    if (!tail.empty()) std::memcpy(pooled_.data + head.size(), tail.data(), tail.size());
+  }
   Payload(const std::string& s) { init(s.data(), s.size()); }  // NOLINT: implicit, like the std::string it replaced
   Payload(const char* s) { init(s, std::strlen(s)); }          // NOLINT
   // A big string is kept as it is (a big HTTP body moves in without a copy); a small one is

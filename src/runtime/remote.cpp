@@ -180,7 +180,7 @@ void Runtime::Impl::accept_publish(cluster::Frame&& f) {
   for (auto handle : subscriptions_.matching(f.target)) {
     ComponentPtr to = directory_.at(handle);
     if (!to || to->down()) continue;
-    actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, f.sender, f.payload, f.target};
+    actor::Envelope e = actor::Envelope::published(f.sender, f.target, std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(f.payload.data()), f.payload.size()));
     if (enqueue(*to, std::move(e), Placement::kBounded) == actor::Mailbox::Push::kFull) {
       cluster_->count(&cluster::ClusterCounters::refused_queue_full);
     }

@@ -386,7 +386,7 @@ std::int32_t Runtime::Impl::publish(actor::Component& from, std::string_view top
     ComponentPtr to_ptr = directory_.at(handle);
     if (!to_ptr || to_ptr->down()) continue;
     actor::Component& to = *to_ptr;
-    actor::Envelope e{actor::Envelope::Kind::kMessage, 0, 0, from.id(), actor::Payload(payload), std::string(topic)};
+    actor::Envelope e = actor::Envelope::published(from.id(), topic, payload);
     if (from.holding()) {
       if (!from.hold_within(payload.size())) {
         report(from, "shed", "published message on '" + std::string(topic) + "' refused: held outputs over budget");

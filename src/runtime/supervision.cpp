@@ -99,7 +99,7 @@ std::optional<std::chrono::nanoseconds> Runtime::Impl::member_failed(actor::Comp
         ComponentPtr member = directory_.at(*it);
         if (!member || member->down()) continue;
         actor::Envelope e{actor::Envelope::Kind::kRestart, 0, 0, "$host", {}, {}};
-        e.at_ns = at->count();
+        e.control = at->count();
         enqueue(*member, std::move(e), Placement::kResume);
       }
     }

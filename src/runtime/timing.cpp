@@ -136,7 +136,7 @@ void Runtime::Impl::fire(runtime::Timer& t, std::chrono::nanoseconds now, FireCa
     case runtime::Timer::Kind::kStart:
       if (c && t.token == c->restart_token()) {
         actor::Envelope e{actor::Envelope::Kind::kStart, 0, 0, "$host", {}, {}};
-        e.token = t.token;
+        e.control = static_cast<std::int64_t>(t.token);
         enqueue(*c, std::move(e), Placement::kResume);
       }
       // else a newer restart was scheduled since: its own start is (or will be) queued.
