@@ -14,12 +14,14 @@ namespace wactor::actor {
 struct Envelope {
   // Control envelopes, queued at the front:
   //   kStop     stop the component for good (stop_component, or its group gave up);
-  //   kRestart  a group member failed: drop the instance, start a fresh one at `at_ns`;
-  //   kStart    the backoff of restart `token` is over: start the fresh instance now;
+  //   kRestart  a group member failed: drop the instance, start a fresh one at `control`
+  //             (runtime clock, ns);
+  //   kStart    the backoff of restart `control` (its token) is over: start the fresh
+  //             instance now;
   //   kHealth   poll the guest's health export;
-//   kInit     a spawned component's first instance: instantiate and run init;
-//   kUpgrade  replace the instance with one of the module waiting in the component;
-//   kPassivate stop the component if it is still idle, keeping its snapshot.
+  //   kInit     a spawned component's first instance: instantiate and run init;
+  //   kUpgrade  replace the instance with one of the module waiting in the component;
+  //   kPassivate stop the component if it is still idle, keeping its snapshot.
   enum class Kind : std::uint8_t { kMessage, kCallback, kStop, kRestart, kStart, kHealth, kInit, kUpgrade, kPassivate };
   Kind kind = Kind::kMessage;
   std::int32_t status = 0;      // callbacks: abi::CallbackStatus
@@ -36,7 +38,8 @@ struct Envelope {
   std::string_view topic() const { return payload.view().substr(0, topic_size); }
   // The message's own bytes (the payload without the topic).
   std::span<const std::uint8_t> body() const { return payload.bytes().subspan(topic_size); }
-  // A message published on `topic` (at most 256 bytes here, 1024 from another host).
+  // A message published on `topic` (a valid topic: at most 256 bytes, from this host or,
+  // checked by the cluster link, from another).
   static Envelope published(std::string sender, std::string_view topic, std::span<const std::uint8_t> bytes) {
     if (topic.size() > UINT16_MAX) throw std::length_error("topic too long for an envelope");
     Envelope e;

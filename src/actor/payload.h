@@ -28,7 +28,14 @@ class Payload {
   // `head` then `tail`, in one buffer.
   Payload(std::string_view head, std::span<const std::uint8_t> tail) {
     const std::size_t n = head.size() + tail.size();
-    if (n <= kInline || n > UINT32_MAX) {
+    if (n <= kInline) {
+      size_ = static_cast<std::uint32_t>(n);
+      kind_ = Kind::kInline;
+      if (!head.empty()) std::memcpy(small_, head.data(), head.size());
+      if (!tail.empty()) std::memcpy(small_ + head.size(), tail.data(), tail.size());
+      return;
+    }
+    if (n > UINT32_MAX) {
       std::string joined(head);
       joined.append(reinterpret_cast<const char*>(tail.data()), tail.size());
       init(joined.data(), joined.size());

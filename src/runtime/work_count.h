@@ -57,12 +57,15 @@ class WorkCount {
   // between the two passes is work in progress: false (whoever changed it checks again).
   bool idle() const {
     std::uint64_t a1 = 0, d1 = 0, a2 = 0, d2 = 0;
-    const bool first = collect(a1, d1);
-    return collect(a2, d2) && first && a1 == a2 && d1 == d2 && a1 == d1;
+    if (!collect(a1, d1) || a1 != d1) return false;  // busy: no second pass
+    return collect(a2, d2) && a1 == a2 && d1 == d2;
   }
 
   bool wait_idle(std::chrono::milliseconds timeout) {
     waiters_.fetch_add(1, std::memory_order_seq_cst);
+    // Pairs with done()'s fence: either done() sees this waiter or the check below sees its
+    // count.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
     std::unique_lock lock(mu_);
     const bool ok = cv_.wait_for(lock, timeout, [&] { return idle(); });
     waiters_.fetch_sub(1, std::memory_order_relaxed);
