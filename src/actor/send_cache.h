@@ -26,13 +26,16 @@ struct SendCache {
     return (request ? request_granted : send_granted) && target == id;
   }
   void grant(std::string_view id, bool request) {
-    if (target != id) {
-      target.assign(id);
-      to.reset();
-      epoch = 0;
-      send_granted = request_granted = false;
-    }
+    retarget(id);
     (request ? request_granted : send_granted) = true;
+  }
+  // Makes `id` the cached target; what was kept for another target is dropped.
+  void retarget(std::string_view id) {
+    if (target == id) return;
+    target.assign(id);
+    to.reset();
+    epoch = 0;
+    send_granted = request_granted = false;
   }
 };
 

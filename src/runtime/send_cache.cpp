@@ -15,10 +15,7 @@ Runtime::Impl::ComponentPtr Runtime::Impl::find_for(actor::Component& from, std:
   }
   ComponentPtr c = find(id);
   if (c && !c->down()) {
-    if (cache.target != id) {
-      cache.target.assign(id);
-      cache.send_granted = cache.request_granted = false;
-    }
+    cache.retarget(id);
     cache.to = c;
     cache.epoch = epoch;
   } else {
