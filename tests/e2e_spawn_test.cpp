@@ -194,6 +194,9 @@ TEST_P(Spawn, StoppingAnOwnerStopsItsChildrenAndGrandchildren) {
   EXPECT_EQ(call("c1", "spawn probe g1", "spawn rc"), 0);
   EXPECT_EQ(call("g1", "spawn probe gg1", "spawn rc"), 0);
   for (const char* id : {"c1", "c2", "g1", "gg1"}) EXPECT_EQ(call("w", std::string("monitor ") + id, "monitor rc"), 0);
+  // Each init ran (c2's and gg1's need not have by now): one stopped before its init never
+  // runs shutdown (docs/ABI.md, stop), and every one must log it below.
+  for (const char* id : {"c2", "gg1"}) ASSERT_FALSE(collector.wait_log(std::string("^") + id + ": init config=").empty()) << id;
   ASSERT_TRUE(runtime->stop_component("p").ok());
   for (const char* id : {"c1", "c2", "g1", "gg1"}) ASSERT_EQ(wait_downs("w", id, "owner-stopped").size(), 1u) << id;
   ASSERT_TRUE(runtime->wait_idle(10s));
