@@ -210,7 +210,7 @@ TEST(Manifest, UnknownKeysNameTheLine) {
             "max_pending_requests, max_mailbox_bytes, max_subscriptions, max_log_bytes_per_call, max_log_line_bytes, "
             "max_events_per_call, max_timers, max_monitors, max_children, storage_quota_bytes, id, module)");
   EXPECT_EQ(error_of("[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\n[runtime]\nthreads = 2\n"),
-            "dir/app.toml:5: unknown key 'threads' in [runtime] (allowed: workers, helping, default_timeout_ms, "
+            "dir/app.toml:5: unknown key 'threads' in [runtime] (allowed: workers, helping, worker_spin_us, default_timeout_ms, "
             "mailbox_capacity, max_payload_bytes, engine, fuel, deadline_ms, max_memory_bytes, shutdown_deadline_ms, "
             "audit_log, health_interval_ms, max_restarts, restart_window_ms, backoff_ms, backoff_max_ms, "
             "max_pending_requests, max_mailbox_bytes, max_subscriptions, max_log_bytes_per_call, max_log_line_bytes, "
@@ -280,6 +280,20 @@ TEST(Manifest, HelpingIsABoolean) {
   ASSERT_TRUE(unset.ok());
   EXPECT_FALSE(unset->runtime.helping.has_value());
   EXPECT_EQ(error_of("[runtime]\nhelping = 1\n"), "dir/app.toml:2: 'helping' must be true or false");
+}
+
+TEST(Manifest, WorkerSpinIsMicrosecondsUpToASecond) {
+  auto m = parse_manifest("[runtime]\nworker_spin_us = 0\n[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\n", "app.toml");
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  EXPECT_EQ(m->runtime.worker_spin_us, std::optional<std::int64_t>(0));
+  auto unset = parse_manifest("[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\n", "app.toml");
+  ASSERT_TRUE(unset.ok());
+  EXPECT_FALSE(unset->runtime.worker_spin_us.has_value());
+  EXPECT_EQ(error_of("[runtime]\nworker_spin_us = -1\n"),
+            "dir/app.toml:2: 'worker_spin_us' must be between 0 and 1000000, not -1");
+  EXPECT_EQ(error_of("[runtime]\nworker_spin_us = 1000001\n"),
+            "dir/app.toml:2: 'worker_spin_us' must be between 0 and 1000000, not 1000001");
+  EXPECT_EQ(error_of("[runtime]\nworker_spin_us = \"300\"\n"), "dir/app.toml:2: 'worker_spin_us' must be an integer");
 }
 
 TEST(Manifest, ClusterSection) {

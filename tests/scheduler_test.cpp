@@ -55,6 +55,33 @@ TEST(Scheduler, IdleWorkersParkAndWakeForNewWork) {
   EXPECT_TRUE(eventually([&] { return s.parked() == 4; }));
 }
 
+// How long a searcher spins is the scheduler's to be told (RuntimeOptions::worker_spin): with
+// an hour, the one worker allowed to spin (one in two) is still searching long after the other
+// parked; with none, both park. (Not timed: an hour cannot pass here, and parking is waited for.)
+TEST(Scheduler, AnIdleWorkerSpinsAsLongAsItIsToldBeforeItParks) {
+  {
+    Scheduler s(2, std::chrono::hours(1));
+    s.start();
+    std::atomic<int> total{0};
+    Counted a(2, &total);
+    s.schedule(&a);
+    ASSERT_TRUE(eventually([&] { return total.load() == 2 && s.parked() == 1; }));
+    const auto until = std::chrono::steady_clock::now() + 100ms;  // 300 µs, the default, many times over
+    while (std::chrono::steady_clock::now() < until) {
+      ASSERT_EQ(s.parked(), 1u);
+      std::this_thread::yield();
+    }
+    s.stop();  // a spinning worker stops too
+  }
+  Scheduler s(2, 0us);
+  s.start();
+  std::atomic<int> total{0};
+  Counted a(2, &total);
+  s.schedule(&a);
+  EXPECT_TRUE(eventually([&] { return total.load() == 2 && s.parked() == 2; }));
+  s.stop();
+}
+
 // Idle workers park and stay parked: counted, not timed. Each parked worker is one park in
 // the counters; with nothing to run, no worker wakes or searches again.
 TEST(Scheduler, IdleWorkersStayParkedAndTheCountersSayWhy) {

@@ -82,6 +82,7 @@ struct ManifestMessage {
 struct ManifestRuntime {
   std::optional<unsigned> workers;
   std::optional<bool> helping;
+  std::optional<std::int64_t> worker_spin_us;
   std::optional<std::int64_t> default_timeout_ms;
   std::optional<std::size_t> mailbox_capacity;
   std::optional<std::size_t> max_payload_bytes;

@@ -192,6 +192,11 @@ struct RuntimeOptions {
   // A send that leaves a deep backlog for a target waiting for a worker may run the target's
   // handlers nested in the sender's call (docs/ABI.md `send`, "helping"); false: never.
   bool helping = true;
+  // How long an idle worker keeps looking for work before it parks (sleeps until woken). A
+  // send to a parked worker's side pays a wake (several µs on a virtual machine); shorter
+  // saves CPU on a quiet host: one worker per two cores spins this long after each burst.
+  // 0: park at once. Between 0 and 1 s.
+  std::chrono::microseconds worker_spin{300};
   std::chrono::milliseconds default_timeout{30'000};
   std::size_t mailbox_capacity = 1024;
   std::size_t max_payload_bytes = 1u << 20;

@@ -21,11 +21,12 @@ unsigned hardware_threads() { return std::max(1u, std::thread::hardware_concurre
 
 }  // namespace
 
-Scheduler::Scheduler(unsigned workers)
+Scheduler::Scheduler(unsigned workers, std::chrono::microseconds spin)
     : workers_(workers == 0 ? 1 : workers),
       // Half the cores may search at once: more spinners only take CPU from workers with work.
       max_spinning_(std::max(1u, std::min(workers_, hardware_threads()) / 2)),
-      oversubscribed_(workers_ > hardware_threads()) {
+      oversubscribed_(workers_ > hardware_threads()),
+      spin_(std::max(spin, std::chrono::microseconds(0))) {
   w_.reserve(workers_);
   for (unsigned i = 0; i < workers_; ++i) {
     auto w = std::make_unique<Worker>();
@@ -377,7 +378,7 @@ Runnable* Scheduler::search(Worker& w) {
     if (stopping_.load(std::memory_order_acquire)) return nullptr;
     const bool spinning = try_start_spinning();
     auto now = std::chrono::steady_clock::now();
-    const auto until = now + kSpinBeforeSleep;
+    const auto until = now + spin_;
     for (;;) {
       Runnable* r = injected_.load(std::memory_order_relaxed) != 0 ? take_injected(w) : nullptr;
       if (r == nullptr) r = steal(w, now);

@@ -36,7 +36,8 @@ class Runnable {
 
 class Scheduler {
  public:
-  explicit Scheduler(unsigned workers);
+  // An idle worker looks for work for `spin` before it parks (0: parks at once).
+  explicit Scheduler(unsigned workers, std::chrono::microseconds spin = kDefaultSpin);
   ~Scheduler();  // stops and joins
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
@@ -87,6 +88,12 @@ class Scheduler {
   static constexpr std::size_t kCoalesceBacklog = 32;
   static constexpr std::chrono::microseconds kCoalesceMax{10};
   static constexpr std::chrono::nanoseconds kCoalesceGap{1000};
+  // How long an idle worker keeps looking before it parks, unless told otherwise
+  // (RuntimeOptions::worker_spin): a send to a consumer on a parked worker's side pays a
+  // futex wake, several µs on a virtual machine. 50 µs made one round trip in a hundred pay
+  // one (p99 4.3 µs against p98 1.3 µs); 300 µs: p99 1.1 µs (docs/BENCHMARKS.md, "Round-trip
+  // p99: parked workers").
+  static constexpr std::chrono::microseconds kDefaultSpin{300};
   // The backlog past which a sender helps (an eighth of what makes it throttle).
   static constexpr std::size_t kHelpBacklog = 512;
   // Workers parked now (for tests and metrics). @threadsafe
@@ -154,7 +161,6 @@ class Scheduler {
 
   // A worker may take another's `next` runnable once it has waited there this long.
   static constexpr std::chrono::microseconds kNextStealAfter{10};
-  static constexpr std::chrono::microseconds kSpinBeforeSleep{50};
   static constexpr unsigned kMaxNextRuns = 8;     // then the run queue goes first (fairness)
   static constexpr std::uint32_t kInjectEvery = 61;  // ticks between looks at the injection queue
   static constexpr std::chrono::microseconds kThrottleMax{1000};  // per throttle() call
@@ -176,6 +182,7 @@ class Scheduler {
   const unsigned workers_;
   const unsigned max_spinning_;
   const bool oversubscribed_;  // more workers than cores: searchers yield instead of spinning
+  const std::chrono::microseconds spin_;  // how long a searcher looks before it parks
   std::vector<std::unique_ptr<Worker>> w_;
 
   alignas(64) SpinLock inject_mu_;

@@ -306,6 +306,7 @@ int run(const RunOptions& options, std::ostream& err) {
   }
   if (mr.workers) ro.workers = *mr.workers;
   if (mr.helping) ro.helping = *mr.helping;
+  if (mr.worker_spin_us) ro.worker_spin = std::chrono::microseconds(*mr.worker_spin_us);
   if (options.workers) ro.workers = *options.workers;
   if (mr.default_timeout_ms) ro.default_timeout = std::chrono::milliseconds(*mr.default_timeout_ms);
   if (mr.mailbox_capacity) ro.mailbox_capacity = *mr.mailbox_capacity;

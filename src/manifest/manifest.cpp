@@ -403,7 +403,7 @@ class Parser {
   }
 
   Status parse_runtime(const toml::table& t, ManifestRuntime& rt) {
-    WACTOR_TRY(only_keys(t, {"workers", "helping", "default_timeout_ms", "mailbox_capacity", "max_payload_bytes", "engine", "fuel",
+    WACTOR_TRY(only_keys(t, {"workers", "helping", "worker_spin_us", "default_timeout_ms", "mailbox_capacity", "max_payload_bytes", "engine", "fuel",
                              "deadline_ms", "max_memory_bytes", "shutdown_deadline_ms", "audit_log",
                              "health_interval_ms", "max_restarts", "restart_window_ms", "backoff_ms",
                              "backoff_max_ms", "max_pending_requests", "max_mailbox_bytes", "max_subscriptions",
@@ -443,6 +443,9 @@ class Parser {
       if (!helping->is_boolean()) return error_at(helping->source(), "'helping' must be true or false");
       rt.helping = helping->as_boolean()->get();
     }
+    auto spin = int_key(t, "worker_spin_us", 0, 1'000'000);
+    if (!spin.ok()) return std::move(spin).take_error();
+    rt.worker_spin_us = *spin;
     auto timeout = int_key(t, "default_timeout_ms", 1, 24LL * 3600 * 1000);
     if (!timeout.ok()) return std::move(timeout).take_error();
     rt.default_timeout_ms = *timeout;

@@ -1,4 +1,5 @@
 // Runtime lifecycle: creating components, starting, stopping, idling, the timer.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -101,7 +102,8 @@ Runtime::Impl::Impl(RuntimeOptions options, std::unique_ptr<engine::Engine> engi
       host_memory_bytes_(options_.host_budget.max_memory_bytes),
       host_timers_(options_.host_budget.max_timers),
       directory_(options_.max_components),
-      scheduler_(worker_count(options_)) {
+      scheduler_(worker_count(options_), std::clamp(options_.worker_spin, std::chrono::microseconds(0),
+                                                    std::chrono::microseconds(1'000'000))) {
   if (!options_.log) options_.log = default_log_sink();
   if (!options_.events) options_.events = default_event_sink();
 }
