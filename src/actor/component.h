@@ -409,7 +409,6 @@ class Component final : public Runnable, private abi::GuestHost {
   Stopwatch::time_point call_started_ = kNever;  // the guest call armed last in this batch (handler_time)
   Stopwatch::time_point clock_hint_ = kNever;    // run_batch's stopwatch read, for the first arm() of its batch
   std::chrono::nanoseconds excluded_{0};       // this batch's time spent helping (exclude())
-  std::atomic<bool> slow_{false};              // slow()
   std::uint64_t batch_refills_ = 0;            // fuel refills during this batch
   unsigned fast_batches_ = 0;                  // batches in a row that were not slow (while slow())
   bool nested_ = false;                        // in run_nested()
@@ -419,9 +418,12 @@ class Component final : public Runnable, private abi::GuestHost {
   std::optional<abi::GuestExports> exports_;
   std::int64_t current_request_ = 0;
   std::string_view current_topic_;
-  // Read by every sender on every send: on a line of its own, away from what the worker
-  // writes per message (current_request_, current_topic_ above).
+  // Read by every sender on every send: on a line of their own, away from what the worker
+  // writes per message (batch_next_, call_started_, current_request_ above). slow_ (read by
+  // help() at each send into a deep backlog) was beside those: each read took the line
+  // from the consumer's core and its next write took it back (4 % of a one-pair run's time).
   alignas(64) std::atomic<bool> down_{false};
+  std::atomic<bool> slow_{false};  // slow(): written only when it changes
   alignas(64) std::atomic<bool> health_queued_{false};
   // Identifies the latest scheduled restart (written by the worker, read by the timer).
   std::atomic<std::uint64_t> restart_token_{0};
