@@ -98,7 +98,8 @@ class Mailbox {
     const std::size_t n = std::min(max, queue_.size());
     std::uint64_t w = 0;
     for (std::size_t i = 0; i < n; ++i) {
-      out.push_back(queue_.pop_front());
+      out.push_back(std::move(queue_.front()));  // moved once, straight into the batch
+      queue_.drop_front();
       w += weight(out.back());
     }
     queue_.trim();

@@ -60,10 +60,14 @@ class Ring {
   }
   // Moves the first element out.
   T pop_front() {
+    T v = std::move(front());
+    drop_front();
+    return v;
+  }
+  // Destroys the first element (after front() was moved out: one move, not two).
+  void drop_front() {
     assert(size_ > 0);
-    T* slot = at(head_);
-    T v = std::move(*slot);
-    slot->~T();
+    at(head_)->~T();
     --size_;
     if (++head_ == kBlock) {
       drop_front_block();
@@ -73,7 +77,6 @@ class Ring {
       head_ = 0;
       while (count_ > 1) drop_front_block();  // a front block pushed onto an empty ring
     }
-    return v;
   }
   // Moves [first, last) in, in order, so that the first of them is at index `at_index` (rare:
   // a batch given back; it rebuilds the queue).
