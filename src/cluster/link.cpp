@@ -358,8 +358,26 @@ void Link::on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* cl
   auto* self = static_cast<Link*>(closure);
   const char* data = natsMsg_GetData(msg);
   const int len = natsMsg_GetDataLength(msg);
-  self->handle(natsMsg_GetSubject(msg), std::string_view(data ? data : "", len > 0 ? static_cast<std::size_t>(len) : 0));
+  const std::string_view subject = natsMsg_GetSubject(msg);
+  // The NATS client's thread: what escapes from handling one message (bad_alloc while a
+  // remote payload is copied for many local subscribers) drops that message, never the
+  // process, and the next one is handled as usual.
+  try {
+    self->handle(subject, std::string_view(data ? data : "", len > 0 ? static_cast<std::size_t>(len) : 0));
+  } catch (const std::exception& e) {
+    self->dropped(subject, e.what());
+  } catch (...) {
+    self->dropped(subject, "unknown exception");
+  }
   natsMsg_Destroy(msg);
+}
+
+void Link::dropped(std::string_view subject, std::string_view why) noexcept {
+  count(&ClusterCounters::dropped_host_error);
+  try {
+    event("refused", "message on " + std::string(subject.substr(0, 200)) + " dropped: host error: " + std::string(why));
+  } catch (...) {  // out of memory still: counted
+  }
 }
 
 void Link::on_error(natsConnection*, natsSubscription*, natsStatus err, void* closure) {

@@ -118,6 +118,8 @@ class Link {
   static void on_error(natsConnection*, natsSubscription*, natsStatus err, void* closure);
   static void on_reconnected(natsConnection*, void* closure);
   void handle(std::string_view subject, std::string_view data);
+  // handle() failed (an exception): counted and told, the message dropped.
+  void dropped(std::string_view subject, std::string_view why) noexcept;
   // One data frame (send, request, reply, publish) of a live member, checked, to host_.
   void dispatch(std::string_view subject, Frame&& f);
   // True if subject is prefix_ + kind + hex(id) (no allocation: this runs per frame).
