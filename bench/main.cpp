@@ -24,7 +24,8 @@ std::vector<std::uint8_t> read_guest(const std::string& name) {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: wactor-bench [--quick] [--reps N] [--engines a,b] [--spawn N,M] [--only groups] [--no-peers] [--workers N] [--json FILE]\n"
+    "usage: wactor-bench [--quick] [--reps N] [--engines a,b] [--spawn N,M] [--only groups] [--no-peers] [--workers N]\n"
+    "                    [--rounds N] [--json FILE]\n"
     "  --quick      smaller counts (a smoke run, figures are rougher)\n"
     "  --reps N     repetitions per figure, medians reported (default 5)\n"
     "  --engines    engines to measure (default: every available engine)\n"
@@ -37,6 +38,8 @@ constexpr const char* kUsage =
     "               peers (CAF and Erlang beside aot on throughput,rtt,pending,queued; engines default to aot)\n"
     "  --workers N  worker threads of each runtime, and of the peers (default 2)\n"
     "  --no-peers   do not run CAF and Erlang (they run by default, or with --only peers)\n"
+    "  --rounds N   after the peers, N rounds of wactor aot and Erlang back to back on the targets' scenarios;\n"
+    "               the median of the rounds' ratios (default 5; --quick: none; 0 or 1: none)\n"
     "  --json FILE  also write the rows as JSON\n";
 
 std::vector<std::string> split(const std::string& s) {
@@ -107,6 +110,7 @@ int run(int argc, char** argv) {
     else if (a == "--json") json = value();
     else if (a == "--no-peers") no_peers = true;
     else if (a == "--workers") s.workers = static_cast<unsigned>(std::max(1, std::atoi(value().c_str())));
+    else if (a == "--rounds") s.rounds = std::max(0, std::atoi(value().c_str()));
     else if (a == "--only") {
       for (const auto& g : split(value())) s.only.insert(g);
     }
@@ -121,7 +125,10 @@ int run(int argc, char** argv) {
       return 2;
     }
   }
-  if (s.quick) s.reps = std::min(s.reps, 3);
+  if (s.quick) {
+    s.reps = std::min(s.reps, 3);
+    s.rounds = std::min(s.rounds, 1);
+  }
   if (s.only.count("peers") != 0) {  // the peers compare with these aot figures
     s.only.insert({"throughput", "rtt", "pending", "queued"});
     if (engines.empty()) engines.emplace_back("aot");
@@ -155,7 +162,7 @@ int run(int argc, char** argv) {
     if (s.only.count("scaling") != 0) scaling_benchmarks(e, s, rows);
   }
   if (s.wants("languages")) language_sizes(rows);
-  if (s.wants("peers")) peer_benchmarks(s, rows);
+  if (s.wants("peers")) peer_benchmarks(s, b, rows);
   print_table(rows);
   if (!json.empty()) write_json(rows, s, json);
   return 0;

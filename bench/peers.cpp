@@ -2,10 +2,13 @@
 // run on the message scenarios in the same run, as child processes writing JSON; each peer
 // figure becomes a row with the ratio of wactor aot's figure (measured earlier in this run)
 // to it. A peer that is not installed is skipped with a note (docs/BENCHMARKS.md "Peers").
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 #include <unistd.h>
@@ -113,13 +116,51 @@ void run_peer(const Peer& p, const Settings& s, std::vector<Row>& rows) {
   }
 }
 
+// A VM's speed drifts over tens of seconds (docs/BENCHMARKS.md): the medians above, all of
+// wactor's repetitions and then all of each peer's, may compare a fast minute with a slow one.
+// Here each round measures wactor aot once and Erlang once, back to back, on the scenarios
+// with a target; the row is the median of the rounds' ratios (and their range).
+void interleaved_rounds(const Settings& s, const Baselines& b, std::vector<Row>& rows) {
+  const Peer erl = erlang(s);
+  if (s.rounds < 2 || !erl.missing.empty()) return;
+  Settings one = s;
+  one.reps = 1;
+  one.only = {"throughput", "rtt"};
+  std::map<std::string, std::vector<double>> ratios;  // by the Erlang row's scenario
+  std::map<std::string, std::string> kind;            // "aot >= 1.0x" or "aot <= 1.0x"
+  for (int r = 1; r <= s.rounds; ++r) {
+    std::fprintf(stderr, "wactor-bench: interleaved round %d of %d (aot, then erlang)...\n", r, s.rounds);
+    std::vector<Row> round;
+    runtime_benchmarks("aot", one, b, round);
+    run_peer(erlang(one), one, round);
+    for (const auto& row : round) {
+      if (row.engine != "erlang" || row.target.empty() || row.ratio <= 0) continue;
+      ratios[row.scenario].push_back(row.ratio);
+      kind[row.scenario] = row.target.substr(0, row.target.find(':'));
+    }
+  }
+  rows.push_back({"interleaved rounds: wactor aot and Erlang back to back, " + std::to_string(s.rounds) + " rounds", "", 0, "",
+                  "", 0, "", "ratio = median of the rounds' aot / erlang (min-max in the note)"});
+  for (auto& [scenario, v] : ratios) {
+    std::sort(v.begin(), v.end());
+    const double med = v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+    const bool higher = kind[scenario].find(">=") != std::string::npos;
+    const bool met = higher ? med >= 1.0 : med <= 1.0;
+    char range[64];
+    std::snprintf(range, sizeof range, "rounds %.3f-%.3f", v.front(), v.back());
+    rows.push_back({"interleaved: " + scenario, "erlang", med, "x", "aot / this", med, kind[scenario] + (met ? ": met" : ": missed"),
+                    range});
+  }
+}
+
 }  // namespace
 
-void peer_benchmarks(const Settings& s, std::vector<Row>& rows) {
+void peer_benchmarks(const Settings& s, const Baselines& b, std::vector<Row>& rows) {
   rows.push_back({"peers (bench/peers): ratio = wactor aot's figure / the peer's", "", 0, "", "", 0, "",
                   "throughput: > 1 is wactor faster; latency and memory: < 1 is wactor better"});
   run_peer(caf(s), s, rows);
   run_peer(erlang(s), s, rows);
+  interleaved_rounds(s, b, rows);
 }
 
 }  // namespace wactor::bench

@@ -17,6 +17,7 @@ struct Settings {
   std::size_t pending = 100'000;
   int fib_n = 30;
   unsigned workers = 2;
+  int rounds = 5;                    // peers: interleaved rounds of aot and Erlang (0 or 1: none)
   std::set<std::string> only;  // scenario groups to run (empty: all): calls compute throughput rtt spawn pending queued living timers storage cluster languages peers scaling
   [[nodiscard]] bool wants(const std::string& group) const { return only.empty() || only.count(group) != 0; }
 };
@@ -41,8 +42,10 @@ void engine_benchmarks(const std::string& engine, const Settings& s, const Basel
 // Runtime-level: throughput, round trip, spawn and memory, pending requests. Appends rows.
 void runtime_benchmarks(const std::string& engine, const Settings& s, const Baselines& b, std::vector<Row>& rows);
 // CAF and Erlang on the message scenarios (bench/peers), in child processes; their rows carry
-// the ratio of the aot rows already in `rows` to them.
-void peer_benchmarks(const Settings& s, std::vector<Row>& rows);
+// the ratio of the aot rows already in `rows` to them. Then (s.rounds > 1) interleaved rounds
+// of wactor aot and Erlang on issue 15's targets, each round back to back: the median of the
+// rounds' ratios.
+void peer_benchmarks(const Settings& s, const Baselines& b, std::vector<Row>& rows);
 // Key-value storage: committed kv-set handlers, kv-get, raw SQLite beside them.
 void storage_benchmarks(const std::string& engine, const Settings& s, std::vector<Row>& rows);
 void storage_jetstream_benchmarks(const std::string& engine, const Settings& s, std::vector<Row>& rows);
