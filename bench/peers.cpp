@@ -148,8 +148,8 @@ void interleaved_rounds(const Settings& s, const Baselines& b, std::vector<Row>&
     const bool met = higher ? med >= 1.0 : med <= 1.0;
     char range[64];
     std::snprintf(range, sizeof range, "rounds %.3f-%.3f", v.front(), v.back());
-    rows.push_back({"interleaved: " + scenario, "erlang", med, "x", "aot / this", med, kind[scenario] + (met ? ": met" : ": missed"),
-                    range});
+    rows.push_back({"interleaved: " + scenario, "erlang", med, "x", "aot / this", med,
+                    kind[scenario] + (met ? ": met (" : ": missed (") + range + ")", range});
   }
 }
 
