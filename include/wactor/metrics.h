@@ -93,7 +93,7 @@ struct ComponentStats {
   X(late_replies, "replies refused: the request had ended already (or was not ours)")         \
   X(send_failed, "frames NATS did not take (reconnect buffer full or connection closed)")     \
   X(dropped_slow_consumer, "frames the NATS client dropped: this host fell behind (slow consumer)") \
-  X(dropped_host_error, "NATS messages dropped: handling them failed on this host (e.g. out of memory)") \
+  X(dropped_host_error, "frames dropped: handling them failed on this host (e.g. out of memory)") \
   X(hosts_joined, "hosts seen joining the lattice")                                           \
   X(hosts_lost, "hosts declared gone (no heartbeat within dead_after, or bye)")               \
   X(disconnects, "times the NATS connection was lost")                                        \

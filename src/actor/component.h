@@ -418,10 +418,9 @@ class Component final : public Runnable, private abi::GuestHost {
   std::optional<abi::GuestExports> exports_;
   std::int64_t current_request_ = 0;
   std::string_view current_topic_;
-  // Read by every sender on every send: on a line of their own, away from what the worker
-  // writes per message (batch_next_, call_started_, current_request_ above). slow_ (read by
-  // help() at each send into a deep backlog) was beside those: each read took the line
-  // from the consumer's core and its next write took it back (4 % of a one-pair run's time).
+  // Read by every sender on every send (slow_ by help() at each send into a deep backlog):
+  // on a line of their own, away from what the worker writes per message (batch_next_,
+  // call_started_, current_request_ above), which each such read would take from its core.
   alignas(64) std::atomic<bool> down_{false};
   std::atomic<bool> slow_{false};  // slow(): written only when it changes
   alignas(64) std::atomic<bool> health_queued_{false};

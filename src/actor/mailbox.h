@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <iterator>
 #include <mutex>
+#include <new>
+#include <type_traits>
 #include <vector>
 
 #include "actor/envelope.h"
@@ -31,6 +33,7 @@ class Mailbox {
 
   // What an envelope holds against the byte budgets.
   static std::uint64_t weight(const Envelope& e) { return e.payload.size(); }  // a published message's topic too
+  static_assert(std::is_nothrow_move_constructible_v<Envelope>, "take() moves envelopes without a way back");
 
   // kClosed: the actor passivated (close_if_empty); nothing was queued.
   enum class Push { kQueued, kQueuedNeedsSchedule, kFull, kClosed };
@@ -96,18 +99,22 @@ class Mailbox {
       return false;
     }
     const std::size_t n = std::min(max, queue_.size());
+    out.reserve(out.size() + n);  // the one step that may throw: before anything moves
     std::uint64_t w = 0;
     for (std::size_t i = 0; i < n; ++i) {
-      out.push_back(std::move(queue_.front()));  // moved once, straight into the batch
+      out.push_back(std::move(queue_.front()));  // moved once, straight into the batch (no throw)
       queue_.drop_front();
       w += weight(out.back());
     }
-    queue_.trim();
     depth_.store(queue_.size(), std::memory_order_relaxed);
     bytes_ -= w;
     if (host_bytes_) host_bytes_->give(w, host_slot());
     front_since_take_ = 0;
     if (urgent_.load(std::memory_order_relaxed)) urgent_.store(false, std::memory_order_relaxed);
+    try {
+      queue_.trim();  // frees an emptied queue's spare blocks (allocates a small block map)
+    } catch (const std::bad_alloc&) {  // kept as it is: the batch is taken and counted
+    }
     return true;
   }
 

@@ -28,7 +28,7 @@ class Ring {
   Ring(const Ring&) = delete;
   Ring& operator=(const Ring&) = delete;
   ~Ring() {
-    while (size_ > 0) pop_front();
+    while (size_ > 0) drop_front();
     for (std::size_t k = 0; k < count_; ++k) free_block(block(k));
     while (spares_ > 0) free_block(spare_[--spares_]);
     delete[] map_;
@@ -65,7 +65,7 @@ class Ring {
     return v;
   }
   // Destroys the first element (after front() was moved out: one move, not two).
-  void drop_front() {
+  void drop_front() noexcept {
     assert(size_ > 0);
     at(head_)->~T();
     --size_;

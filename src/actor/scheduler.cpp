@@ -26,7 +26,8 @@ Scheduler::Scheduler(unsigned workers, std::chrono::microseconds spin)
       // Half the cores may search at once: more spinners only take CPU from workers with work.
       max_spinning_(std::max(1u, std::min(workers_, hardware_threads()) / 2)),
       oversubscribed_(workers_ > hardware_threads()),
-      spin_(std::max(spin, std::chrono::microseconds(0))) {
+      // Between none and an hour (now + spin_ must not overflow).
+      spin_(std::clamp(spin, std::chrono::microseconds(0), std::chrono::microseconds(std::chrono::hours(1)))) {
   w_.reserve(workers_);
   for (unsigned i = 0; i < workers_; ++i) {
     auto w = std::make_unique<Worker>();

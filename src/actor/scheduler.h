@@ -36,7 +36,8 @@ class Runnable {
 
 class Scheduler {
  public:
-  // An idle worker looks for work for `spin` before it parks (0: parks at once).
+  // An idle worker looks for work for `spin` before it parks (0: parks at once; at most an
+  // hour).
   explicit Scheduler(unsigned workers, std::chrono::microseconds spin = kDefaultSpin);
   ~Scheduler();  // stops and joins
   Scheduler(const Scheduler&) = delete;

@@ -265,12 +265,15 @@ bool Link::wait_runs(std::string_view id, bool present, std::chrono::millisecond
   });
 }
 
-void Link::event(std::string_view kind, std::string detail) {
+void Link::event(std::string_view kind, std::string detail) noexcept {
   std::uint32_t left = events_left_.load(std::memory_order_relaxed);
   while (left > 0 && !events_left_.compare_exchange_weak(left, left - 1, std::memory_order_relaxed)) {
   }
   if (left == 0 || !events_) return;
-  events_(kind, detail);
+  try {
+    events_(kind, detail);
+  } catch (...) {  // the operator's sink failed (out of memory): the counters still count
+  }
 }
 
 // Requests and replies go at once (with what was batched before them for the same
@@ -359,9 +362,9 @@ void Link::on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* cl
   const char* data = natsMsg_GetData(msg);
   const int len = natsMsg_GetDataLength(msg);
   const std::string_view subject = natsMsg_GetSubject(msg);
-  // The NATS client's thread: what escapes from handling one message (bad_alloc while a
-  // remote payload is copied for many local subscribers) drops that message, never the
-  // process, and the next one is handled as usual.
+  // The NATS client's thread: what escapes from handling one message (bad_alloc decoding it
+  // or while a remote payload is copied for many local subscribers; each frame of a batch is
+  // caught apart in handle()) drops it, never the process; the next is handled as usual.
   try {
     self->handle(subject, std::string_view(data ? data : "", len > 0 ? static_cast<std::size_t>(len) : 0));
   } catch (const std::exception& e) {
@@ -375,8 +378,8 @@ void Link::on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* cl
 void Link::dropped(std::string_view subject, std::string_view why) noexcept {
   count(&ClusterCounters::dropped_host_error);
   try {
-    event("refused", "message on " + std::string(subject.substr(0, 200)) + " dropped: host error: " + std::string(why));
-  } catch (...) {  // out of memory still: counted
+    event("refused", "frame on " + std::string(subject.substr(0, 200)) + " dropped: host error: " + std::string(why));
+  } catch (...) {  // out of memory still (building the text): counted
   }
 }
 
@@ -481,7 +484,16 @@ void Link::handle(std::string_view subject, std::string_view data) {
       return;
     }
   }
-  for (auto& f : message.frames) dispatch(subject, std::move(f));
+  // One frame whose handling fails (out of memory, say) is dropped; the batch's others are not.
+  for (auto& f : message.frames) {
+    try {
+      dispatch(subject, std::move(f));
+    } catch (const std::exception& e) {
+      dropped(subject, e.what());
+    } catch (...) {
+      dropped(subject, "unknown exception");
+    }
+  }
 }
 
 void Link::dispatch(std::string_view subject, Frame&& f) {
@@ -558,11 +570,22 @@ std::vector<std::string> Link::set_host_ids(const std::string& host, std::vector
   }
   Member& m = it->second;
   m.last_seen = std::chrono::steady_clock::now();
+  // Everything that allocates first: an exception (out of memory) leaves the counts as they
+  // were (a runners_ entry at 0 announces nothing); what follows it does not throw.
   std::unordered_set<std::string> next(std::make_move_iterator(ids.begin()), std::make_move_iterator(ids.end()));
-  m.dropped.clear();
+  std::unordered_set<std::string> gone_ids;
+  for (const auto& id : m.ids) {
+    if (alive && !next.contains(id)) gone_ids.insert(id);
+  }
+  lost.reserve(m.ids.size());
+  if (alive) {
+    for (const auto& id : next) {
+      if (!m.ids.contains(id)) runners_.try_emplace(id, 0);
+    }
+  }
+  m.dropped.swap(gone_ids);
   for (const auto& id : m.ids) {
     if (alive && next.contains(id)) continue;
-    if (alive) m.dropped.insert(id);
     auto r = runners_.find(id);
     if (r != runners_.end() && --r->second == 0) {
       runners_.erase(r);
@@ -571,7 +594,7 @@ std::vector<std::string> Link::set_host_ids(const std::string& host, std::vector
   }
   if (alive) {
     for (const auto& id : next) {
-      if (!m.ids.contains(id)) ++runners_[id];
+      if (!m.ids.contains(id)) ++runners_.find(id)->second;
     }
     m.ids = std::move(next);
   } else {

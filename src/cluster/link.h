@@ -106,7 +106,7 @@ class Link {
   [[nodiscard]] ClusterStats stats() const;
   void count(std::atomic<std::uint64_t> ClusterCounters::*c) { (counters_.*c).fetch_add(1, std::memory_order_relaxed); }
   // Tells the operator (rate-limited: a hostile lattice cannot flood the log).
-  void event(std::string_view kind, std::string detail);
+  void event(std::string_view kind, std::string detail) noexcept;
   // Announces now (after a local change), instead of at the next heartbeat.
   void announce_soon();
 
@@ -118,7 +118,7 @@ class Link {
   static void on_error(natsConnection*, natsSubscription*, natsStatus err, void* closure);
   static void on_reconnected(natsConnection*, void* closure);
   void handle(std::string_view subject, std::string_view data);
-  // handle() failed (an exception): counted and told, the message dropped.
+  // Handling a frame (or a whole message) failed with an exception: counted and told.
   void dropped(std::string_view subject, std::string_view why) noexcept;
   // One data frame (send, request, reply, publish) of a live member, checked, to host_.
   void dispatch(std::string_view subject, Frame&& f);
