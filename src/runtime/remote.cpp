@@ -12,6 +12,7 @@
 namespace wactor {
 namespace {
 std::string to_string(std::span<const std::uint8_t> s) { return {reinterpret_cast<const char*>(s.data()), s.size()}; }
+constexpr std::chrono::milliseconds kRemoteRequestGrace{500};  // see accept_request
 }  // namespace
 
 std::vector<std::string> Runtime::Impl::ClusterBridge::local_ids() {
@@ -130,7 +131,10 @@ void Runtime::Impl::accept_request(cluster::Frame&& f) {
   HostRequest r;
   r.target = f.target;
   r.payload = std::move(f.payload);
-  r.timeout = std::chrono::milliseconds(f.timeout_ms == 0 ? 1 : f.timeout_ms);
+  // The requester's host decides the timeout (its own timer, status 2); this copy ends 500 ms
+  // later, so that a timer that fires late here on a loaded machine cannot answer first
+  // (what it answers after the requester's timeout is a late reply there).
+  r.timeout = std::chrono::milliseconds(f.timeout_ms == 0 ? 1 : f.timeout_ms) + kRemoteRequestGrace;
   r.sender = std::move(f.sender);
   const std::int64_t rc =
       host_request_as(std::move(r), [answer](HostReply&& reply) { answer(reply.status, std::move(reply.payload)); });
