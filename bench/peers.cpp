@@ -148,8 +148,7 @@ void interleaved_rounds(const Settings& s, const Baselines& b, std::vector<Row>&
                       std::to_string(s.rounds) + " rounds",
                   "", 0, "", "", 0, "", "ratio = median of the rounds' aot / erlang (min-max beside it)"});
   for (auto& [scenario, v] : ratios) {
-    std::sort(v.begin(), v.end());
-    const double med = v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+    const double med = quantile(v, 0.5);  // sorts v: front and back are the range
     const bool higher = kind[scenario].find(">=") != std::string::npos;
     const bool met = higher ? med >= 1.0 : med <= 1.0;
     char range[64];

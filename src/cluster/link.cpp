@@ -365,13 +365,9 @@ void Link::on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* cl
   // The NATS client's thread: what escapes from handling one message (bad_alloc decoding it
   // or while a remote payload is copied for many local subscribers; each frame of a batch is
   // caught apart in handle()) drops it, never the process; the next is handled as usual.
-  try {
+  self->guarded(subject, [&] {
     self->handle(subject, std::string_view(data ? data : "", len > 0 ? static_cast<std::size_t>(len) : 0));
-  } catch (const std::exception& e) {
-    self->dropped(subject, e.what());
-  } catch (...) {
-    self->dropped(subject, "unknown exception");
-  }
+  });
   natsMsg_Destroy(msg);
 }
 
@@ -485,15 +481,7 @@ void Link::handle(std::string_view subject, std::string_view data) {
     }
   }
   // One frame whose handling fails (out of memory, say) is dropped; the batch's others are not.
-  for (auto& f : message.frames) {
-    try {
-      dispatch(subject, std::move(f));
-    } catch (const std::exception& e) {
-      dropped(subject, e.what());
-    } catch (...) {
-      dropped(subject, "unknown exception");
-    }
-  }
+  for (auto& f : message.frames) guarded(subject, [&] { dispatch(subject, std::move(f)); });
 }
 
 void Link::dispatch(std::string_view subject, Frame&& f) {

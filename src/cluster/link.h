@@ -17,6 +17,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -118,7 +119,18 @@ class Link {
   static void on_error(natsConnection*, natsSubscription*, natsStatus err, void* closure);
   static void on_reconnected(natsConnection*, void* closure);
   void handle(std::string_view subject, std::string_view data);
-  // Handling a frame (or a whole message) failed with an exception: counted and told.
+  // Runs `handling` (of a frame, or a whole message, on `subject`); an exception it throws
+  // drops what it handled: counted and told.
+  template <class F>
+  void guarded(std::string_view subject, F&& handling) noexcept {
+    try {
+      handling();
+    } catch (const std::exception& e) {
+      dropped(subject, e.what());
+    } catch (...) {
+      dropped(subject, "unknown exception");
+    }
+  }
   void dropped(std::string_view subject, std::string_view why) noexcept;
   // One data frame (send, request, reply, publish) of a live member, checked, to host_.
   void dispatch(std::string_view subject, Frame&& f);
