@@ -388,5 +388,35 @@ TEST(Scheduler, ASmallBacklogOnAnIdleWorkerWaitsForMoreAFullOneDoesNot) {
   s.stop();
 }
 
+// A stream that keeps arriving (each look at the depth finds one more): the worker looks at
+// the depth twice per wait, now and after kCoalesceGap, and then waits for as long as that
+// rate needs to fill a batch without looking again. Each look takes the line the sender
+// writes at every push; looking once per µs was the collapse's slow mode (docs/BENCHMARKS.md).
+class Arriving : public Runnable {
+ public:
+  explicit Arriving(int batches) : left_(batches) {}
+  bool run_batch() override {
+    runs_.fetch_add(1);
+    return --left_ > 0;
+  }
+  std::size_t backlog() const override { return 1 + looks_.fetch_add(1); }
+  std::atomic<int> runs_{0};
+  mutable std::atomic<std::size_t> looks_{0};
+
+ private:
+  int left_;
+};
+
+TEST(Scheduler, AWaitForMoreLooksAtTheDepthTwiceNotOncePerGap) {
+  Scheduler s(1);
+  s.start();
+  Arriving a(4);
+  s.schedule(&a);
+  ASSERT_TRUE(eventually([&] { return a.runs_.load() == 4; }));
+  s.stop();
+  EXPECT_EQ(s.stats().coalesced, 3u);
+  EXPECT_EQ(a.looks_.load(), 6u);  // once per µs for 10 µs: ~30
+}
+
 }  // namespace
 }  // namespace wactor::actor

@@ -436,6 +436,7 @@ class Component final : public Runnable, private abi::GuestHost {
   std::uint64_t held_bytes_ = 0;
   static constexpr std::uint64_t kHeldOverhead = 128;  // an envelope and its closure
   static constexpr int kBatch = 64;
+  static_assert(Scheduler::kCoalesceBacklog == kBatch, "coalescing waits for one full batch");
   static constexpr std::int64_t kFuelSlice = 10'000;  // fuel units between two looks at the clock
 };
 

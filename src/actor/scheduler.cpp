@@ -108,29 +108,32 @@ void Scheduler::coalesce(Worker& w, const Runnable* r) {
   // envelopes per batch: its takes and the sender's pushes then pass the mailbox's lines
   // between the cores at every message, and both slow down (the one-pair collapse,
   // docs/BENCHMARKS.md). With nothing else to run here, it waits while its stream keeps
-  // coming, so that its next batch takes a few dozen at once. A burst's tail (nothing
-  // arriving) waits at most kCoalesceGap. The depth is looked at once per kCoalesceGap only:
-  // each look takes the line the sender writes at every push. Not with more workers than
-  // cores (the sender may need this core), and never while other work waits anywhere.
+  // coming, so that its next batch is a full one. The depth is looked at twice:
+  // now, and after kCoalesceGap. Nothing new by then (a burst's tail): it runs again at once.
+  // Otherwise it waits as long as the rate just seen needs to fill kCoalesceBacklog, at most
+  // kCoalesceMax in all, without looking again: each look takes the line the sender writes
+  // at every push. Looking once per µs until 32 were queued cost the sender a miss every few
+  // sends and left ~38 per batch: the collapse's slow mode (docs/BENCHMARKS.md, session 13). Not
+  // with more workers than cores (the sender may need this core), and never while other work
+  // waits anywhere.
   if (oversubscribed_) return;
-  std::size_t depth = r->backlog();
+  const std::size_t depth = r->backlog();
   if (depth >= kCoalesceBacklog) return;
   const auto start = std::chrono::steady_clock::now();
-  auto look = start + kCoalesceGap;
-  for (;;) {
-    for (int i = 0; i < 8; ++i) cpu_relax();
-    if (injected_.load(std::memory_order_relaxed) != 0 || stopping_.load(std::memory_order_relaxed)) return;
-    const auto now = std::chrono::steady_clock::now();
-    if (now < look) continue;
-    if (visible_work(false)) return;  // queued at another worker: this one should steal it
-    const std::size_t d = r->backlog();
-    if (d >= kCoalesceBacklog || d == depth || now - start >= kCoalesceMax) {
-      bump(w.counts.coalesced);
-      return;
+  const auto wait_until = [&](std::chrono::steady_clock::time_point until) {
+    for (;;) {
+      for (int i = 0; i < 8; ++i) cpu_relax();
+      if (injected_.load(std::memory_order_relaxed) != 0 || stopping_.load(std::memory_order_relaxed)) return false;
+      if (std::chrono::steady_clock::now() >= until) return !visible_work(false);  // else: another worker's work to steal
     }
-    depth = d;
-    look = now + kCoalesceGap;
-  }
+  };
+  if (!wait_until(start + kCoalesceGap)) return;
+  const std::size_t d = r->backlog();
+  bump(w.counts.coalesced);
+  if (d <= depth || d >= kCoalesceBacklog) return;
+  // (kCoalesceBacklog - d) more at the rate (d - depth) per kCoalesceGap.
+  const auto more = kCoalesceGap * static_cast<std::int64_t>(kCoalesceBacklog - d) / static_cast<std::int64_t>(d - depth);
+  wait_until(start + std::min<std::chrono::nanoseconds>(kCoalesceMax, kCoalesceGap + more));
 }
 
 void Scheduler::to_next(Worker& w, Runnable* r) {

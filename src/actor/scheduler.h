@@ -84,9 +84,10 @@ class Scheduler {
   // allowed now), and run_claimed() must follow at once on the same thread. @threadsafe
   [[nodiscard]] bool claim(Runnable* consumer, bool look_elsewhere = false);
   void run_claimed(Runnable* consumer, unsigned max_batches);
-  // coalesce(): a runnable that left fewer than kCoalesceBacklog envelopes waits for more
-  // while they keep coming (one at least every kCoalesceGap), for at most kCoalesceMax.
-  static constexpr std::size_t kCoalesceBacklog = 32;
+  // coalesce(): a runnable that left fewer than kCoalesceBacklog envelopes (a component's
+  // full batch) waits for more while they keep coming (any within kCoalesceGap), for as long
+  // as the rate seen in that gap needs to fill a batch, at most kCoalesceMax.
+  static constexpr std::size_t kCoalesceBacklog = 64;
   static constexpr std::chrono::microseconds kCoalesceMax{10};
   static constexpr std::chrono::nanoseconds kCoalesceGap{1000};
   // How long an idle worker keeps looking before it parks, unless told otherwise

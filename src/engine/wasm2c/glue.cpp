@@ -95,9 +95,14 @@ typedef struct {
 
 __attribute__((constructor)) static void wactor_module_init(void) { Z_m_init_module(); }
 
+/* On cache lines of its own: the instance's globals (the shadow stack pointer) are written at
+   most calls, and a box that shared a line with another instance's box made two components on
+   two cores slow each other down (docs/BENCHMARKS.md, the collapse, session 13). */
 WACTOR_EXPORT void* wactor_alloc(void* host, wactor_host_call_fn host_call) {
-  wactor_box* box = (wactor_box*)calloc(1, sizeof(wactor_box));
+  const size_t size = (sizeof(wactor_box) + 63) & ~(size_t)63;
+  wactor_box* box = (wactor_box*)aligned_alloc(64, size);
   if (!box) return NULL;
+  memset(box, 0, size);
   box->hdr.host = host;
   box->hdr.host_call = host_call;
   return box;
