@@ -298,7 +298,7 @@ Runnable* Scheduler::take_injected(Worker& w) {
 Runnable* Scheduler::steal(Worker& w, std::chrono::steady_clock::time_point now) {
   // Start at a different victim each time, so thieves spread over the workers.
   const unsigned start = w.index + 1 + w.tick % workers_;
-  const bool look_at_next = now - w.next_looked >= kNextStealAfter / 4;
+  const bool look_at_next = now - w.next_looked >= kNextStealAfter;
   if (look_at_next) w.next_looked = now;
   for (unsigned k = 0; k < workers_; ++k) {
     const unsigned v = (start + k) % workers_;
@@ -331,9 +331,11 @@ Runnable* Scheduler::steal(Worker& w, std::chrono::steady_clock::time_point now)
     // A consumer woken by a sender in a long batch thus starts with ~10 µs of messages
     // queued, not one: woken per message, a consumer that keeps catching up pulls the
     // mailbox's lines from the sender's core at every send and slows both (the one-pair
-    // collapse: 1-3 messages per batch, docs/BENCHMARKS.md). Looked at a few times per
+    // collapse: 1-3 messages per batch, docs/BENCHMARKS.md). Looked at once per
     // kNextStealAfter, not at every turn: each look by another core makes the owner's next
-    // write to these lines a miss.
+    // write to these lines a miss, and the owner writes them at every hand-off (a round trip
+    // on one worker: p99 1.06-1.16 µs with a look every 2.5 µs, 0.87-0.93 µs with one every
+    // 10 µs; docs/BENCHMARKS.md, session 13). A runnable stuck there waits 10-20 µs.
     if (!look_at_next) continue;
     const std::uint64_t g = o.next_gen.load(std::memory_order_acquire);
     if (g != w.seen_gen[v]) {
