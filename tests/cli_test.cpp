@@ -17,6 +17,8 @@
 #include "engine/wasm2c/aot_engine.h"
 #include "instrument/metering.h"
 #include "test_support.h"
+#include "wactor/cli.h"
+#include "wactor/manifest.h"
 
 namespace wactor {
 namespace {
@@ -494,6 +496,136 @@ TEST_F(Cli, CompileFillsTheCacheThatLoadingHits) {
 TEST_F(Cli, CompileNeedsAFile) {
   EXPECT_EQ(wactor("compile").status, 2);
   EXPECT_EQ(wactor("compile /nonexistent.wasm").status, 1);
+}
+
+// What `wactor run` gives the runtime from the manifest: each [runtime], [storage] and
+// [cluster] key lands in its RuntimeOptions field (a key read but not passed on would be
+// silently ignored), and the command line's overrides win. (The per-component limits, fuel,
+// deadline_ms, max_memory_bytes, shutdown_deadline_ms, go into each ComponentSpec.)
+TEST(CliOptions, EachRuntimeKeyOfTheManifestReachesTheRuntime) {
+  const auto m = parse_manifest(R"([runtime]
+workers = 3
+helping = false
+worker_spin_us = 0
+default_timeout_ms = 1234
+mailbox_capacity = 77
+max_payload_bytes = 4096
+health_interval_ms = 250
+max_components = 500
+engine = "interp"
+max_restarts = 9
+restart_window_ms = 4321
+backoff_ms = 12
+backoff_max_ms = 345
+max_pending_requests = 11
+max_mailbox_bytes = 2222
+max_timers = 33
+storage_quota_bytes = 4444
+max_total_mailbox_bytes = 55555
+max_total_pending_requests = 666
+max_total_memory_bytes = 7777777
+max_total_timers = 88
+[storage]
+path = "/tmp/x/state.db"
+sync = "full"
+backend = "jetstream"
+replicas = 3
+[cluster]
+url = "nats://127.0.0.1:4222"
+lattice = "l1"
+host_id = "h1"
+heartbeat_ms = 700
+dead_after_ms = 2100
+send_asap = true
+creds_file = "/tmp/x/app.creds"
+tls_ca_file = "/tmp/x/ca.pem"
+tls_cert_file = "/tmp/x/cert.pem"
+tls_key_file = "/tmp/x/key.pem"
+accept_from = ["frontend.*"]
+accept_spawn = ["worker"]
+[[component]]
+id = "a"
+wasm = "a.wasm"
+)",
+                                "app.toml");
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  auto ro = cli::runtime_options(*m, cli::RunOptions{});
+  ASSERT_TRUE(ro.ok()) << ro.error().message;
+  EXPECT_EQ(ro->workers, 3u);
+  EXPECT_FALSE(ro->helping);
+  EXPECT_EQ(ro->worker_spin, std::chrono::microseconds(0));
+  EXPECT_EQ(ro->default_timeout, std::chrono::milliseconds(1234));
+  EXPECT_EQ(ro->mailbox_capacity, 77u);
+  EXPECT_EQ(ro->max_payload_bytes, 4096u);
+  EXPECT_EQ(ro->health_interval, std::chrono::milliseconds(250));
+  EXPECT_EQ(ro->max_components, 500u);
+  EXPECT_EQ(ro->engine, "interp");
+  EXPECT_EQ(ro->cluster.url, "nats://127.0.0.1:4222");
+  EXPECT_EQ(ro->cluster.lattice, "l1");
+  EXPECT_EQ(ro->cluster.host_id, "h1");
+  EXPECT_EQ(ro->cluster.heartbeat, std::chrono::milliseconds(700));
+  EXPECT_TRUE(ro->cluster.send_asap);
+  EXPECT_EQ(ro->supervision.max_restarts, 9u);
+  EXPECT_EQ(ro->supervision.within, std::chrono::milliseconds(4321));
+  EXPECT_EQ(ro->supervision.backoff, std::chrono::milliseconds(12));
+  EXPECT_EQ(ro->supervision.backoff_max, std::chrono::milliseconds(345));
+  EXPECT_EQ(ro->budget.max_pending_requests, 11u);
+  EXPECT_EQ(ro->budget.max_mailbox_bytes, 2222u);
+  EXPECT_EQ(ro->budget.max_timers, 33u);
+  EXPECT_EQ(ro->budget.storage_quota_bytes, 4444u);
+  EXPECT_EQ(ro->host_budget.max_mailbox_bytes, 55555u);
+  EXPECT_EQ(ro->host_budget.max_pending_requests, 666u);
+  EXPECT_EQ(ro->host_budget.max_memory_bytes, 7777777u);
+  EXPECT_EQ(ro->host_budget.max_timers, 88u);
+  EXPECT_EQ(ro->storage.path, "/tmp/x/state.db");
+  EXPECT_TRUE(ro->storage.full_sync);
+  EXPECT_EQ(ro->storage.backend, "jetstream");
+  EXPECT_EQ(ro->storage.jetstream_replicas, 3);
+  EXPECT_EQ(ro->cluster.dead_after, std::chrono::milliseconds(2100));
+  EXPECT_EQ(ro->cluster.creds_file, "/tmp/x/app.creds");
+  EXPECT_EQ(ro->cluster.tls_ca_file, "/tmp/x/ca.pem");
+  EXPECT_EQ(ro->cluster.tls_cert_file, "/tmp/x/cert.pem");
+  EXPECT_EQ(ro->cluster.tls_key_file, "/tmp/x/key.pem");
+  EXPECT_EQ(ro->cluster.accept_from, std::vector<std::string>{"frontend.*"});
+  EXPECT_EQ(ro->cluster.accept_spawn, std::vector<std::string>{"worker"});
+
+  cli::RunOptions over;
+  over.workers = 1;
+  over.engine = "aot";
+  over.nats = "nats://127.0.0.1:5222";
+  over.lattice = "l2";
+  over.host_id = "h2";
+  auto o = cli::runtime_options(*m, over);
+  ASSERT_TRUE(o.ok()) << o.error().message;
+  EXPECT_EQ(o->workers, 1u);
+  EXPECT_EQ(o->engine, "aot");
+  EXPECT_EQ(o->cluster.url, "nats://127.0.0.1:5222");
+  EXPECT_EQ(o->cluster.lattice, "l2");
+  EXPECT_EQ(o->cluster.host_id, "h2");
+
+  // Unset keys keep the runtime's defaults; an empty engine means "the fastest here".
+  const auto bare = parse_manifest("[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\n", "app.toml");
+  ASSERT_TRUE(bare.ok());
+  auto d = cli::runtime_options(*bare, cli::RunOptions{});
+  ASSERT_TRUE(d.ok());
+  const RuntimeOptions defaults;
+  EXPECT_EQ(d->worker_spin, defaults.worker_spin);
+  EXPECT_EQ(d->workers, defaults.workers);
+  EXPECT_EQ(d->default_timeout, defaults.default_timeout);
+  EXPECT_TRUE(d->engine.empty());
+
+  // A [cluster] without a url, or a lattice named on the command line without a NATS url
+  // anywhere, is an error, not a host that silently runs alone.
+  const auto urlless = parse_manifest("[cluster]\nlattice = \"l\"\n[[component]]\nid = \"a\"\nwasm = \"a.wasm\"\n", "app.toml");
+  ASSERT_TRUE(urlless.ok()) << urlless.error().message;
+  auto u = cli::runtime_options(*urlless, cli::RunOptions{});
+  ASSERT_FALSE(u.ok());
+  EXPECT_NE(u.error().message.find("needs a NATS url"), std::string::npos);
+  cli::RunOptions lonely;
+  lonely.lattice = "l3";
+  auto e = cli::runtime_options(*bare, lonely);
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.error().message.find("needs a NATS url"), std::string::npos);
 }
 
 }  // namespace

@@ -8,6 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "wactor/manifest.h"
+#include "wactor/result.h"
+#include "wactor/runtime.h"
+
 namespace wactor::cli {
 
 // Exit statuses.
@@ -50,6 +54,10 @@ struct CompileOptions {
 };
 
 int run(const RunOptions& options, std::ostream& err);
+// What `run` gives the runtime: the manifest's [runtime], [storage] and [cluster], with the
+// command line's overrides. `engine` stays empty when neither chose one (`run` then takes aot
+// if it works here). Fails on a [cluster] (or --lattice/--host-id) without a NATS url.
+[[nodiscard]] Result<RuntimeOptions> runtime_options(const Manifest& manifest, const RunOptions& options);
 // Fills the aot engine's cache; prints "<x.wasm>: <object> (compiled|cached)" per module.
 int compile(const CompileOptions& options, std::ostream& out, std::ostream& err);
 int inspect(const InspectOptions& options, std::ostream& out, std::ostream& err);

@@ -108,23 +108,32 @@ void Scheduler::coalesce(Worker& w, const Runnable* r) {
   // envelopes per batch: its takes and the sender's pushes then pass the mailbox's lines
   // between the cores at every message, and both slow down (the one-pair collapse,
   // docs/BENCHMARKS.md). With nothing else to run here, it waits while its stream keeps
-  // coming, so that its next batch is a full one. The depth is looked at twice:
-  // now, and after kCoalesceGap. Nothing new by then (a burst's tail): it runs again at once.
+  // coming, so that its next batch is a full one. The depth is looked at twice: now, and
+  // after kCoalesceGap. Nothing new by then (a burst's tail): it runs again at once.
   // Otherwise it waits as long as the rate just seen needs to fill kCoalesceBacklog, at most
-  // kCoalesceMax in all, without looking again: each look takes the line the sender writes
-  // at every push. Looking once per µs until 32 were queued cost the sender a miss every few
-  // sends and left ~38 per batch: the collapse's slow mode (docs/BENCHMARKS.md, session 13). Not
-  // with more workers than cores (the sender may need this core), and never while other work
-  // waits anywhere.
+  // kCoalesceMax in all, without looking at the depth again: each look takes the line the
+  // sender writes at every push. Looking once per µs until 32 were queued cost the sender a
+  // miss every few sends and left ~38 per batch: the collapse's slow mode (docs/BENCHMARKS.md,
+  // session 13). The price: a stream that stops just after the second look still waits the
+  // rest (at most kCoalesceMax, the bound there was before). Not with more workers than cores
+  // (the sender may need this core), and never while other work waits anywhere.
   if (oversubscribed_) return;
   const std::size_t depth = r->backlog();
   if (depth >= kCoalesceBacklog) return;
   const auto start = std::chrono::steady_clock::now();
+  // False when the wait ended for other work: injected, or queued at another worker (looked
+  // at once per kCoalesceGap: those are the run queues' counts, not the sender's lines).
   const auto wait_until = [&](std::chrono::steady_clock::time_point until) {
+    auto look = start + kCoalesceGap;
     for (;;) {
       for (int i = 0; i < 8; ++i) cpu_relax();
       if (injected_.load(std::memory_order_relaxed) != 0 || stopping_.load(std::memory_order_relaxed)) return false;
-      if (std::chrono::steady_clock::now() >= until) return !visible_work(false);  // else: another worker's work to steal
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= look || now >= until) {
+        if (visible_work(false)) return false;  // this worker should steal it
+        look = now + kCoalesceGap;
+      }
+      if (now >= until) return true;
     }
   };
   if (!wait_until(start + kCoalesceGap)) return;
@@ -328,7 +337,7 @@ Runnable* Scheduler::steal(Worker& w, std::chrono::steady_clock::time_point now)
     }
     // Its next runnable waits for the end of its batch; take it only when it has waited
     // there for kNextStealAfter (seen by this worker: the same fill of the slot since then).
-    // A consumer woken by a sender in a long batch thus starts with ~10 µs of messages
+    // A consumer woken by a sender in a long batch thus starts with 10-20 µs of messages
     // queued, not one: woken per message, a consumer that keeps catching up pulls the
     // mailbox's lines from the sender's core at every send and slows both (the one-pair
     // collapse: 1-3 messages per batch, docs/BENCHMARKS.md). Looked at once per

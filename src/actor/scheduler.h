@@ -161,7 +161,8 @@ class Scheduler {
   // the caller's worker, or nullptr if the caller is not in a batch of this scheduler.
   Worker* consumer_worker(const Runnable* consumer, Worker** self) const;
 
-  // A worker may take another's `next` runnable once it has waited there this long.
+  // A worker may take another's `next` runnable once it has waited there at least this long
+  // (it looks once per this long: 10-20 µs).
   static constexpr std::chrono::microseconds kNextStealAfter{10};
   static constexpr unsigned kMaxNextRuns = 8;     // then the run queue goes first (fairness)
   static constexpr std::uint32_t kInjectEvery = 61;  // ticks between looks at the injection queue

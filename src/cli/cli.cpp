@@ -288,22 +288,10 @@ Result<std::unique_ptr<http::Frontend>> serve_http(Runtime& rt, const Manifest& 
 
 }  // namespace
 
-int run(const RunOptions& options, std::ostream& err) {
-  auto manifest = load_manifest(options.manifest);
-  if (!manifest.ok()) {
-    err << "wactor: " << manifest.error().message << "\n";
-    return kExitError;
-  }
+Result<RuntimeOptions> runtime_options(const Manifest& manifest, const RunOptions& options) {
   RuntimeOptions ro;
-  const ManifestRuntime& mr = manifest->runtime;
-  if (!options.engine.empty()) {
-    ro.engine = options.engine;
-  } else if (mr.engine) {
-    ro.engine = *mr.engine;
-  } else if (auto aot = engine::make_engine("aot"); !aot.ok()) {
-    err << "wactor: " << aot.error().message << "; using the interpreter\n";
-    ro.engine = "interp";
-  }
+  const ManifestRuntime& mr = manifest.runtime;
+  ro.engine = !options.engine.empty() ? options.engine : mr.engine.value_or("");
   if (mr.workers) ro.workers = *mr.workers;
   if (mr.helping) ro.helping = *mr.helping;
   if (mr.worker_spin_us) ro.worker_spin = std::chrono::microseconds(*mr.worker_spin_us);
@@ -320,11 +308,11 @@ int run(const RunOptions& options, std::ostream& err) {
 
   if (mr.max_total_timers) ro.host_budget.max_timers = *mr.max_total_timers;
   if (mr.max_components) ro.max_components = *mr.max_components;
-  ro.storage.path = manifest->storage.path;  // opened only if a module imports kv-*
-  ro.storage.full_sync = manifest->storage.full_sync;
-  ro.storage.backend = manifest->storage.backend;
-  ro.storage.jetstream_replicas = manifest->storage.replicas;
-  const ManifestCluster& mc = manifest->cluster;
+  ro.storage.path = manifest.storage.path;  // opened only if a module imports kv-*
+  ro.storage.full_sync = manifest.storage.full_sync;
+  ro.storage.backend = manifest.storage.backend;
+  ro.storage.jetstream_replicas = manifest.storage.replicas;
+  const ManifestCluster& mc = manifest.cluster;
   ro.cluster.url = !options.nats.empty() ? options.nats : mc.url.value_or("");
   if (!options.lattice.empty() || mc.lattice) ro.cluster.lattice = !options.lattice.empty() ? options.lattice : *mc.lattice;
   ro.cluster.host_id = !options.host_id.empty() ? options.host_id : mc.host_id.value_or("");
@@ -338,8 +326,30 @@ int run(const RunOptions& options, std::ostream& err) {
   ro.cluster.accept_spawn = mc.accept_spawn;
   ro.cluster.send_asap = mc.send_asap.value_or(false);
   if (ro.cluster.url.empty() && (mc.present || !options.lattice.empty() || !options.host_id.empty())) {
-    err << "wactor: [cluster] (or --lattice/--host-id) needs a NATS url: [cluster] url or --nats URL\n";
+    return make_error(ErrorCode::kInvalidArgument,
+                      "[cluster] (or --lattice/--host-id) needs a NATS url: [cluster] url or --nats URL");
+  }
+  return ro;
+}
+
+int run(const RunOptions& options, std::ostream& err) {
+  auto manifest = load_manifest(options.manifest);
+  if (!manifest.ok()) {
+    err << "wactor: " << manifest.error().message << "\n";
     return kExitError;
+  }
+  auto options_made = runtime_options(*manifest, options);
+  if (!options_made.ok()) {
+    err << "wactor: " << options_made.error().message << "\n";
+    return kExitError;
+  }
+  RuntimeOptions ro = std::move(options_made).value();
+  const ManifestRuntime& mr = manifest->runtime;
+  if (ro.engine.empty()) {  // neither the command line nor the manifest chose: aot if it works here
+    if (auto aot = engine::make_engine("aot"); !aot.ok()) {
+      err << "wactor: " << aot.error().message << "; using the interpreter\n";
+      ro.engine = "interp";
+    }
   }
 
   // A component or module's spec from what the manifest wrote (over a module's settings,

@@ -365,10 +365,14 @@ void Link::on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* cl
   // The NATS client's thread: what escapes from handling one message (bad_alloc decoding it
   // or while a remote payload is copied for many local subscribers; each frame of a batch is
   // caught apart in handle()) drops it, never the process; the next is handled as usual.
+  // Under the life lock, so that nothing (not even a dropped frame's event) reaches host_
+  // once close() has begun.
+  const std::unique_ptr<natsMsg, decltype(&natsMsg_Destroy)> owned(msg, &natsMsg_Destroy);
+  std::shared_lock life(self->life_mu_);
+  if (self->closed_) return;
   self->guarded(subject, [&] {
     self->handle(subject, std::string_view(data ? data : "", len > 0 ? static_cast<std::size_t>(len) : 0));
   });
-  natsMsg_Destroy(msg);
 }
 
 void Link::dropped(std::string_view subject, std::string_view why) noexcept {
@@ -420,8 +424,6 @@ bool Link::is_subject(std::string_view subject, std::string_view kind, std::stri
 }
 
 void Link::handle(std::string_view subject, std::string_view data) {
-  std::shared_lock life(life_mu_);
-  if (closed_) return;
   auto message = decode_message(data);
   if (message.frames.empty()) {
     count(&ClusterCounters::frames_received);
