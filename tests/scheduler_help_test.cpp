@@ -137,7 +137,7 @@ TEST(SchedulerHelp, NoHelpWithinAHelpedBatchNorOnADeepStack) {
 TEST(SchedulerHelp, TakesAConsumerQueuedBehindAnotherWorkersLongBatchOnlyWhenAsked) {
   Scheduler s(2);
   s.start();
-  std::atomic<bool> c_queued{false}, done{false};
+  std::atomic<bool> z_running{false}, c_queued{false}, done{false};
   std::atomic<std::thread::id> c_thread;
   std::atomic<int> c_runs{0};
   Fn c([&] {
@@ -146,8 +146,11 @@ TEST(SchedulerHelp, TakesAConsumerQueuedBehindAnotherWorkersLongBatchOnlyWhenAsk
     return false;
   });
   Fn d([] { return false; });
-  // x: queues c behind its own next runnable d, then holds its worker until z is done.
+  // x: once z runs on the other worker, queues c behind its own next runnable d, then holds
+  // its worker until z is done. (Queued before z runs, c could be stolen by the other worker
+  // while it still looks for work: it then runs c itself, and z finds nothing to help.)
   Fn x([&] {
+    while (!z_running.load()) std::this_thread::yield();
     s.schedule(&c);
     s.schedule(&d);  // d takes the next slot, c goes to the run queue
     c_queued = true;
@@ -158,6 +161,7 @@ TEST(SchedulerHelp, TakesAConsumerQueuedBehindAnotherWorkersLongBatchOnlyWhenAsk
   std::promise<std::pair<bool, bool>> results;
   std::promise<std::thread::id> z_thread;
   Fn z([&] {
+    z_running = true;
     while (!c_queued.load()) std::this_thread::yield();
     const bool own_only = help(s, &c, 1, false);
     const bool elsewhere = help(s, &c, 1, true);
