@@ -35,7 +35,10 @@ bool help(Scheduler& s, Runnable* r, unsigned batches, bool look_elsewhere = fal
   return true;
 }
 
-TEST(SchedulerHelp, RunsTheConsumerWaitingInTheNextSlotNestedAndPutsItBackIfWorkIsLeft) {
+// One help of at most 3 batches: how many ran nested (the rest ran later, on their own).
+// Fewer than 3 only if the help ran past kHelpMaxTime (200 µs): a thread preempted on a loaded
+// machine, so the test below tries a few times.
+int nested_help_once() {
   Scheduler s(1);  // one worker: nobody else can take the consumer from the next slot
   s.start();
   std::atomic<std::thread::id> consumer_thread;
@@ -59,14 +62,22 @@ TEST(SchedulerHelp, RunsTheConsumerWaitingInTheNextSlotNestedAndPutsItBackIfWork
   auto [h, producer_thread] = helped.get_future().get();
   EXPECT_TRUE(h);
   EXPECT_EQ(consumer_thread.load(), producer_thread);
-  // Three batches ran nested; with work left it was queued again, and its last two batches
-  // ran after the producer's, on their own.
+  // With work left it was queued again, and its other batches ran after the producer's.
   EXPECT_TRUE(eventually([&] { return consumer_batches.load() == 5; }));
-  EXPECT_EQ(nested_batches.load(), 3);
+  const int nested = nested_batches.load();
+  EXPECT_GE(nested, 1);
+  EXPECT_LE(nested, 3);
   const auto st = s.stats();
   EXPECT_EQ(st.helps, 1u);
-  EXPECT_EQ(st.help_batches, 3u);
+  EXPECT_EQ(st.help_batches, static_cast<std::uint64_t>(nested));
   s.stop();
+  return nested;
+}
+
+TEST(SchedulerHelp, RunsTheConsumerWaitingInTheNextSlotNestedAndPutsItBackIfWorkIsLeft) {
+  int nested = 0;
+  for (int attempt = 0; attempt < 20 && nested != 3 && !HasFailure(); ++attempt) nested = nested_help_once();
+  EXPECT_EQ(nested, 3);  // three batches ran nested, as asked
 }
 
 TEST(SchedulerHelp, NeverFromOutsideABatchNorForARunnableNotQueuedOnThisWorker) {
